@@ -1,0 +1,28 @@
+# Two commands on a fresh machine with Python 3.11+:  make demo  /  make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## the whole flow on the embedded estate: no network, no cloud account
+	$(BIN)/agentreach demo
+
+test: $(STAMP)  ## the test suite, against a real moto server and real SQLite files
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)  ## figures for the closing note: wall time, API calls, peak RSS
+	$(BIN)/python bench/aws_scan.py
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,167 @@
+"""The AWS connector: IAM principals and their credentials, the workloads that run as them
+(Lambda, ECS, EC2, Bedrock agents, AgentCore) and the systems they may reach (S3,
+DynamoDB, Secrets Manager, KMS), across accounts and regions. Read-only throughout.
+
+Accounts run in parallel on a bounded pool, each account's regions on a second one.
+Records flow back to the caller through a queue, so memory stays flat and the store can
+write while AWS is still being read.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from agentreach.connector import Connector, ScanCancelled, ScanContext
+from agentreach.model import CoverageGap, Record, System, node_id
+
+from . import acm, bedrock, dynamodb, ec2, ecs, functions, iam, kms, s3, secrets
+from .accounts import base_session, caller_account, open_account, plan_targets
+from .calls import AwsCalls
+from .config import AccountTarget, AwsConfig
+
+__all__ = ["AwsConnector"]
+
+_DONE = object()
+
+# service name in config -> (collect(calls, region, account, now) -> records)
+RegionalCollector = Callable[[AwsCalls, str, str, Any], Iterable[Record]]
+REGIONAL: dict[str, RegionalCollector] = {
+    "acm": lambda c, r, a, now: acm.transform(acm.get(c, r), a, r, now),
+    "secretsmanager": lambda c, r, a, now: secrets.transform(secrets.get(c, r), a, r),
+    "lambda": lambda c, r, a, now: functions.transform(functions.get(c, r), a, r),
+    "bedrock": lambda c, r, a, now: bedrock.transform_agents(bedrock.get_agents(c, r), a, r),
+    "agentcore": lambda c, r, a, now: bedrock.transform_agentcore(bedrock.get_agentcore(c, r), a, r),
+    "ecs": lambda c, r, a, now: ecs.transform(ecs.get(c, r), a, r),
+    "dynamodb": lambda c, r, a, now: dynamodb.transform(dynamodb.get(c, r), a, r),
+    "kms": lambda c, r, a, now: kms.transform(kms.get(c, r), a, r),
+}
+
+
+class AwsConnector(Connector):
+    name = "aws"
+    version = "0.1.0"
+    description = "AWS IAM, credentials, AI agents and reachable systems (boto3, read-only)"
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        super().__init__(config)
+        self.cfg = AwsConfig.from_mapping(config)
+        self.api_calls: Counter[str] = Counter()  # by service:Operation, for bench and logs
+        self._lock = threading.Lock()
+
+    def scan(self, ctx: ScanContext) -> Iterator[Record]:
+        try:
+            session = base_session(self.cfg)
+        except Exception as exc:  # noqa: BLE001 - e.g. a profile that does not exist
+            ctx.gaps.record(CoverageGap(connector="aws", operation="Session", error_code=type(exc).__name__,
+                                        message=str(exc)))
+            return
+        own = caller_account(session, self.cfg, ctx)
+        if own is None:
+            return  # the gap says why (no credentials, denied, endpoint down)
+        targets = plan_targets(session, self.cfg, ctx, own)
+        out: queue.Queue[Any] = queue.Queue(maxsize=64)
+        stop = threading.Event()
+
+        def put(records: Iterable[Record]) -> None:
+            batch = list(records)
+            while not stop.is_set():
+                try:
+                    out.put(batch, timeout=0.2)
+                    return
+                except queue.Full:
+                    continue
+            raise ScanCancelled("consumer stopped")
+
+        def run(target: AccountTarget) -> None:
+            try:
+                self._scan_account(session, target, own, ctx, put)
+            except ScanCancelled:
+                pass
+            except Exception as exc:  # noqa: BLE001 - one account failing must not stop the others
+                ctx.log.exception("account %s failed", target.account_id)
+                ctx.gaps.record(CoverageGap(connector="aws", account=target.account_id, operation="ScanAccount",
+                                            error_code=type(exc).__name__, message=str(exc)[:500]))
+            finally:
+                out.put(_DONE)
+
+        pool = ThreadPoolExecutor(max_workers=self.cfg.max_workers, thread_name_prefix="aws-account")
+        try:
+            for target in targets:
+                pool.submit(run, target)
+            remaining = len(targets)
+            while remaining:
+                item = out.get()
+                if item is _DONE:
+                    remaining -= 1
+                else:
+                    yield from item
+        finally:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _scan_account(self, session: Any, target: AccountTarget, own: str, ctx: ScanContext,
+                      put: Callable[[Iterable[Record]], None]) -> None:
+        acct = open_account(session, target, own, self.cfg, ctx)
+        if acct is None:
+            return
+        account = target.account_id
+        calls = AwsCalls(acct.session, account, self.cfg, ctx)
+        services = set(self.cfg.services)
+        now = ctx.clock()
+
+        def guarded(svc: str, region: str | None, collect: Callable[[], Iterable[Record]]) -> None:
+            """Run one collector; a surprise in it is a gap for that service, not the account."""
+            try:
+                put(collect())
+            except ScanCancelled:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                ctx.log.exception("aws %s %s %s failed", account, region or "global", svc)
+                ctx.gaps.record(CoverageGap(
+                    connector="aws", account=account, region=region, service=svc,
+                    operation=f"collect:{svc}", error_code=type(exc).__name__, message=str(exc)[:500]))
+
+        try:
+            aliases: list[str] = []
+            profile_roles: dict[str, list[str]] = {}
+
+            def collect_iam() -> Iterable[Record]:
+                raw = iam.get_iam(calls)
+                aliases.extend(raw.aliases)
+                for role in raw.roles:
+                    for profile in role.get("InstanceProfileList", []):
+                        profile_roles.setdefault(profile["Arn"], []).append(role["Arn"])
+                return iam.transform(raw)
+
+            if "iam" in services:
+                guarded("iam", None, collect_iam)
+            put([System(
+                id=node_id("aws", "account", account), provider="aws", source="aws", type="aws_account",
+                name=aliases[0] if aliases else (target.alias or account), native_id=account, account=account,
+                attrs={"aliases": aliases, "scanned_via": target.role_arn if account != own else "caller"},
+            )])
+            if "s3" in services:
+                guarded("s3", None, lambda: s3.transform(s3.get(calls), account))
+            regions = list(self.cfg.regions or ec2.region_names(calls) or [self.cfg.default_region])
+            task = ctx.progress.task(f"aws {account}", total=len(regions))
+            collectors = {svc: fn for svc, fn in REGIONAL.items() if svc in services}
+            if "ec2" in services:
+                collectors["ec2"] = lambda c, r, a, _now: ec2.transform(ec2.get(c, r), a, r, profile_roles)
+
+            def scan_region(region: str) -> None:
+                for svc, collect in collectors.items():
+                    guarded(svc, region, lambda: collect(calls, region, account, now))
+                task.advance()
+
+            with ThreadPoolExecutor(max_workers=self.cfg.region_workers,
+                                    thread_name_prefix=f"aws-{account}") as pool:
+                for future in [pool.submit(scan_region, r) for r in regions]:
+                    future.result()
+            task.done()
+        finally:
+            with self._lock:
+                self.api_calls.update(calls.counts)

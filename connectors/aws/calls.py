@@ -1,0 +1,149 @@
+"""The one place the AWS connector talks to AWS: client creation and failure handling.
+
+Every collector goes through :class:`AwsCalls`, so that retries, timeouts, endpoints, call
+counting and the translation of a failed call into a coverage gap happen the same way for
+every operation. A failed call never raises into a collector: it returns ``None`` (or
+stops a pagination, keeping what was already read) and records the gap.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any, Iterator
+
+from agentreach.connector import ScanCancelled, ScanContext
+from agentreach.model import CoverageGap
+
+from .config import AwsConfig
+
+# Answers that mean "there is nothing here", not "we could not look".
+ABSENT_CODES = frozenset({
+    "NoSuchBucketPolicy", "NoSuchTagSet", "NoSuchTagSetError", "ResourceNotFoundException",
+    "NoSuchEntity", "ReportNotPresent", "PolicyNotFoundException",
+})
+
+# botocore's own names for services whose regions it cannot list (endpoint rule sets only).
+# An unreachable endpoint for them in one region means "not offered there", not a gap.
+_REGION_PROBED_SERVICES = frozenset({"bedrock-agent", "bedrock-agentcore-control"})
+
+
+class AwsCalls:
+    """Clients and safe calls for one account (one boto3 session)."""
+
+    def __init__(self, session: Any, account: str, cfg: AwsConfig, ctx: ScanContext,
+                 connector: str = "aws") -> None:
+        self.session = session
+        self.account = account
+        self.cfg = cfg
+        self.ctx = ctx
+        self.connector = connector
+        self.counts: Counter[str] = Counter()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.cfg.default_region
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = make_client(self.session, service, region, self.cfg)
+            return self._clients[key]
+
+    def _gap(self, service: str, region: str | None, operation: str, code: str, message: str) -> None:
+        self.ctx.gaps.record(CoverageGap(
+            connector=self.connector, account=self.account, region=region, service=service,
+            operation=operation, error_code=code, message=message[:500],
+        ))
+
+    def call(self, service: str, operation: str, *, region: str | None = None,
+             absent: frozenset[str] | set[str] = ABSENT_CODES, **params: Any) -> dict[str, Any] | None:
+        """Call one operation. ``None`` when it failed (gap recorded) or the thing is absent."""
+        self.ctx.check_cancelled()
+        client = self.client(service, region)
+        self.counts[f"{service}:{operation}"] += 1
+        try:
+            return getattr(client, _snake(operation))(**params)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a gap, by design
+            self._handle(exc, service, region, operation, absent)
+            return None
+
+    def paginate(self, service: str, operation: str, result_key: str, *, region: str | None = None,
+                 **params: Any) -> Iterator[dict[str, Any]]:
+        """Yield items page by page; a failure mid-way keeps what was read and records a gap."""
+        client = self.client(service, region)
+        if client.can_paginate(_snake(operation)):
+            pages = iter(client.get_paginator(_snake(operation)).paginate(**params))
+        else:
+            pages = _marker_pages(client, _snake(operation), params)
+        while True:
+            self.ctx.check_cancelled()
+            self.counts[f"{service}:{operation}"] += 1
+            try:
+                page = next(pages)
+            except StopIteration:
+                self.counts[f"{service}:{operation}"] -= 1
+                return
+            except Exception as exc:  # noqa: BLE001
+                self._handle(exc, service, region, operation, ABSENT_CODES)
+                return
+            yield from page.get(result_key) or []
+
+    def _handle(self, exc: Exception, service: str, region: str | None, operation: str,
+                absent: frozenset[str] | set[str]) -> None:
+        from botocore.exceptions import ClientError, EndpointConnectionError
+
+        if isinstance(exc, ClientError):
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+            if code in absent:
+                return
+            self._gap(service, region, operation, code, str(err.get("Message") or exc))
+        elif isinstance(exc, EndpointConnectionError) and service in _REGION_PROBED_SERVICES:
+            self.ctx.log.debug("%s not offered in %s: %s", service, region, exc)
+        elif isinstance(exc, ScanCancelled):
+            raise exc
+        else:
+            # Timeouts, connection failures, unparseable answers (a 500 page from a proxy):
+            # all of them mean "could not look", which is what a gap records.
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            self._gap(service, region, operation, type(exc).__name__, first_line)
+
+
+def _marker_pages(client: Any, method: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """IAM-style Marker/IsTruncated paging for operations botocore has no paginator for
+    (ListServiceSpecificCredentials is one)."""
+    params = dict(params)
+    while True:
+        page = getattr(client, method)(**params)
+        yield page
+        if not page.get("IsTruncated") or not page.get("Marker"):
+            return
+        params["Marker"] = page["Marker"]
+
+
+def make_client(session: Any, service: str, region: str, cfg: AwsConfig) -> Any:
+    """A boto3 client with our retry, timeout and endpoint policy.
+
+    ``endpoint_url`` from config wins; otherwise botocore itself honours
+    ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>``.
+    """
+    from botocore.config import Config
+
+    from agentreach import __version__
+
+    config = Config(
+        retries={"mode": cfg.retry_mode, "max_attempts": cfg.max_attempts},
+        connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout,
+        user_agent_extra=f"agentreach/{__version__}", max_pool_connections=max(10, cfg.key_workers * 2),
+    )
+    kwargs: dict[str, Any] = {"region_name": region, "config": config}
+    if cfg.endpoint_url:
+        kwargs["endpoint_url"] = cfg.endpoint_url
+    return session.client(service, **kwargs)
+
+
+def _snake(operation: str) -> str:
+    from botocore import xform_name
+
+    return xform_name(operation)

@@ -1,0 +1,298 @@
+"""The ``agentreach`` command line. Presentation and argument handling only: every command
+is a thin shell over the store, the scan runner or the demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from . import __version__, exitcodes, render
+from .config import ConfigError, load_config
+from .connector import NullProgress, ProgressReporter, ProgressTask, ScanContext, discover_connectors
+from .model import NodeKind
+from .scan import ScanResult, prepare, run_scan
+from .store import SnapshotInfo, Store, StoreError
+
+IDENTITY_AND_CREDENTIAL = ("identity", "credential")
+
+
+class Fail(click.ClickException):
+    """A one-line error with a chosen exit code; never a traceback."""
+
+    def __init__(self, message: str, code: int = exitcodes.USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"agentreach: error: {self.format_message()}", err=True)
+
+
+class _RichTask:
+    def __init__(self, progress: Progress, label: str, total: int | None) -> None:
+        self._p, self._id = progress, progress.add_task(label, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        self._p.advance(self._id, n)
+
+    def set_total(self, total: int | None) -> None:
+        self._p.update(self._id, total=total)
+
+    def done(self) -> None:
+        task = self._p.tasks[self._id]
+        self._p.update(self._id, total=task.completed if task.total is None else task.total,
+                       completed=task.total if task.total is not None else task.completed)
+
+
+class RichProgress:
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+
+    def task(self, label: str, total: int | None = None) -> ProgressTask:
+        return _RichTask(self._progress, label, total)
+
+
+@contextmanager
+def progress_reporter(enabled: bool) -> Iterator[ProgressReporter]:
+    if not enabled:
+        yield NullProgress()
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=False) as progress:
+        yield RichProgress(progress)
+
+
+def emit(ctx: click.Context, text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        if not ctx.obj["quiet"]:
+            click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def open_store(ctx: click.Context, *, create: bool = False) -> Store:
+    try:
+        return Store(ctx.obj["db"], create=create)
+    except StoreError as exc:
+        raise Fail(str(exc), exitcodes.FAILED) from None
+
+
+def pick_snapshot(store: Store, snapshot: int | None) -> SnapshotInfo:
+    if snapshot is not None:
+        info = store.snapshot(snapshot)
+        if info is None:
+            raise Fail(f"no snapshot {snapshot} (see 'agentreach snapshots')", exitcodes.NOT_FOUND)
+        return info
+    info = store.latest_snapshot()
+    if info is None:
+        raise Fail("the store holds no completed snapshot yet: run 'agentreach scan' first", exitcodes.NOT_FOUND)
+    return info
+
+
+def _config(ctx: click.Context, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    try:
+        return load_config(ctx.obj["config_path"], overrides)
+    except ConfigError as exc:
+        raise Fail(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="agentreach")
+@click.option("--db", "db", envvar="AGENTREACH_DB", type=click.Path(dir_okay=False),
+              help="Store: a SQLite file or SQLAlchemy URL [env AGENTREACH_DB; default: user data dir].")
+@click.option("--config", "config_path", envvar="AGENTREACH_CONFIG", type=click.Path(dir_okay=False),
+              help="YAML config merged over the shipped defaults [env AGENTREACH_CONFIG].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or notes on stderr (for CI).")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, config_path: str | None, quiet: bool, verbose: int) -> None:
+    """Find the credentials AI agents run on, who owns them, and what each one can reach."""
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("botocore", "urllib3", "werkzeug"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING) if verbose < 2 else logging.DEBUG)
+    if not verbose:
+        logging.getLogger("agentreach.gaps").setLevel(logging.ERROR)  # gaps are reported, not logged
+    ctx.obj = {"db": db, "config_path": config_path, "quiet": quiet}
+
+
+def _csv_list(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+@main.command()
+@click.option("--only", help="Comma-separated connectors to run (default: scan.connectors from config).")
+@click.option("--regions", help="AWS: comma-separated regions (overrides connectors.aws.regions).")
+@click.option("--accounts", help="AWS: comma-separated account ids to scan through the read-only role.")
+@click.option("--organization", is_flag=True, default=None, help="AWS: every active account of the Organization.")
+@click.option("--profile", help="AWS: named profile.")
+@click.option("--endpoint-url", help="AWS: one endpoint for every service (testing, proxies).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
+@click.pass_context
+def scan(ctx: click.Context, only: str | None, regions: str | None, accounts: str | None,
+         organization: bool | None, profile: str | None, endpoint_url: str | None, fmt: str,
+         output: str | None) -> None:
+    """Run the connectors and store a snapshot.
+
+    Exit 0 when clean, 3 when it completed with coverage gaps, 4 when it failed."""
+    aws: dict[str, Any] = {}
+    if regions:
+        aws["regions"] = _csv_list(regions)
+    if accounts:
+        aws["accounts"] = _csv_list(accounts)
+    if organization:
+        aws["organization"] = True
+    if profile:
+        aws["profile"] = profile
+    if endpoint_url:
+        aws["endpoint_url"] = endpoint_url
+    config = _config(ctx, {"connectors": {"aws": aws}} if aws else None)
+    result = do_scan(ctx, config, _csv_list(only))
+    report_scan(ctx, result, fmt, output)
+    ctx.exit(result.exit_code)
+
+
+def do_scan(ctx: click.Context, config: dict[str, Any], only: Sequence[str] | None) -> ScanResult:
+    try:
+        connectors = prepare(config, only)
+    except ConfigError as exc:
+        raise Fail(str(exc)) from None
+    if ctx.obj["db"] is None and (config.get("store") or {}).get("path"):
+        ctx.obj["db"] = config["store"]["path"]
+    store = open_store(ctx, create=True)
+    with progress_reporter(not ctx.obj["quiet"] and sys.stderr.isatty()) as progress:
+        scan_ctx = ScanContext(progress=progress)
+        try:
+            return run_scan(store, config, connectors, scan_ctx, options={"only": list(only or [])})
+        except KeyboardInterrupt:
+            raise Fail("scan cancelled; the previous snapshot is untouched", exitcodes.FAILED) from None
+
+
+def report_scan(ctx: click.Context, result: ScanResult, fmt: str, output: str | None,
+                console: Console | None = None) -> None:
+    summary = result.summary()
+    if fmt == "json":
+        emit(ctx, render.to_json(summary), output)
+        return
+    console = console or Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=140)
+    snap = result.snapshot
+    console.print(f"snapshot {snap.id}: {snap.status}, {snap.node_count} objects, {snap.edge_count} edges, "
+                  f"{snap.gap_count} coverage gaps")
+    for run in result.runs:
+        calls = sum(run.api_calls.values())
+        state = f"FAILED ({run.error})" if run.failed else "ok"
+        console.print(f"  {run.name} {run.version}: {run.nodes} objects, {run.edges} edges, {calls} API calls, {state}")
+    if result.gaps:
+        console.print(render.gaps_table([g.to_dict() for g in result.gaps]))
+
+
+@main.command()
+@click.option("--kind", "kinds", multiple=True,
+              type=click.Choice([k.value for k in NodeKind] + ["all"]),
+              help="Object kinds to list (repeatable). Default: identity and credential.")
+@click.option("--type", "types", multiple=True, help="Object types, e.g. aws_access_key (repeatable).")
+@click.option("--provider", help="aws, azure, gcp, files …")
+@click.option("--account", help="Account, subscription or project id.")
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...], provider: str | None,
+              account: str | None, snapshot: int | None, fmt: str, output: str | None) -> None:
+    """Identities and credentials (or any kind) of a snapshot."""
+    store = open_store(ctx)
+    info = pick_snapshot(store, snapshot)
+    wanted = None if "all" in kinds else (kinds or IDENTITY_AND_CREDENTIAL)
+    rows = [render.node_json(n) for n in store.nodes(info.id, kinds=wanted, provider=provider,
+                                                      account=account, types=types or None)]
+    if fmt == "json":
+        emit(ctx, render.to_json({"snapshot": info.id, "objects": rows}), output)
+    elif fmt == "csv":
+        emit(ctx, render.inventory_csv(rows), output)
+    else:
+        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=160)
+        console.print(render.inventory_table(rows, info.finished_at or info.started_at,
+                                             f"snapshot {info.id}: {len(rows)} objects"))
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def show(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output: str | None) -> None:
+    """One object with all its attributes and edges. REF is an id, ARN, access key id,
+    key name, object id, email or name."""
+    store = open_store(ctx)
+    info = pick_snapshot(store, snapshot)
+    matches = store.find(info.id, ref)
+    if not matches:
+        raise Fail(f"nothing in snapshot {info.id} matches {ref!r}", exitcodes.NOT_FOUND)
+    if len(matches) > 1:
+        listing = "; ".join(f"{m.node.id}" for m in matches[:10])
+        raise Fail(f"{ref!r} matches {len(matches)} objects, give one id: {listing}")
+    obj = render.node_json(matches[0])
+    raw_edges = store.edges(info.id, touching=obj["id"])
+    other_ids = {e["src"] for e in raw_edges} | {e["dst"] for e in raw_edges}
+    names = {n.node.id: n.node.name for n in store.nodes(info.id, ids=other_ids)}
+    edges = [render.edge_json(e, names) for e in raw_edges]
+    if fmt == "json":
+        emit(ctx, render.to_json({"snapshot": info.id, "object": obj, "edges": edges}), output)
+    else:
+        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=140)
+        render.show_text(console, obj, edges)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def snapshots(ctx: click.Context, fmt: str, output: str | None) -> None:
+    """List the stored snapshots, oldest first."""
+    store = open_store(ctx)
+    infos = store.snapshots()
+    if fmt == "json":
+        emit(ctx, render.to_json({"snapshots": [s.to_dict() for s in infos]}), output)
+    else:
+        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=140)
+        console.print(render.snapshots_table(infos))
+
+
+@main.command()
+@click.pass_context
+def connectors(ctx: click.Context) -> None:
+    """List installed connectors (entry-point group agentreach.connectors)."""
+    for name, ep in sorted(discover_connectors().items()):
+        click.echo(f"{name}\t{ep.value}")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def demo(ctx: click.Context, fmt: str, output: str | None) -> None:
+    """Run the whole flow on an embedded AWS estate: no network, no cloud account."""
+    from .demo.run import DemoUnavailable, run_demo
+
+    try:
+        run_demo(ctx, fmt=fmt, output=output)
+    except DemoUnavailable as exc:
+        raise Fail(str(exc), exitcodes.FAILED) from None
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

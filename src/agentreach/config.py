@@ -1,0 +1,81 @@
+"""Configuration: shipped defaults, a user's YAML file over them, flags over both.
+
+The defaults are data (``config/defaults.yaml``, installed as the ``agentreach_config``
+package), so a wheel finds them and a reader can see every knob in one place.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .model import canonical_json
+
+ENV_CONFIG = "AGENTREACH_CONFIG"
+
+
+class ConfigError(ValueError):
+    """A config file cannot be read or has the wrong shape; the message names the file."""
+
+
+def shipped(name: str) -> str:
+    """Text of a shipped config file."""
+    return resources.files("agentreach_config").joinpath(name).read_text(encoding="utf-8")
+
+
+def load_defaults() -> dict[str, Any]:
+    return yaml.safe_load(shipped("defaults.yaml")) or {}
+
+
+def load_user_file(path: str | Path) -> dict[str, Any]:
+    p = Path(path).expanduser()
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} does not exist") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"config file {p}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {p}: {exc.strerror}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {p}: the top level must be a mapping")
+    unknown = sorted(set(data) - set(load_defaults()))
+    if unknown:
+        raise ConfigError(f"config file {p}: unknown section(s) {', '.join(unknown)}")
+    return data
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge: mappings merge key by key, anything else (lists included) replaces."""
+    out = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    config = load_defaults()
+    path = path or os.environ.get(ENV_CONFIG)
+    if path:
+        config = merge(config, load_user_file(path))
+    if overrides:
+        config = merge(config, overrides)
+    return config
+
+
+def digest(config: Mapping[str, Any]) -> str:
+    """What a snapshot records so two scans can be told apart by their settings."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()

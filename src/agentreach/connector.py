@@ -1,0 +1,146 @@
+"""The connector contract: what a connector is given and what it must give back.
+
+A connector only *discovers*. It talks to one source, yields :mod:`agentreach.model`
+records, and reports what it could not see as coverage gaps. It never classifies, scores
+or infers edges the source does not state. Connectors are found through the entry-point
+group ``agentreach.connectors``; the built-in ones are registered the same way, so a
+third-party package is a first-class citizen (see ``connectors/README.md``).
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Callable, ClassVar, Iterator, Mapping, Protocol
+
+from .model import CoverageGap, Record
+
+ENTRY_POINT_GROUP = "agentreach.connectors"
+
+
+class ConnectorConfigError(ValueError):
+    """A connector's config section is wrong. The message names the key."""
+
+
+class ScanCancelled(RuntimeError):
+    """Raised inside a connector when the scan is cancelled (Ctrl-C, a deadline)."""
+
+
+class ProgressTask(Protocol):
+    def advance(self, n: int = 1) -> None: ...
+    def set_total(self, total: int | None) -> None: ...
+    def done(self) -> None: ...
+
+
+class ProgressReporter(Protocol):
+    """Progress for long work; the CLI renders it with rich, tests and --quiet drop it."""
+
+    def task(self, label: str, total: int | None = None) -> ProgressTask: ...
+
+
+class _NullTask:
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def set_total(self, total: int | None) -> None:
+        pass
+
+    def done(self) -> None:
+        pass
+
+
+class NullProgress:
+    def task(self, label: str, total: int | None = None) -> ProgressTask:
+        return _NullTask()
+
+
+class GapRecorder:
+    """Collects coverage gaps from any thread of any connector."""
+
+    def __init__(self, log: logging.Logger | None = None) -> None:
+        self._gaps: list[CoverageGap] = []
+        self._lock = threading.Lock()
+        self._log = log or logging.getLogger("agentreach.gaps")
+
+    def record(self, gap: CoverageGap) -> None:
+        with self._lock:
+            self._gaps.append(gap)
+        where = "/".join(p for p in (gap.account, gap.region, gap.service) if p)
+        self._log.warning("coverage gap: %s %s %s: %s", where, gap.operation, gap.error_code, gap.message)
+
+    @property
+    def gaps(self) -> list[CoverageGap]:
+        with self._lock:
+            return list(self._gaps)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class ScanContext:
+    """Everything a connector may use besides its own config. The clock is injectable so
+    that a scan of a seeded estate is reproducible; cancellation is cooperative."""
+
+    clock: Callable[[], dt.datetime] = _utcnow
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("agentreach"))
+    progress: ProgressReporter = field(default_factory=NullProgress)
+    gaps: GapRecorder = field(default_factory=GapRecorder)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def check_cancelled(self) -> None:
+        if self.cancel.is_set():
+            raise ScanCancelled("scan cancelled")
+
+
+class Connector(abc.ABC):
+    """Base class of every connector.
+
+    ``__init__`` validates the config section and raises :class:`ConnectorConfigError`
+    naming the bad key; ``scan`` yields records. A connector may yield the same node twice
+    (the core keeps the last) but must keep ids stable across runs.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "0"
+    description: ClassVar[str] = ""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = dict(config)
+
+    @abc.abstractmethod
+    def scan(self, ctx: ScanContext) -> Iterator[Record]:
+        """Yield nodes and edges. Record failures as gaps in ``ctx.gaps`` and go on."""
+
+
+class ConnectorUnavailable(RuntimeError):
+    """A connector is named but not installed, or its SDK extra is missing."""
+
+
+def discover_connectors() -> dict[str, EntryPoint]:
+    """Installed connectors by name. Entry points are not loaded here, so a connector
+    whose SDK extra is missing costs nothing until it is asked for."""
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def load_connector(name: str) -> type[Connector]:
+    """Import one connector class, with a one-line reason when that cannot be done."""
+    eps = discover_connectors()
+    if name not in eps:
+        known = ", ".join(sorted(eps)) or "none"
+        raise ConnectorUnavailable(f"no connector named {name!r} is installed (installed: {known})")
+    try:
+        cls = eps[name].load()
+    except ImportError as exc:
+        raise ConnectorUnavailable(
+            f"connector {name!r} needs a package that is not installed ({exc.name or exc}); "
+            f"install it with: pip install 'agentreach[{name}]'"
+        ) from exc
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise ConnectorUnavailable(f"entry point {name!r} is not an agentreach Connector")
+    return cls

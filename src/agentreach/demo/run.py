@@ -1,0 +1,154 @@
+"""``agentreach demo``: the real scan, end to end, against an embedded AWS estate.
+
+A moto server runs in this process on a free loopback port, behind a small front door
+that answers the one IAM call moto lacks (ListServiceSpecificCredentials, i.e. Bedrock
+API keys). The estate is seeded from ``estate.yaml`` relative to today, then scanned by
+the ordinary AWS connector through the ordinary scan runner into the demo's own store.
+Nothing leaves the machine, and no real AWS credentials are read: the demo sets fake
+ones for its own process only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .. import render
+from ..config import load_config
+from ..store import Store
+
+DEMO_REGIONS = ["us-east-1", "eu-west-1"]
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+}
+# Variables that would point boto3 at a real account or a real endpoint.
+_SCRUB = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+          "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+
+
+class DemoUnavailable(RuntimeError):
+    """The demo's extra (moto) is not installed."""
+
+
+@contextmanager
+def fake_aws_environment() -> Iterator[None]:
+    """Fake credentials for this process only; whatever was set is put back afterwards."""
+    saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, *_SCRUB)}
+    saved.update({k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL")})
+    try:
+        for key in _SCRUB:
+            os.environ.pop(key, None)
+        for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
+            os.environ.pop(key)
+        os.environ.update(_FAKE_ENV)
+        os.environ["AWS_CONFIG_FILE"] = os.devnull
+        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def demo_estate(now: dt.datetime) -> Iterator[tuple[str, Any]]:
+    """Start moto and the front door, seed the estate; yield (endpoint, SeededEstate)."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise DemoUnavailable("the demo needs moto: pip install 'agentreach[demo]'") from None
+    from ..testing.aws_frontdoor import AwsFrontDoor
+    from .seed import seed_estate
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with fake_aws_environment():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        moto_url = f"http://{host}:{port}"
+        door = AwsFrontDoor(moto_url)
+        try:
+            url = door.start()
+            estate = seed_estate(moto_url, now=now)
+            door.serve_service_specific_credentials(estate.service_specific_credentials)
+            yield url, estate
+        finally:
+            door.stop()
+            server.stop()
+
+
+def demo_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("agentreach", appauthor=False)) / "demo.db"
+
+
+def run_demo(ctx: click.Context, *, fmt: str, output: str | None) -> None:
+    from ..cli import do_scan, emit, report_scan
+
+    quiet = ctx.obj["quiet"]
+    db = Path(ctx.obj["db"]) if ctx.obj["db"] else demo_db_path()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)  # the demo always starts from an empty store
+    ctx.obj["db"] = str(db)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    if not quiet:
+        click.echo("agentreach demo: seeding an AWS estate of two accounts on a local moto server "
+                   "(no network, no cloud account)…", err=True)
+    with demo_estate(now) as (endpoint, estate):
+        overrides = {
+            "scan": {"connectors": ["aws"]},
+            "connectors": {"aws": {
+                "endpoint_url": endpoint, "regions": DEMO_REGIONS, "profile": None,
+                "accounts": [{"id": a, "alias": alias} for a, alias in estate.accounts.items()],
+                "role_name": estate.readonly_role, "max_attempts": 3,
+            }},
+        }
+        config = load_config(ctx.obj["config_path"], overrides)
+        result = do_scan(ctx, config, ["aws"])
+    store = Store(db)
+    info = result.snapshot
+    if fmt == "json":
+        nodes = [render.node_json(n) for n in store.nodes(info.id)]
+        emit(ctx, render.to_json({**result.summary(), "db": str(db), "objects": nodes}), output)
+        ctx.exit(result.exit_code)
+    console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=160)
+    report_scan(ctx, result, "table", None, console=console)
+    shown_at = info.finished_at or now
+    rows = [render.node_json(n) for n in store.nodes(info.id, kinds=["identity", "credential"])]
+    console.print(render.inventory_table(rows, shown_at, f"identities and credentials ({len(rows)})"))
+    console.print(_workloads_table(store, info.id))
+    console.print(f"\nstore: {db}\nexplore it, for example:\n"
+                  f"  agentreach --db {db} inventory --kind all\n"
+                  f"  agentreach --db {db} show support-agent-exec\n"
+                  f"  agentreach --db {db} inventory --format json")
+    ctx.exit(result.exit_code)
+
+
+def _workloads_table(store: Store, snapshot_id: int) -> Table:
+    """What runs as what: the agents and other workloads with the role each runs as."""
+    workloads = list(store.nodes(snapshot_id, kinds=["workload"]))
+    runs_as = {e["src"]: e["dst"] for e in store.edges(snapshot_id, kinds=["runs_as"])}
+    names = {n.node.id: n.node.name for n in store.nodes(snapshot_id, kinds=["identity"])}
+    table = Table(title=f"workloads and the identity each runs as ({len(workloads)})", header_style="bold")
+    for col in ("type", "name", "account", "region", "runs as", "env var names"):
+        table.add_column(col, overflow="fold")
+    for w in workloads:
+        dst = runs_as.get(w.node.id)
+        table.add_row(w.node.type, w.node.name, w.node.account or "-", w.node.region or "-",
+                      names.get(dst, dst or "-") if dst else "-",
+                      ", ".join(getattr(w.node, "env_var_names", ())) or "-")
+    return table

@@ -1,0 +1,156 @@
+"""Presentation: the public JSON shape of objects, and tables and CSV for people.
+
+The JSON here is a contract (DESIGN.md, "Machine-readable output"): field names only grow.
+Nothing in this module computes a verdict; it shows what the store holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any, Iterable, Mapping, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from .model import Credential, Identity, Node, Workload
+from .store import SnapshotInfo, StoredNode
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def node_json(stored: StoredNode) -> dict[str, Any]:
+    """The public JSON of one object."""
+    node = stored.node
+    data = node.to_dict()
+    out: dict[str, Any] = {
+        "id": node.id, "kind": node.kind.value, "type": node.type, "provider": node.provider,
+        "source": node.source, "name": node.name, "native_id": node.native_id,
+        "account": node.account, "region": node.region, "created": iso(node.created),
+        "first_seen": iso(stored.first_seen), "last_seen": iso(stored.last_seen),
+    }
+    if isinstance(node, (Identity, Credential)):
+        out["last_used"] = iso(node.last_used)
+        out["last_used_detail"] = node.last_used_detail
+    if isinstance(node, Credential):
+        out["expires"] = iso(node.expires)
+        out["status"] = node.status.value
+        out["rotation"] = data["rotation"]
+        if node.fingerprint:
+            out["fingerprint"] = node.fingerprint
+        if node.preview:
+            out["preview"] = node.preview
+    elif isinstance(node, Identity):
+        out["expires"] = None
+        out["status"] = "active" if node.enabled else "disabled"
+    for key in ("tags", "env_var_names", "sensitivity", "resource_policy", "document", "path", "line", "active"):
+        if key in data:
+            out[key] = data[key]
+    out["attrs"] = data.get("attrs", {})
+    return out
+
+
+def edge_json(edge: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    return {**edge, "src_name": names.get(edge["src"]), "dst_name": names.get(edge["dst"])}
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=False, default=str) + "\n"
+
+
+INVENTORY_COLUMNS = ("kind", "type", "name", "account", "region", "created", "last_used", "expires",
+                     "status", "native_id", "id")
+
+
+def inventory_csv(rows: Iterable[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=INVENTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in INVENTORY_COLUMNS})
+    return buf.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def age(value: str | None, now: dt.datetime) -> str:
+    """``2026-01-02 (330d ago)``: a date with how far it is from now, for tables."""
+    if not value:
+        return "-"
+    when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    days = (now - when).days
+    rel = f"{days}d ago" if days >= 0 else f"in {-days}d"
+    return f"{when.date().isoformat()} ({rel})"
+
+
+def inventory_table(rows: Sequence[dict[str, Any]], now: dt.datetime, title: str) -> Table:
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for col in ("type", "name", "account", "created", "last used", "expires", "status"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["type"], row["name"], row.get("account") or "-", age(row.get("created"), now),
+            age(row.get("last_used"), now) if "last_used" in row else "",
+            age(row.get("expires"), now) if row.get("expires") else "",
+            row.get("status") or "",
+        )
+    return table
+
+
+def snapshots_table(infos: Sequence[SnapshotInfo]) -> Table:
+    table = Table(title="snapshots", header_style="bold")
+    for col in ("id", "started", "finished", "status", "nodes", "edges", "gaps", "connectors"):
+        table.add_column(col)
+    for s in infos:
+        table.add_row(str(s.id), iso(s.started_at) or "", iso(s.finished_at) or "-", s.status,
+                      str(s.node_count), str(s.edge_count), str(s.gap_count),
+                      ", ".join(f"{k} {v}" for k, v in s.connectors.items()))
+    return table
+
+
+def gaps_table(gaps: Sequence[Mapping[str, Any]]) -> Table:
+    table = Table(title=f"coverage gaps ({len(gaps)})", header_style="bold")
+    for col in ("connector", "account", "region", "service", "operation", "error", "message"):
+        table.add_column(col, overflow="fold")
+    for g in gaps:
+        table.add_row(g["connector"], g.get("account") or "-", g.get("region") or "-",
+                      g.get("service") or "-", g["operation"], g["error_code"], (g.get("message") or "")[:160])
+    return table
+
+
+def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, Any]]) -> None:
+    """One object for a person: its fields, then every edge in and out."""
+    console.print(f"[bold]{obj['name']}[/bold]  ({obj['kind']} / {obj['type']})")
+    for key in ("id", "native_id", "provider", "account", "region", "created", "last_used",
+                "last_used_detail", "expires", "status", "first_seen", "last_seen"):
+        if obj.get(key) is not None:
+            console.print(f"  {key:<17}{obj[key]}")
+    for key in ("tags", "rotation", "env_var_names", "attrs", "resource_policy", "document"):
+        value = obj.get(key)
+        if value:
+            console.print(f"  {key}:")
+            console.print_json(json.dumps(value, default=str), indent=2)
+    if edges:
+        table = Table(title="edges", header_style="bold")
+        for col in ("direction", "kind", "other", "detail"):
+            table.add_column(col, overflow="fold")
+        for e in edges:
+            outgoing = e["src"] == obj["id"]
+            other = (e.get("dst_name") or e["dst"]) if outgoing else (e.get("src_name") or e["src"])
+            detail = ", ".join(f"{k}={v}" for k, v in (e.get("attrs") or {}).items())
+            table.add_row("->" if outgoing else "<-", e["kind"], str(other), detail)
+        console.print(table)
+
+
+def is_workload(node: Node) -> bool:
+    return isinstance(node, Workload)

@@ -1,0 +1,419 @@
+"""The inventory: every scan a snapshot, every object with its first and last sighting.
+
+SQLAlchemy Core, SQLite by default, so PostgreSQL can follow with the same code. Layout:
+
+- ``snapshots``: one row per scan (times, status, config digest, connector versions).
+- ``blobs``: node and edge bodies by content hash, stored once however many snapshots
+  hold them unchanged (most objects do not change between scans).
+- ``snapshot_nodes`` / ``snapshot_edges``: which bodies a snapshot holds.
+- ``objects``: first_seen / last_seen per node id, updated only when a snapshot completes.
+- ``gaps``: coverage gaps per snapshot.
+- ``meta``: the store's fingerprint salt and schema version.
+
+A scan writes its rows as it goes under status ``running``; readers only ever look at
+``complete`` snapshots, and ``objects`` is updated in the same transaction that marks a
+snapshot complete. A scan that dies half-way therefore leaves the previous snapshot, and
+every first/last-seen date, exactly as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .model import CoverageGap, Edge, Node, canonical_json, node_from_dict
+
+SCHEMA_VERSION = 1
+ENV_DB = "AGENTREACH_DB"
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+snapshots = sa.Table(
+    "snapshots", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.String(16), nullable=False),  # running|complete|failed|aborted
+    sa.Column("config_digest", sa.String(64), nullable=False),
+    sa.Column("connectors", sa.JSON, nullable=False),  # name -> version
+    sa.Column("options", sa.JSON, nullable=False),  # --only, accounts, regions …
+    sa.Column("node_count", sa.Integer, nullable=False, default=0),
+    sa.Column("edge_count", sa.Integer, nullable=False, default=0),
+    sa.Column("gap_count", sa.Integer, nullable=False, default=0),
+    sa.Column("error", sa.Text),
+)
+blobs = sa.Table(
+    "blobs", metadata,
+    sa.Column("hash", sa.String(64), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+)
+snapshot_nodes = sa.Table(
+    "snapshot_nodes", metadata,
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
+    sa.Column("node_id", sa.String(512), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("native_id", sa.String(1024)),
+    sa.Column("account", sa.String(128)),
+    sa.Column("blob", sa.String(64), sa.ForeignKey("blobs.hash"), nullable=False),
+    sa.Index("ix_snapshot_nodes_native", "snapshot_id", "native_id"),
+    sa.Index("ix_snapshot_nodes_name", "snapshot_id", "name"),
+)
+snapshot_edges = sa.Table(
+    "snapshot_edges", metadata,
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
+    sa.Column("edge_id", sa.String(32), primary_key=True),
+    sa.Column("src", sa.String(512), nullable=False),
+    sa.Column("dst", sa.String(512), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("blob", sa.String(64), sa.ForeignKey("blobs.hash"), nullable=False),
+    sa.Index("ix_snapshot_edges_src", "snapshot_id", "src"),
+    sa.Index("ix_snapshot_edges_dst", "snapshot_id", "dst"),
+)
+objects = sa.Table(
+    "objects", metadata,
+    sa.Column("node_id", sa.String(512), primary_key=True),
+    sa.Column("first_seen_snapshot", sa.Integer, nullable=False),
+    sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_snapshot", sa.Integer, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+gaps_table = sa.Table(
+    "gaps", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), nullable=False, index=True),
+    sa.Column("connector", sa.String(64), nullable=False),
+    sa.Column("account", sa.String(128)),
+    sa.Column("region", sa.String(64)),
+    sa.Column("service", sa.String(64)),
+    sa.Column("operation", sa.String(128), nullable=False),
+    sa.Column("error_code", sa.String(128), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+)
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or is not an agentreach store."""
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    id: int
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    status: str
+    config_digest: str
+    connectors: dict[str, str]
+    options: dict[str, Any]
+    node_count: int
+    edge_count: int
+    gap_count: int
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        for k in ("started_at", "finished_at"):
+            out[k] = _iso(out[k])
+        return out
+
+
+@dataclass(frozen=True)
+class StoredNode:
+    """A node as a snapshot holds it, with when agentreach first and last saw it."""
+
+    node: Node
+    first_seen: dt.datetime | None
+    last_seen: dt.datetime | None
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return _aware(value).isoformat().replace("+00:00", "Z")
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands datetimes back naive; everything we store is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def default_db_path() -> Path:
+    """``$AGENTREACH_DB``, else ``agentreach.db`` under the user's data directory."""
+    if os.environ.get(ENV_DB):
+        return Path(os.environ[ENV_DB]).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("agentreach", appauthor=False)) / "agentreach.db"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Store:
+    """One inventory database. Thread-safe for one writer (the scan) and many readers."""
+
+    def __init__(self, target: str | Path | None = None, *, create: bool = True) -> None:
+        if target is None:
+            target = default_db_path()
+        url = str(target)
+        if "://" not in url:
+            path = Path(url).expanduser()
+            if not path.exists() and not create:
+                raise StoreError(f"no agentreach store at {path} (run 'agentreach scan' first)")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{path}"
+        self.url = url
+        self.engine: Engine = sa.create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            metadata.create_all(self.engine)
+            self._init_meta()
+        except sa.exc.DatabaseError as exc:
+            raise StoreError(f"{target} is not a usable agentreach store: {exc.orig}") from None
+
+    # -- meta -------------------------------------------------------------------------------
+    def _init_meta(self) -> None:
+        with self.engine.begin() as conn:
+            rows = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all())
+            if "schema_version" not in rows:
+                conn.execute(meta_table.insert(), [
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    {"key": "fingerprint_salt", "value": secrets.token_hex(16)},
+                ])
+            elif int(rows["schema_version"]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"store schema {rows['schema_version']} is newer than this agentreach ({SCHEMA_VERSION})"
+                )
+            # A scan that was killed leaves 'running' rows behind; they are aborted, not live.
+            conn.execute(
+                snapshots.update().where(snapshots.c.status == "running")
+                .where(snapshots.c.started_at < dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+                .values(status="aborted", error="scan never finished")
+            )
+
+    def fingerprint(self, value: str) -> str:
+        """Salted SHA-256 of a secret value: the only form in which a value may be kept.
+        The salt is per store, so fingerprints match across this store's scans only."""
+        with self.engine.connect() as conn:
+            salt = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "fingerprint_salt")
+            ).scalar_one()
+        return "sha256:" + _sha(salt + value)
+
+    # -- writing a snapshot ------------------------------------------------------------------
+    def begin_snapshot(
+        self, *, config_digest: str, connectors: Mapping[str, str], options: Mapping[str, Any],
+        started_at: dt.datetime | None = None,
+    ) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(snapshots.insert().values(
+                started_at=started_at or dt.datetime.now(dt.timezone.utc), status="running",
+                config_digest=config_digest, connectors=dict(connectors), options=dict(options),
+                node_count=0, edge_count=0, gap_count=0,
+            ))
+            return int(result.inserted_primary_key[0])
+
+    def add_nodes(self, snapshot_id: int, nodes: Sequence[Node]) -> None:
+        """Add (or replace, by id) nodes of a running snapshot."""
+        if not nodes:
+            return
+        bodies: dict[str, str] = {}
+        rows = []
+        for node in nodes:
+            body = canonical_json(node.to_dict())
+            digest = _sha(body)
+            bodies[digest] = body
+            rows.append({
+                "snapshot_id": snapshot_id, "node_id": node.id, "kind": node.kind.value,
+                "provider": node.provider, "type": node.type, "name": node.name,
+                "native_id": node.native_id, "account": node.account, "blob": digest,
+            })
+        with self.engine.begin() as conn:
+            self._put_blobs(conn, bodies)
+            self._upsert(conn, snapshot_nodes, rows, ["snapshot_id", "node_id"])
+
+    def add_edges(self, snapshot_id: int, edges: Sequence[Edge]) -> None:
+        if not edges:
+            return
+        bodies: dict[str, str] = {}
+        rows = []
+        for edge in edges:
+            body = canonical_json(edge.to_dict())
+            digest = _sha(body)
+            bodies[digest] = body
+            rows.append({
+                "snapshot_id": snapshot_id, "edge_id": edge.id, "src": edge.src, "dst": edge.dst,
+                "kind": edge.kind.value, "blob": digest,
+            })
+        with self.engine.begin() as conn:
+            self._put_blobs(conn, bodies)
+            self._upsert(conn, snapshot_edges, rows, ["snapshot_id", "edge_id"])
+
+    def add_gaps(self, snapshot_id: int, gaps: Iterable[CoverageGap]) -> None:
+        rows = [{"snapshot_id": snapshot_id, **g.to_dict()} for g in gaps]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(gaps_table.insert(), rows)
+
+    def finish_snapshot(self, snapshot_id: int, *, status: str, error: str | None = None,
+                        finished_at: dt.datetime | None = None) -> SnapshotInfo:
+        """Close a snapshot. Only ``complete`` ones move first/last-seen dates."""
+        finished_at = finished_at or dt.datetime.now(dt.timezone.utc)
+        with self.engine.begin() as conn:
+            counts = {
+                "node_count": conn.execute(sa.select(sa.func.count()).select_from(snapshot_nodes)
+                                           .where(snapshot_nodes.c.snapshot_id == snapshot_id)).scalar_one(),
+                "edge_count": conn.execute(sa.select(sa.func.count()).select_from(snapshot_edges)
+                                           .where(snapshot_edges.c.snapshot_id == snapshot_id)).scalar_one(),
+                "gap_count": conn.execute(sa.select(sa.func.count()).select_from(gaps_table)
+                                          .where(gaps_table.c.snapshot_id == snapshot_id)).scalar_one(),
+            }
+            if status == "complete":
+                self._touch_objects(conn, snapshot_id, finished_at)
+            conn.execute(snapshots.update().where(snapshots.c.id == snapshot_id).values(
+                status=status, finished_at=finished_at, error=error, **counts))
+        info = self.snapshot(snapshot_id)
+        assert info is not None
+        return info
+
+    def _touch_objects(self, conn: sa.Connection, snapshot_id: int, when: dt.datetime) -> None:
+        ids = conn.execute(sa.select(snapshot_nodes.c.node_id)
+                           .where(snapshot_nodes.c.snapshot_id == snapshot_id)).scalars().all()
+        rows = [{"node_id": i, "first_seen_snapshot": snapshot_id, "first_seen_at": when,
+                 "last_seen_snapshot": snapshot_id, "last_seen_at": when} for i in ids]
+        self._upsert(conn, objects, rows, ["node_id"],
+                     update=["last_seen_snapshot", "last_seen_at"])
+
+    def _put_blobs(self, conn: sa.Connection, bodies: Mapping[str, str]) -> None:
+        rows = [{"hash": h, "body": b} for h, b in bodies.items()]
+        self._upsert(conn, blobs, rows, ["hash"], update=[])
+
+    def _upsert(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],
+                keys: list[str], update: list[str] | None = None) -> None:
+        """INSERT … ON CONFLICT for SQLite and PostgreSQL alike (both dialects have it)."""
+        if not rows:
+            return
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        cols = update if update is not None else [c for c in rows[0] if c not in keys]
+        for start in range(0, len(rows), 5000):
+            stmt = insert(table)
+            stmt = (stmt.on_conflict_do_update(index_elements=keys,
+                                               set_={c: stmt.excluded[c] for c in cols})
+                    if cols else stmt.on_conflict_do_nothing(index_elements=keys))
+            conn.execute(stmt, rows[start:start + 5000])
+
+    # -- reading -----------------------------------------------------------------------------
+    def snapshots(self) -> list[SnapshotInfo]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(snapshots).order_by(snapshots.c.id)).mappings().all()
+        return [_snapshot_info(r) for r in rows]
+
+    def snapshot(self, snapshot_id: int) -> SnapshotInfo | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(snapshots).where(snapshots.c.id == snapshot_id)).mappings().first()
+        return _snapshot_info(row) if row else None
+
+    def latest_snapshot(self) -> SnapshotInfo | None:
+        """The newest snapshot that completed; running, failed and aborted ones never count."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(snapshots).where(snapshots.c.status == "complete")
+                .order_by(snapshots.c.id.desc()).limit(1)
+            ).mappings().first()
+        return _snapshot_info(row) if row else None
+
+    def nodes(self, snapshot_id: int, *, kinds: Iterable[str] | None = None,
+              provider: str | None = None, account: str | None = None,
+              types: Iterable[str] | None = None, ids: Iterable[str] | None = None) -> Iterator[StoredNode]:
+        q = (sa.select(blobs.c.body, objects.c.first_seen_at, objects.c.last_seen_at)
+             .select_from(snapshot_nodes.join(blobs, blobs.c.hash == snapshot_nodes.c.blob)
+                          .outerjoin(objects, objects.c.node_id == snapshot_nodes.c.node_id))
+             .where(snapshot_nodes.c.snapshot_id == snapshot_id)
+             .order_by(snapshot_nodes.c.kind, snapshot_nodes.c.provider, snapshot_nodes.c.account,
+                       snapshot_nodes.c.type, snapshot_nodes.c.name))
+        if kinds:
+            q = q.where(snapshot_nodes.c.kind.in_(list(kinds)))
+        if types:
+            q = q.where(snapshot_nodes.c.type.in_(list(types)))
+        if provider:
+            q = q.where(snapshot_nodes.c.provider == provider)
+        if account:
+            q = q.where(snapshot_nodes.c.account == account)
+        if ids is not None:
+            q = q.where(snapshot_nodes.c.node_id.in_(list(ids)))
+        with self.engine.connect() as conn:
+            for body, first, last in conn.execute(q):
+                yield StoredNode(node_from_dict(json.loads(body)),
+                                 _aware(first) if first else None, _aware(last) if last else None)
+
+    def edges(self, snapshot_id: int, *, touching: str | None = None,
+              kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        q = (sa.select(blobs.c.body).select_from(snapshot_edges.join(blobs, blobs.c.hash == snapshot_edges.c.blob))
+             .where(snapshot_edges.c.snapshot_id == snapshot_id))
+        if touching:
+            q = q.where(sa.or_(snapshot_edges.c.src == touching, snapshot_edges.c.dst == touching))
+        if kinds:
+            q = q.where(snapshot_edges.c.kind.in_(list(kinds)))
+        with self.engine.connect() as conn:
+            return [json.loads(b) for (b,) in conn.execute(q.order_by(snapshot_edges.c.kind, snapshot_edges.c.src))]
+
+    def find(self, snapshot_id: int, ref: str) -> list[StoredNode]:
+        """Resolve what a responder has at hand (an id, ARN, key id, email, name) to nodes.
+        Exact id first, then native id, then name; the first tier that matches wins."""
+        for column in (snapshot_nodes.c.node_id, snapshot_nodes.c.native_id, snapshot_nodes.c.name):
+            with self.engine.connect() as conn:
+                ids = conn.execute(sa.select(snapshot_nodes.c.node_id).where(
+                    snapshot_nodes.c.snapshot_id == snapshot_id, column == ref)).scalars().all()
+            if ids:
+                return list(self.nodes(snapshot_id, ids=ids))
+        return []
+
+    def gaps(self, snapshot_id: int) -> list[CoverageGap]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(gaps_table).where(gaps_table.c.snapshot_id == snapshot_id)
+                                .order_by(gaps_table.c.id)).mappings().all()
+        return [CoverageGap(**{k: r[k] for k in ("connector", "operation", "error_code", "message",
+                                                  "account", "region", "service")}) for r in rows]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _snapshot_info(row: Mapping[str, Any]) -> SnapshotInfo:
+    return SnapshotInfo(
+        id=row["id"], started_at=_aware(row["started_at"]),
+        finished_at=_aware(row["finished_at"]) if row["finished_at"] else None,
+        status=row["status"], config_digest=row["config_digest"], connectors=row["connectors"],
+        options=row["options"], node_count=row["node_count"], edge_count=row["edge_count"],
+        gap_count=row["gap_count"], error=row["error"],
+    )
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets the CLI read while a scan writes; a short busy timeout rides out the overlap.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

@@ -1,0 +1,89 @@
+"""Shared fixtures: one real moto server over HTTP for the session, a front door in front of
+it for failures and the calls moto lacks, fake credentials that can never reach AWS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Never reach real AWS, whatever the machine's ~/.aws says."""
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AGENTREACH_CONFIG"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AGENTREACH_DB", str(tmp_path / "default.db"))
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def frontdoor_session(moto_url: str) -> Iterator[Any]:
+    from agentreach.testing.aws_frontdoor import AwsFrontDoor
+
+    door = AwsFrontDoor(moto_url)
+    door.start()
+    yield door
+    door.stop()
+
+
+def reset_moto(moto_url: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).read()
+
+
+@pytest.fixture
+def frontdoor(frontdoor_session: Any) -> Iterator[Any]:
+    """The front door with zeroed counters; rules a test adds after this are removed after it."""
+    frontdoor_session.reset_counts()
+    before = {id(r) for r in frontdoor_session.rules}
+    yield frontdoor_session
+    for rule in frontdoor_session.rules:
+        if id(rule) not in before:
+            frontdoor_session.remove_rule(rule)
+
+
+@pytest.fixture(scope="module")
+def seeded_estate(moto_url: str, frontdoor_session: Any) -> Any:
+    """The demo estate, seeded afresh for each test module (moto's state is process-wide, so
+    a module that resets it cannot spoil another's); its Bedrock API keys are served by the
+    front door, as moto lacks that call."""
+    from agentreach.demo.seed import seed_estate
+
+    reset_moto(moto_url)
+    estate = seed_estate(moto_url, now=NOW)
+    frontdoor_session.clear_rules()
+    frontdoor_session.serve_service_specific_credentials(estate.service_specific_credentials)
+    return estate
+
+
+def aws_config(endpoint: str, estate: Any | None = None, **extra: Any) -> dict[str, Any]:
+    """A full config that scans the seeded estate through ``endpoint``."""
+    from agentreach.config import load_config
+
+    aws: dict[str, Any] = {"endpoint_url": endpoint, "regions": ["us-east-1", "eu-west-1"], "max_attempts": 3}
+    if estate is not None:
+        aws["accounts"] = sorted(estate.accounts)
+        aws["role_name"] = estate.readonly_role
+    aws.update(extra)
+    return load_config(overrides={"scan": {"connectors": ["aws"]}, "connectors": {"aws": aws}})
