@@ -14,15 +14,23 @@ import pytest
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def aws_env() -> Iterator[None]:
+    """Never reach real AWS, whatever the machine's ~/.aws says (session-wide, so that
+    module-scoped fixtures see it too)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                           "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                           "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
+            mp.setenv(key, value)
+        for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AGENTREACH_CONFIG"):
+            mp.delenv(key, raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Never reach real AWS, whatever the machine's ~/.aws says."""
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                       "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
-        monkeypatch.setenv(key, value)
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AGENTREACH_CONFIG"):
-        monkeypatch.delenv(key, raising=False)
+def isolated_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test ever writes to the user's real store."""
     monkeypatch.setenv("AGENTREACH_DB", str(tmp_path / "default.db"))
 
 

@@ -135,7 +135,7 @@ class AwsConnector(Connector):
                 for role in raw.roles:
                     for profile in role.get("InstanceProfileList", []):
                         profile_roles.setdefault(profile["Arn"], []).append(role["Arn"])
-                return iam.transform(raw)
+                return iam.transform(raw, now)
 
             if "iam" in services:
                 guarded("iam", None, collect_iam)

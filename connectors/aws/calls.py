@@ -133,7 +133,7 @@ def make_client(session: Any, service: str, region: str, cfg: AwsConfig) -> Any:
     from agentreach import __version__
 
     config = Config(
-        retries={"mode": cfg.retry_mode, "max_attempts": cfg.max_attempts},
+        retries={"mode": cfg.retry_mode, "total_max_attempts": cfg.max_attempts},
         connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout,
         user_agent_extra=f"agentreach/{__version__}", max_pool_connections=max(10, cfg.key_workers * 2),
     )

@@ -168,7 +168,8 @@ def _get_role_last_used(calls: AwsCalls, raw: IamRaw) -> None:
 
 # -- transform (pure) -------------------------------------------------------------------------
 
-def transform(raw: IamRaw) -> Iterator[Record]:
+def transform(raw: IamRaw, now: dt.datetime | None = None) -> Iterator[Record]:
+    """``now`` only turns a certificate past its expiry into ``expired`` (a fact, not a verdict)."""
     account = raw.account
     report = {row["user"]: row for row in raw.report or []}
     policy_ids = {p["Arn"]: node_id("aws", "iam_policy", p["Arn"]) for p in raw.policies}
@@ -212,11 +213,13 @@ def transform(raw: IamRaw) -> Iterator[Record]:
         yield from _service_credential(cred, account, users_by_name)
 
     for cert in raw.server_certificates:
+        expires = parse_datetime(cert.get("Expiration"))
         yield Credential(
             id=node_id("aws", "server_certificate", cert["Arn"]), provider="aws", source=SOURCE,
             type="aws_iam_server_certificate", name=cert["ServerCertificateName"], native_id=cert["Arn"],
             account=account, created=parse_datetime(cert.get("UploadDate")),
-            expires=parse_datetime(cert.get("Expiration")),
+            expires=expires,
+            status=CredentialStatus.EXPIRED if expires and now and expires < now else CredentialStatus.ACTIVE,
             attrs={"certificate_id": cert.get("ServerCertificateId"), "path": cert.get("Path")},
         )
 

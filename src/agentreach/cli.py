@@ -19,7 +19,7 @@ from .config import ConfigError, load_config
 from .connector import NullProgress, ProgressReporter, ProgressTask, ScanContext, discover_connectors
 from .model import NodeKind
 from .scan import ScanResult, prepare, run_scan
-from .store import SnapshotInfo, Store, StoreError
+from .store import SnapshotInfo, Store, StoreError, StoreMissing
 
 IDENTITY_AND_CREDENTIAL = ("identity", "credential")
 
@@ -81,6 +81,8 @@ def emit(ctx: click.Context, text: str, output: str | None) -> None:
 def open_store(ctx: click.Context, *, create: bool = False) -> Store:
     try:
         return Store(ctx.obj["db"], create=create)
+    except StoreMissing as exc:
+        raise Fail(str(exc), exitcodes.NOT_FOUND) from None
     except StoreError as exc:
         raise Fail(str(exc), exitcodes.FAILED) from None
 

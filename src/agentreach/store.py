@@ -112,6 +112,10 @@ class StoreError(RuntimeError):
     """The store cannot be opened or is not an agentreach store."""
 
 
+class StoreMissing(StoreError):
+    """No store exists yet at the path a reader was given."""
+
+
 @dataclass(frozen=True)
 class SnapshotInfo:
     id: int
@@ -176,7 +180,7 @@ class Store:
         if "://" not in url:
             path = Path(url).expanduser()
             if not path.exists() and not create:
-                raise StoreError(f"no agentreach store at {path} (run 'agentreach scan' first)")
+                raise StoreMissing(f"no agentreach store at {path} (run 'agentreach scan' first)")
             path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{path}"
         self.url = url

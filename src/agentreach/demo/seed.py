@@ -1,10 +1,11 @@
 """Seed the demo estate (``estate.yaml``) into a moto server.
 
 ``seed_estate`` reads the estate description and builds it through real boto3 clients at the
-moto endpoint, exactly as an operator would with the AWS APIs. The one exception is what no
-AWS API can set - when things were created and last used, and time passing over a
-certificate - which :func:`_apply_what_no_api_can_set` writes into moto's in-process
-backends (so the moto server must run in this process, as ``ThreadedMotoServer`` does).
+moto endpoint, exactly as an operator would with the AWS APIs. The exceptions: moto's own
+``/moto-api/reset`` first, and at the end what no AWS API can set - when things were
+created, last used and last rotated, and time passing over a certificate - which
+:func:`_apply_what_no_api_can_set` writes into moto's in-process backends (so the moto
+server must run in this process, as ``ThreadedMotoServer`` does).
 
 The estate is pure data: accounts, identities, policies, data stores and agent runtimes,
 with dates relative to ``now`` so the story reads the same on any day. Secret values are
@@ -71,8 +72,9 @@ class SeededEstate:
 
 def load_estate(path: Path | None = None) -> dict[str, Any]:
     """The estate description, as parsed YAML."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path or ESTATE_PATH, encoding="utf-8") as fh:
-        spec = yaml.safe_load(fh)
+        spec = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
     if not isinstance(spec, dict) or spec.get("version") != 1:
         raise EstateError(f"{path or ESTATE_PATH}: not a version 1 estate file")
     return spec
@@ -82,11 +84,28 @@ def seed_estate(endpoint_url: str, *, now: dt.datetime,
                 estate_path: Path | None = None) -> SeededEstate:
     """Build the estate in the moto server at ``endpoint_url`` and say what was built.
 
-    ``now`` anchors every relative date in the estate (a naive datetime is taken as UTC).
+    ``now`` anchors every relative date in the estate (a naive datetime is taken as UTC);
+    pass the current time: moto checks imported certificates against the wall clock.
     The server must run in this process (``moto.server.ThreadedMotoServer``): dates are
     back-dated through moto's in-process backends.
+
+    moto keeps its state per process, not per server, so seeding starts by resetting it
+    (moto's ``/moto-api/reset``): afterwards the server holds this estate and nothing else.
     """
-    return _Seeder(endpoint_url, load_estate(estate_path), now).run()
+    spec = load_estate(estate_path)
+    _reset_moto(endpoint_url)
+    return _Seeder(endpoint_url, spec, now).run()
+
+
+def _reset_moto(endpoint_url: str) -> None:
+    import urllib3
+
+    # urllib3 directly: unlike urllib.request it ignores HTTP(S)_PROXY, which must not
+    # see a request to a local moto server.
+    resp = urllib3.PoolManager().request("POST", endpoint_url.rstrip("/") + "/moto-api/reset",
+                                         timeout=30.0, retries=False)
+    if resp.status != 200:
+        raise EstateError(f"moto reset at {endpoint_url} answered HTTP {resp.status}")
 
 
 # --------------------------------------------------------------------------------------
@@ -156,14 +175,18 @@ def _fake_secret(kind: str, label: str) -> str:
 
 
 def _self_signed(domain: str, sans: list[str], not_before: dt.datetime,
-                 not_after: dt.datetime, key: Any = None) -> tuple[str, str, Any]:
-    """(certificate PEM, private key PEM, key) for a self-signed RSA-2048 certificate."""
+                 not_after: dt.datetime, key: Any = None,
+                 algorithm: str = "EC") -> tuple[str, str, Any]:
+    """(certificate PEM, private key PEM, key) for a self-signed certificate with an
+    EC P-256 (fast to make, ACM's EC_prime256v1) or RSA-2048 key."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.x509.oid import NameOID
 
-    key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if key is None:
+        key = (rsa.generate_private_key(public_exponent=65537, key_size=2048)
+               if algorithm == "RSA" else ec.generate_private_key(ec.SECP256R1()))
     name = x509.Name([
         x509.NameAttribute(NameOID.COMMON_NAME, domain),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Acme Demo (agentreach)"),
@@ -235,14 +258,17 @@ _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 class _Account:
     """One account being seeded: its clients, the ARNs seeded so far, its summary."""
 
-    def __init__(self, spec: dict[str, Any], session: Any, endpoint_url: str,
-                 home_region: str) -> None:
+    def __init__(self, spec: dict[str, Any], session: Any, creds: dict[str, str],
+                 endpoint_url: str, home_region: str) -> None:
         from botocore.config import Config
 
         self.spec = spec
         self.id = str(spec["id"])
         self.alias = str(spec["alias"])
+        # One boto3 session for all accounts (it caches the service models, which are slow
+        # to load), with each account's temporary credentials passed per client.
         self.session = session
+        self.creds = creds
         self.endpoint_url = endpoint_url
         self.home_region = home_region
         self.arns: dict[tuple[str, str], str] = {}
@@ -255,7 +281,9 @@ class _Account:
         if key not in self._clients:
             self._clients[key] = self.session.client(
                 service, region_name=key[1], endpoint_url=self.endpoint_url,
-                config=self._config)
+                config=self._config, aws_access_key_id=self.creds["AccessKeyId"],
+                aws_secret_access_key=self.creds["SecretAccessKey"],
+                aws_session_token=self.creds["SessionToken"])
         return self._clients[key]
 
     def arn(self, kind: str, name: str) -> str:
@@ -370,11 +398,7 @@ class _Seeder:
             creds = sts.assume_role(
                 RoleArn=f"arn:aws:iam::{acct_id}:role/{SEED_ROLE_NAME}",
                 RoleSessionName=SEED_SESSION_NAME)["Credentials"]
-            session = boto3.session.Session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"], region_name=self.home_region)
-            acct = _Account(acct_spec, session, self.endpoint_url, self.home_region)
+            acct = _Account(acct_spec, base, creds, self.endpoint_url, self.home_region)
             who = acct.client("sts").get_caller_identity()["Account"]
             if who != acct.id:
                 raise EstateError(f"seeding {acct.alias}: calls land in {who}, not {acct.id}")
@@ -437,8 +461,10 @@ class _Seeder:
             acct.arns[("role", spec["name"])] = role["Arn"]
             created = _when(spec.get("created", "now"), self.now)
             last_used = spec.get("last_used", "never")
-            used_at = None if last_used == "never" else _when(last_used["at"], self.now)
-            used_region = None if last_used == "never" else last_used.get("region", self.home_region)
+            used_at = used_region = None
+            if last_used != "never":
+                used_at = _when(last_used["at"], self.now)
+                used_region = last_used.get("region", self.home_region)
             exp["roles"][spec["name"]] = {
                 "arn": role["Arn"], "tags": dict(spec.get("tags") or {}),
                 "trust_principals": _principals(trust), "created": created,
@@ -464,7 +490,8 @@ class _Seeder:
                 "arn": user["Arn"], "tags": dict(spec.get("tags") or {}),
                 "created": _when(spec.get("created", "now"), self.now),
                 "console": bool(console), "mfa": bool(spec.get("mfa")),
-                "password_last_used": _when(console.get("last_used"), self.now) if console else None,
+                "password_last_used": _when(console.get("last_used"), self.now)
+                if console else None,
                 "groups": list(spec.get("groups", [])),
                 "managed_policies": list(spec.get("managed_policies", [])),
                 "inline_policies": [p["name"] for p in spec.get("inline_policies", [])],
@@ -485,7 +512,8 @@ class _Seeder:
                 "managed_policies": list(spec.get("managed_policies", []))}
         unknown = set(members) - {g["name"] for g in groups}
         if unknown:
-            raise EstateError(f"account {acct.alias}: users join undeclared groups {sorted(unknown)}")
+            raise EstateError(f"account {acct.alias}: users join undeclared groups "
+                              f"{sorted(unknown)}")
 
     # ---- 2. data stores
 
@@ -778,7 +806,8 @@ class _Seeder:
                 "rotation_lambda": rot["lambda"], "rotation_days": int(rot["every_days"]),
                 "last_rotated": last})
             self.dates.append({"kind": "rotation", "account": acct.id, "region": region,
-                               "name": spec["name"], "lambda_arn": acct.arn("lambda", rot["lambda"]),
+                               "name": spec["name"],
+                               "lambda_arn": acct.arn("lambda", rot["lambda"]),
                                "every_days": int(rot["every_days"]), "last_rotated": last})
 
     # ---- 5. credentials
@@ -881,7 +910,8 @@ class _Seeder:
             # here only has to make a well-formed certificate.
             cert_pem, key_pem, _ = _self_signed(spec["domain"], [spec["domain"]],
                                                 self.now - dt.timedelta(days=700),
-                                                self.now + dt.timedelta(days=30))
+                                                self.now + dt.timedelta(days=30),
+                                                algorithm="RSA")
             self._canary(key_pem)
             meta = iam.upload_server_certificate(
                 ServerCertificateName=spec["name"], CertificateBody=cert_pem,

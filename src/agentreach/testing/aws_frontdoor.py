@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import collections
 import datetime as _dt
+import email.message
 import gzip
 import http.client
 import http.server
@@ -45,7 +46,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
@@ -217,6 +218,7 @@ class _Route:
     method: str
     regex: re.Pattern[str]
     labels: tuple[str, ...]
+    greedy: int
     query: tuple[tuple[str, str | None], ...]
     headers: tuple[str, ...]
     literal: int
@@ -245,18 +247,16 @@ class _Route:
                 return None
         if any(name not in headers for name in self.headers):
             return None
-        params = {name: urllib.parse.unquote(v) for name, v in zip(self.labels, m.groups())}
-        greedy = sum(1 for label in self.labels if label.endswith("+"))
         score = (
             self.literal,
             int(path.endswith("/") == self.trailing_slash),
             len(self.query),
             len(self.headers),
-            -greedy,
+            -self.greedy,
             -len(self.labels),
             int(not self.deprecated),
         )
-        return score, {name.rstrip("+"): value for name, value in params.items()}
+        return score, {name: urllib.parse.unquote(v) for name, v in zip(self.labels, m.groups())}
 
 
 def _compile_route(op: OperationModel) -> _Route | None:
@@ -275,16 +275,16 @@ def _compile_route(op: OperationModel) -> _Route | None:
     path_tpl = path_tpl.rstrip("/")
     parts: list[str] = ["^"]
     labels: list[str] = []
-    literal = 0
-    pos = 0
+    literal = greedy = pos = 0
     for m in _LABEL_RE.finditer(path_tpl):
         text = path_tpl[pos : m.start()]
         parts.append(re.escape(text))
         literal += len(text)
         name = m.group(1)
-        if name.endswith("+"):
+        if name.endswith("+"):  # greedy label: may span "/" (S3 keys)
             parts.append("(.+)")
-            labels.append(name)
+            labels.append(name[:-1])
+            greedy += 1
         else:
             parts.append("([^/]+)")
             labels.append(name)
@@ -314,6 +314,7 @@ def _compile_route(op: OperationModel) -> _Route | None:
         method=method.upper(),
         regex=re.compile("".join(parts)),
         labels=tuple(labels),
+        greedy=greedy,
         query=tuple(query),
         headers=tuple(headers),
         literal=literal,
@@ -338,7 +339,7 @@ def _protocols(model: ServiceModel) -> list[str]:
 
 def _client_protocol(model: ServiceModel) -> str:
     """The protocol a current botocore client speaks to this service (it may list several)."""
-    return getattr(model, "resolved_protocol", None) or model.protocol
+    return str(getattr(model, "resolved_protocol", None) or model.protocol)
 
 
 class _Catalogue:
@@ -391,7 +392,9 @@ class _Catalogue:
             routes = self._routes.get(name)
             if routes is None:
                 model = self.model(name)
-                compiled = (_compile_route(model.operation_model(op)) for op in model.operation_names)
+                compiled = (
+                    _compile_route(model.operation_model(op)) for op in model.operation_names
+                )
                 routes = self._routes[name] = [r for r in compiled if r is not None]
             return routes
 
@@ -402,7 +405,7 @@ class _Catalogue:
             m = re.search(rf'"{key}"\s*:\s*"([^"]+)"', meta)
             if m:
                 return m.group(1)
-        return self.model(name).signing_name  # layout not as expected: pay for a full load
+        return str(self.model(name).signing_name)  # layout not as expected: pay for a full load
 
     def _model_head(self, name: str) -> str:
         try:
@@ -411,9 +414,9 @@ class _Catalogue:
                 stem = os.path.join(base, name, version, "service-2")
                 for suffix, opener in ((".json", open), (".json.gz", gzip.open)):
                     if os.path.isfile(stem + suffix):
-                        with opener(stem + suffix, "rb") as fh:  # type: ignore[operator]
+                        with opener(stem + suffix, "rb") as fh:
                             return fh.read(8192).decode("utf-8", "replace")
-        except Exception:  # noqa: BLE001 - any surprise just means "load it properly"
+        except Exception:
             log.debug("could not read the head of the %s model", name, exc_info=True)
         return ""
 
@@ -531,7 +534,7 @@ def _caller_account(access_key_id: str, headers: Mapping[str, str]) -> str:
         from moto.iam.models import get_account_id_from
 
         return str(get_account_id_from(access_key_id))
-    except Exception:  # noqa: BLE001 - moto internals are best effort by design
+    except Exception:
         log.debug("moto could not map access key %s to an account", access_key_id, exc_info=True)
         return DEFAULT_ACCOUNT_ID
 
@@ -547,13 +550,13 @@ def _request_id() -> str:
 
 def _iso8601(value: Any) -> str:
     if isinstance(value, (int, float)):
-        value = _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
+        value = _dt.datetime.fromtimestamp(value, _dt.UTC)
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        value = value.astimezone(_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
+        value = value.astimezone(_dt.UTC)
         fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-        return value.strftime(fmt)
+        return str(value.strftime(fmt))
     if isinstance(value, _dt.date):
         return f"{value.isoformat()}T00:00:00Z"
     return str(value)
@@ -577,7 +580,7 @@ def _xml_member_name(shape: Shape, member_name: str) -> str:
     # Mirrors botocore's BaseXMLResponseParser._member_key_name: a flattened list with a
     # named member is keyed by the member's name, not the list's.
     if shape.type_name == "list" and shape.serialization.get("flattened"):
-        named = shape.member.serialization.get("name")  # type: ignore[attr-defined]
+        named = shape.member.serialization.get("name")
         if named:
             return str(named)
     return str(shape.serialization.get("name", member_name))
@@ -595,9 +598,9 @@ def _xml_members(parent: ET.Element, shape: StructureShape, value: Mapping[str, 
 def _xml_value(parent: ET.Element, tag: str, shape: Shape, value: Any) -> None:
     kind = shape.type_name
     if kind == "structure":
-        _xml_members(ET.SubElement(parent, tag), shape, value)  # type: ignore[arg-type]
+        _xml_members(ET.SubElement(parent, tag), shape, value)
     elif kind == "list":
-        item_shape = shape.member  # type: ignore[attr-defined]
+        item_shape = shape.member
         if shape.serialization.get("flattened"):
             for item in value:
                 _xml_value(parent, tag, item_shape, item)
@@ -607,7 +610,7 @@ def _xml_value(parent: ET.Element, tag: str, shape: Shape, value: Any) -> None:
             for item in value:
                 _xml_value(wrapper, item_tag, item_shape, item)
     elif kind == "map":
-        key_shape, value_shape = shape.key, shape.value  # type: ignore[attr-defined]
+        key_shape, value_shape = shape.key, shape.value
         key_tag = key_shape.serialization.get("name", "key")
         value_tag = value_shape.serialization.get("name", "value")
         flattened = shape.serialization.get("flattened")
@@ -621,7 +624,8 @@ def _xml_value(parent: ET.Element, tag: str, shape: Shape, value: Any) -> None:
 
 
 def _xml_bytes(root: ET.Element) -> bytes:
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    text = ET.tostring(root, encoding="unicode")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode("utf-8")
 
 
 def query_xml_response(
@@ -650,11 +654,11 @@ def query_xml_response(
     if model.protocol == EC2:
         ET.SubElement(root, "requestId").text = rid
         if shape is not None:
-            _xml_members(root, shape, result)  # type: ignore[arg-type]
+            _xml_members(root, shape, result)
     else:
         if shape is not None:
             wrapper_name = shape.serialization.get("resultWrapper") or f"{operation}Result"
-            _xml_members(ET.SubElement(root, wrapper_name), shape, result)  # type: ignore[arg-type]
+            _xml_members(ET.SubElement(root, wrapper_name), shape, result)
         elif result:
             raise ValueError(f"{operation} has no output, got {sorted(result)}")
         meta = ET.SubElement(root, "ResponseMetadata")
@@ -669,7 +673,7 @@ def query_xml_response(
 def _json_default(value: Any) -> Any:
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
         return value.timestamp()
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode("ascii")
@@ -770,7 +774,9 @@ def error_response(
         ET.SubElement(root, "Message").text = message
         ET.SubElement(root, "RequestId").text = rid
         ET.SubElement(root, "HostId").text = rid
-        headers.update({"Content-Type": "application/xml", "x-amz-request-id": rid, "x-amz-id-2": rid})
+        headers.update(
+            {"Content-Type": "application/xml", "x-amz-request-id": rid, "x-amz-id-2": rid}
+        )
         return FrontDoorResponse(status, _xml_bytes(root), headers)
 
     # Services that moved off the query protocol translate codes back for old callers.
@@ -824,7 +830,7 @@ class _Server(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+        if isinstance(exc, OSError):
             return  # client went away (timeouts, killed scans): expected in these tests
         log.exception("AWS front door failed handling a request from %s", client_address)
 
@@ -845,25 +851,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         finally:
             self.server.front_door._track(self.connection, False)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _dispatch(self) -> None:
         body = self._read_body()
         reply = self.server.front_door._handle(self.command, self.path, self.headers, body)
+        bodiless = reply.status in (204, 304)  # never framed with a body, whatever it holds
         self.send_response(reply.status, reply.reason)
         for name, value in reply.headers:
             self.send_header(name, value)
-        if not (self.command == "HEAD" and reply.keep_content_length):
+        if not bodiless and not (self.command == "HEAD" and reply.keep_content_length):
             self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        if self.command != "HEAD" and reply.status not in (204, 304):
+        if self.command != "HEAD" and not bodiless:
             self.wfile.write(reply.body)
         self.wfile.flush()
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
@@ -946,7 +953,7 @@ class AwsFrontDoor:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> AwsFrontDoor:
+    def __enter__(self) -> Self:
         if self._server is None:
             self.start()
         return self
@@ -959,6 +966,7 @@ class AwsFrontDoor:
         if self._server is None:
             raise RuntimeError("AwsFrontDoor is not running; call start() first")
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}"
 
     # -- rules ---------------------------------------------------------------------------
@@ -983,11 +991,18 @@ class AwsFrontDoor:
         return self._add("fail", service, operation, action, times=times, account=account)
 
     def throttle(
-        self, service: str, operation: str = "*", times: int | None = 2, *, account: str | None = None
+        self,
+        service: str,
+        operation: str = "*",
+        times: int | None = 2,
+        *,
+        account: str | None = None,
     ) -> FrontDoorRule:
         """Throttle the first ``times`` matching requests with the protocol's own code
         (``Throttling``, ``ThrottlingException``, ``RequestLimitExceeded``, S3 ``SlowDown``)."""
-        return self._add("throttle", service, operation, throttling_error, times=times, account=account)
+        return self._add(
+            "throttle", service, operation, throttling_error, times=times, account=account
+        )
 
     def delay(
         self,
@@ -1001,8 +1016,7 @@ class AwsFrontDoor:
         """Sleep, then forward to moto: for timeouts and scans interrupted mid-way."""
 
         def action(request: FrontDoorRequest) -> None:
-            time.sleep(seconds)
-            return None
+            time.sleep(seconds)  # returning None forwards the request to moto
 
         return self._add("delay", service, operation, action, times=times, account=account)
 
@@ -1037,7 +1051,9 @@ class AwsFrontDoor:
             all_users = request.form.get("AllUsers", "false").lower() == "true"
             if user and all_users:
                 return error_response(
-                    request, "ValidationError", "UserName and AllUsers cannot be specified together."
+                    request,
+                    "ValidationError",
+                    "UserName and AllUsers cannot be specified together.",
                 )
             items = list(creds_by_account.get(request.account_id, ()))
             if not all_users:
@@ -1065,6 +1081,11 @@ class AwsFrontDoor:
     def clear_rules(self) -> None:
         with self._lock:
             self._rules.clear()
+
+    def remove_rule(self, rule: FrontDoorRule) -> None:
+        """Withdraw one rule, e.g. the ones a single test added to a shared front door."""
+        with self._lock:
+            self._rules = [r for r in self._rules if r is not rule]
 
     @property
     def rules(self) -> list[FrontDoorRule]:
@@ -1103,7 +1124,9 @@ class AwsFrontDoor:
         with self._lock:
             (self._connections.add if add else self._connections.discard)(conn)
 
-    def _handle(self, method: str, target: str, raw_headers: http.client.HTTPMessage, body: bytes) -> _Reply:
+    def _handle(
+        self, method: str, target: str, raw_headers: email.message.Message, body: bytes
+    ) -> _Reply:
         request = self._describe(method, target, raw_headers, body)
         with self._lock:
             self.calls[(request.service, request.operation)] += 1
@@ -1113,26 +1136,30 @@ class AwsFrontDoor:
         if rule is not None:
             try:
                 response = rule.action(request)
-            except Exception as exc:  # noqa: BLE001 - surface to the client and the test
+            except Exception as exc:
                 rule.errors.append(exc)
                 log.warning("front door rule %r raised", rule, exc_info=True)
-                response = error_response(request, "InternalFailure", f"front door rule raised {exc!r}", 500)
+                response = error_response(
+                    request, "InternalFailure", f"front door rule raised {exc!r}", 500
+                )
             if response is not None:
                 return _Reply(response.status, list(response.headers.items()), response.body)
         return self._forward(method, target, raw_headers, body)
 
     def _describe(
-        self, method: str, target: str, raw_headers: http.client.HTTPMessage, body: bytes
+        self, method: str, target: str, raw_headers: email.message.Message, body: bytes
     ) -> FrontDoorRequest:
         headers = {k.lower(): v for k, v in raw_headers.items()}
         split = urllib.parse.urlsplit(target)
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
 
+        # Query-protocol calls always go to "/"; elsewhere a form body is just an S3 object.
         form: dict[str, str] = {}
-        if headers.get("content-type", "").startswith("application/x-www-form-urlencoded") and body:
+        content_type = headers.get("content-type", "")
+        if split.path == "/" and content_type.startswith("application/x-www-form-urlencoded"):
             parsed = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
             form = {k: v[-1] for k, v in parsed.items()}
-        elif "Action" in query:
+        if split.path == "/" and not form and "Action" in query:
             form = {k: v[-1] for k, v in query.items()}
 
         json_body: Any = None
@@ -1150,7 +1177,9 @@ class AwsFrontDoor:
             access_key_id, _, region, signing_name = credential.groups()
             region = region or ""
 
-        attribution = _CATALOGUE.attribute(signing_name, method.upper(), split.path, query, headers, form)
+        attribution = _CATALOGUE.attribute(
+            signing_name, method.upper(), split.path, query, headers, form
+        )
         return FrontDoorRequest(
             method=method.upper(),
             path=split.path,
@@ -1180,7 +1209,9 @@ class AwsFrontDoor:
             self._local.conn = conn
         return conn
 
-    def _forward(self, method: str, target: str, raw_headers: http.client.HTTPMessage, body: bytes) -> _Reply:
+    def _forward(
+        self, method: str, target: str, raw_headers: email.message.Message, body: bytes
+    ) -> _Reply:
         headers = [(k, v) for k, v in raw_headers.items() if k.lower() not in _HOP_BY_HOP]
         if body or method in ("POST", "PUT", "PATCH"):
             headers.append(("Content-Length", str(len(body))))
