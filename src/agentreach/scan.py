@@ -21,7 +21,7 @@ from .connector import (
 from .model import CoverageGap, Edge, Node
 from .store import SnapshotInfo, Store
 
-BATCH = 1000
+DEFAULT_BATCH = 1000  # records per store transaction; scan.batch_size overrides
 
 
 @dataclass
@@ -89,8 +89,9 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
         options=dict(options or {}), started_at=ctx.clock(),
     )
     try:
+        batch = int((config.get("scan") or {}).get("batch_size") or DEFAULT_BATCH)
         for connector, run in zip(connectors, runs):
-            _run_one(store, snapshot_id, connector, run, ctx)
+            _run_one(store, snapshot_id, connector, run, ctx, batch)
     except (KeyboardInterrupt, ScanCancelled):
         store.add_gaps(snapshot_id, ctx.gaps.gaps)
         store.finish_snapshot(snapshot_id, status="aborted", error="cancelled")
@@ -112,7 +113,8 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
     return ScanResult(info, runs, gaps)
 
 
-def _run_one(store: Store, snapshot_id: int, connector: Connector, run: ConnectorRun, ctx: ScanContext) -> None:
+def _run_one(store: Store, snapshot_id: int, connector: Connector, run: ConnectorRun, ctx: ScanContext,
+             batch: int) -> None:
     nodes: list[Node] = []
     edges: list[Edge] = []
     gaps_before = len(ctx.gaps.gaps)
@@ -133,7 +135,7 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
             else:
                 nodes.append(record)
                 run.nodes += 1
-            if len(nodes) + len(edges) >= BATCH:
+            if len(nodes) + len(edges) >= batch:
                 flush()
         flush()
     except ScanCancelled:

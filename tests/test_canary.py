@@ -1,0 +1,108 @@
+"""No secret value, ever: the estate plants canaries (Secrets Manager values, secret access
+keys, env var values, console passwords, private keys); every output of every command,
+and every byte of the store, is searched for them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from agentreach.cli import main
+from agentreach.store import Store
+
+
+def needles(canaries: list[str]) -> list[str]:
+    """Each canary, and each long line of a multi-line one (a PEM body leaks line by line)."""
+    out = set(canaries)
+    for canary in canaries:
+        for line in canary.splitlines():
+            line = line.strip()
+            if len(line) >= 20 and not line.startswith("-----"):
+                out.add(line)
+    return sorted(out)
+
+
+def leaked(text: str | bytes, canaries: list[str]) -> list[str]:
+    if isinstance(text, bytes):
+        return [c for c in needles(canaries) if c.encode() in text]
+    return [c for c in needles(canaries) if c in text]
+
+
+def store_bytes(db: Path) -> bytes:
+    Store(db).close()  # opening checkpoints nothing; read every file SQLite may have written
+    return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+
+
+@pytest.fixture(scope="module")
+def scanned_db(seeded_estate: Any, frontdoor_session: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    db = tmp_path_factory.mktemp("canary") / "inv.db"
+    outputs = []
+    for fmt in ("table", "json"):
+        result = CliRunner().invoke(main, ["--db", str(db), "scan", "--endpoint-url", frontdoor_session.url,
+                                           "--regions", "us-east-1,eu-west-1", "--format", fmt,
+                                           "--accounts", ",".join(seeded_estate.accounts)])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    return db, outputs
+
+
+def test_the_estate_really_holds_canaries(seeded_estate: Any) -> None:
+    kinds = " ".join(seeded_estate.canaries)
+    assert len(seeded_estate.canaries) >= 10
+    assert "sk-proj-" in kinds and "PRIVATE KEY" in kinds
+
+
+def test_no_output_of_any_command_holds_a_secret(scanned_db: tuple[Path, list[str]], seeded_estate: Any) -> None:
+    db, scan_outputs = scanned_db
+    canaries = seeded_estate.canaries
+    outputs = list(scan_outputs)
+    run = CliRunner()
+    for args in (["inventory"], ["inventory", "--kind", "all"], ["inventory", "--kind", "all", "--format", "json"],
+                 ["inventory", "--kind", "all", "--format", "csv"], ["snapshots"], ["snapshots", "--format", "json"]):
+        result = run.invoke(main, ["--db", str(db), *args])
+        assert result.exit_code == 0
+        outputs.append(result.output)
+    everything = json.loads(run.invoke(main, ["--db", str(db), "inventory", "--kind", "all", "--format", "json"]).stdout)
+    for obj in everything["objects"]:
+        for fmt in ("table", "json"):
+            result = run.invoke(main, ["--db", str(db), "show", obj["id"], "--format", fmt])
+            assert result.exit_code == 0, obj["id"]
+            outputs.append(result.output)
+    assert len(outputs) > 2 * len(everything["objects"])
+    assert not leaked("\n".join(outputs), canaries)
+
+
+def test_no_byte_of_the_store_holds_a_secret(scanned_db: tuple[Path, list[str]], seeded_estate: Any) -> None:
+    db, _ = scanned_db
+    raw = store_bytes(db)
+    assert b"aws:access_key:" in raw  # the store is really there and readable as bytes
+    assert not leaked(raw, seeded_estate.canaries)
+
+
+def test_the_demo_prints_and_stores_no_secret(seeded_estate: Any, tmp_path: Path) -> None:
+    """The demo in its own process (moto's state is per process), as a user runs it. Its
+    estate is seeded from the same file; deterministic canaries are the same strings."""
+    db = tmp_path / "demo.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(db), "demo"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "support-agent-exec" in proc.stdout and "aws_bedrock_api_key" in proc.stdout
+    proc_json = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(db), "-q", "demo", "--format", "json"],
+                               capture_output=True, text=True, env=env, timeout=300)
+    assert proc_json.returncode == 0
+    body = json.loads(proc_json.stdout)
+    assert body["snapshot"]["status"] == "complete" and body["coverage_gaps"] == []
+    deterministic = [c for c in seeded_estate.canaries if "DEMOCANARY" in c]
+    assert deterministic
+    text = proc.stdout + proc.stderr + proc_json.stdout + proc_json.stderr
+    assert not leaked(text, seeded_estate.canaries)
+    assert not leaked(store_bytes(db), seeded_estate.canaries)
+    assert "Traceback" not in text
