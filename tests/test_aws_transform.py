@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from agentreach.model import Credential, Identity, Policy
 from agentreach_connectors.aws import iam
 from agentreach_connectors.aws.policies import parse_policy
+
+from agentreach.model import Credential, Identity, Policy
 
 ACCOUNT = "111122223333"
 UTC = dt.timezone.utc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -18,7 +19,13 @@ boto3 = pytest.importorskip("boto3")
 pytest.importorskip("moto.server")
 
 from agentreach.demo.seed import (  # noqa: E402
-    ESTATE_PATH, EstateError, SeededEstate, _fake_secret, _when, load_estate, seed_estate,
+    ESTATE_PATH,
+    EstateError,
+    SeededEstate,
+    _fake_secret,
+    _when,
+    load_estate,
+    seed_estate,
 )
 
 UTC = dt.timezone.utc
@@ -124,8 +131,8 @@ def test_seeded_estate_api(world):
     assert estate.readonly_role == "agentreach-readonly"
     assert set(estate.expected["accounts"]) == {PLATFORM, ML_PROD}
     assert estate.expected["regions"] == ["eu-west-1", "us-east-1"]
-    with pytest.raises(Exception):
-        estate.canaries = []  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        estate.canaries = []  # type: ignore[misc]
 
 
 def test_readonly_role_in_both_accounts(world):

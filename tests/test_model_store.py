@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from agentreach.model import (
-    Credential, CredentialStatus, Edge, EdgeKind, Identity, NodeKind, node_from_dict, node_id,
+    Credential,
+    CredentialStatus,
+    Edge,
+    EdgeKind,
+    Identity,
+    NodeKind,
+    node_from_dict,
+    node_id,
 )
 from agentreach.store import Store, StoreError
 

@@ -55,7 +55,7 @@ class AwsConnector(Connector):
     def scan(self, ctx: ScanContext) -> Iterator[Record]:
         try:
             session = base_session(self.cfg)
-        except Exception as exc:  # noqa: BLE001 - e.g. a profile that does not exist
+        except Exception as exc:
             ctx.gaps.record(CoverageGap(connector="aws", operation="Session", error_code=type(exc).__name__,
                                         message=str(exc)))
             return
@@ -81,7 +81,7 @@ class AwsConnector(Connector):
                 self._scan_account(session, target, own, ctx, put)
             except ScanCancelled:
                 pass
-            except Exception as exc:  # noqa: BLE001 - one account failing must not stop the others
+            except Exception as exc:
                 ctx.log.exception("account %s failed", target.account_id)
                 ctx.gaps.record(CoverageGap(connector="aws", account=target.account_id, operation="ScanAccount",
                                             error_code=type(exc).__name__, message=str(exc)[:500]))
@@ -119,7 +119,7 @@ class AwsConnector(Connector):
                 put(collect())
             except ScanCancelled:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 ctx.log.exception("aws %s %s %s failed", account, region or "global", svc)
                 ctx.gaps.record(CoverageGap(
                     connector="aws", account=account, region=region, service=svc,
@@ -154,7 +154,7 @@ class AwsConnector(Connector):
 
             def scan_region(region: str) -> None:
                 for svc, collect in collectors.items():
-                    guarded(svc, region, lambda: collect(calls, region, account, now))
+                    guarded(svc, region, lambda collect=collect: collect(calls, region, account, now))
                 task.advance()
 
             with ThreadPoolExecutor(max_workers=self.cfg.region_workers,

@@ -65,7 +65,7 @@ def open_account(session: Any, target: AccountTarget, own: str, cfg: AwsConfig,
         params["ExternalId"] = cfg.external_id
     try:
         creds = sts.assume_role(**params)["Credentials"]
-    except Exception as exc:  # noqa: BLE001 - one account failing must not stop the others
+    except Exception as exc:
         code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
         ctx.gaps.record(CoverageGap(
             connector="aws", account=target.account_id, service="sts", operation="AssumeRole",

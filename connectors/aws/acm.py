@@ -48,9 +48,14 @@ def transform(certs: list[dict[str, Any]], account: str, region: str, now: dt.da
             rotation={"renewal_eligibility": cert.get("RenewalEligibility"),
                       "managed_renewal": cert.get("Type") == "AMAZON_ISSUED"},
             attrs={"acm_status": acm_status, "acm_type": cert.get("Type"),
-                   "not_before": cert.get("NotBefore").isoformat() if isinstance(cert.get("NotBefore"), dt.datetime) else cert.get("NotBefore"),
+                   "not_before": _iso(cert.get("NotBefore")),
                    "serial": cert.get("Serial"), "subject": cert.get("Subject"),
                    "issuer": cert.get("Issuer"), "key_algorithm": cert.get("KeyAlgorithm"),
                    "subject_alternative_names": cert.get("SubjectAlternativeNames", []),
                    "in_use_by": cert.get("InUseBy", [])},
         )
+
+
+def _iso(value: object) -> str | None:
+    parsed = parse_datetime(value) if isinstance(value, (str, dt.datetime)) else None
+    return parsed.isoformat().replace("+00:00", "Z") if parsed else None

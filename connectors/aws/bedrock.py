@@ -66,7 +66,8 @@ def transform_agentcore(items: list[dict[str, Any]], account: str, region: str) 
     for item in items:
         runtime = item["_kind"] == "runtime"
         if runtime:
-            arn = item.get("agentRuntimeArn") or f"arn:aws:bedrock-agentcore:{region}:{account}:runtime/{item['agentRuntimeId']}"
+            arn = (item.get("agentRuntimeArn")
+                   or f"arn:aws:bedrock-agentcore:{region}:{account}:runtime/{item['agentRuntimeId']}")
             name, type_ = item.get("agentRuntimeName") or item.get("agentRuntimeId"), "aws_agentcore_runtime"
         else:
             arn = item.get("gatewayArn") or f"arn:aws:bedrock-agentcore:{region}:{account}:gateway/{item['gatewayId']}"
@@ -78,7 +79,8 @@ def transform_agentcore(items: list[dict[str, Any]], account: str, region: str) 
             tags=tags_dict(item.get("tags")), env_var_names=tuple(item.get("environmentNames", ())),
             attrs={"status": item.get("status"), "description": item.get("description"),
                    "role_arn": item.get("roleArn"), "authorizer_type": item.get("authorizerType"),
-                   "protocol": item.get("protocolType") or (item.get("protocolConfiguration") or {}).get("serverProtocol"),
+                   "protocol": (item.get("protocolType")
+                                or (item.get("protocolConfiguration") or {}).get("serverProtocol")),
                    "gateway_url": item.get("gatewayUrl"),
                    "workload_identity": (item.get("workloadIdentityDetails") or {}).get("workloadIdentityArn")},
         )

@@ -64,7 +64,7 @@ class AwsCalls:
         self.counts[f"{service}:{operation}"] += 1
         try:
             return getattr(client, _snake(operation))(**params)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a gap, by design
+        except Exception as exc:
             self._handle(exc, service, region, operation, absent)
             return None
 
@@ -84,7 +84,7 @@ class AwsCalls:
             except StopIteration:
                 self.counts[f"{service}:{operation}"] -= 1
                 return
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._handle(exc, service, region, operation, ABSENT_CODES)
                 return
             yield from page.get(result_key) or []

@@ -24,7 +24,8 @@ def get(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
             containers.append({
                 "name": c.get("name"), "image": c.get("image"),
                 "env_names": sorted(e["name"] for e in c.get("environment", []) if "name" in e),
-                "secret_refs": [{"name": s.get("name"), "value_from": s.get("valueFrom")} for s in c.get("secrets", [])],
+                "secret_refs": [{"name": s.get("name"), "value_from": s.get("valueFrom")}
+                                for s in c.get("secrets", [])],
             })
         td["containerDefinitions"] = containers
         td["tags"] = resp.get("tags", [])

@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from agentreach.model import (
-    Credential, CredentialStatus, Edge, EdgeKind, Identity, Policy, Record, node_id, parse_datetime,
+    Credential,
+    CredentialStatus,
+    Edge,
+    EdgeKind,
+    Identity,
+    Policy,
+    Record,
+    node_id,
+    parse_datetime,
 )
 
 from .calls import AwsCalls
@@ -84,7 +92,7 @@ def _gaad_pages(calls: AwsCalls) -> Iterator[dict[str, Any]]:
         except StopIteration:
             calls.counts["iam:GetAccountAuthorizationDetails"] -= 1
             return
-        except Exception as exc:  # noqa: BLE001 - recorded as a gap
+        except Exception as exc:
             calls._handle(exc, "iam", None, "GetAccountAuthorizationDetails", frozenset())
             return
 

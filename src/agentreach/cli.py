@@ -78,6 +78,16 @@ def emit(ctx: click.Context, text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+@contextmanager
+def console_for(output: str | None, width: int = 140) -> Iterator[Console]:
+    """A rich console on stdout, or on the file given with --output (closed afterwards)."""
+    if not output:
+        yield Console(file=sys.stdout, width=width)
+        return
+    with open(output, "w", encoding="utf-8") as fh:
+        yield Console(file=fh, width=width)
+
+
 def open_store(ctx: click.Context, *, create: bool = False) -> Store:
     try:
         return Store(ctx.obj["db"], create=create)
@@ -185,7 +195,10 @@ def report_scan(ctx: click.Context, result: ScanResult, fmt: str, output: str | 
     if fmt == "json":
         emit(ctx, render.to_json(summary), output)
         return
-    console = console or Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=140)
+    if console is None:
+        with console_for(output) as own:
+            report_scan(ctx, result, fmt, None, own)
+        return
     snap = result.snapshot
     console.print(f"snapshot {snap.id}: {snap.status}, {snap.node_count} objects, {snap.edge_count} edges, "
                   f"{snap.gap_count} coverage gaps")
@@ -221,9 +234,9 @@ def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...]
     elif fmt == "csv":
         emit(ctx, render.inventory_csv(rows), output)
     else:
-        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=160)
-        console.print(render.inventory_table(rows, info.finished_at or info.started_at,
-                                             f"snapshot {info.id}: {len(rows)} objects"))
+        with console_for(output, width=160) as console:
+            console.print(render.inventory_table(rows, info.finished_at or info.started_at,
+                                                 f"snapshot {info.id}: {len(rows)} objects"))
 
 
 @main.command()
@@ -251,8 +264,8 @@ def show(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output: s
     if fmt == "json":
         emit(ctx, render.to_json({"snapshot": info.id, "object": obj, "edges": edges}), output)
     else:
-        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=140)
-        render.show_text(console, obj, edges)
+        with console_for(output) as console:
+            render.show_text(console, obj, edges)
 
 
 @main.command()
@@ -266,8 +279,8 @@ def snapshots(ctx: click.Context, fmt: str, output: str | None) -> None:
     if fmt == "json":
         emit(ctx, render.to_json({"snapshots": [s.to_dict() for s in infos]}), output)
     else:
-        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=140)
-        console.print(render.snapshots_table(infos))
+        with console_for(output) as console:
+            console.print(render.snapshots_table(infos))
 
 
 @main.command()

@@ -16,7 +16,12 @@ from typing import Any, Mapping, Sequence
 from . import exitcodes
 from .config import ConfigError, digest
 from .connector import (
-    Connector, ConnectorConfigError, ConnectorUnavailable, ScanCancelled, ScanContext, load_connector,
+    Connector,
+    ConnectorConfigError,
+    ConnectorUnavailable,
+    ScanCancelled,
+    ScanContext,
+    load_connector,
 )
 from .model import CoverageGap, Edge, Node
 from .store import SnapshotInfo, Store
@@ -90,7 +95,7 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
     )
     try:
         batch = int((config.get("scan") or {}).get("batch_size") or DEFAULT_BATCH)
-        for connector, run in zip(connectors, runs):
+        for connector, run in zip(connectors, runs, strict=True):
             _run_one(store, snapshot_id, connector, run, ctx, batch)
     except (KeyboardInterrupt, ScanCancelled):
         store.add_gaps(snapshot_id, ctx.gaps.gaps)
@@ -140,7 +145,7 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
         flush()
     except ScanCancelled:
         raise
-    except Exception as exc:  # noqa: BLE001 - a connector bug is a gap, not a dead scan
+    except Exception as exc:
         flush()
         ctx.log.exception("connector %s failed", connector.name)
         ctx.gaps.record(CoverageGap(connector=connector.name, operation="scan",

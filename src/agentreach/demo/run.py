@@ -13,13 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from .. import render
@@ -97,7 +95,7 @@ def demo_db_path() -> Path:
 
 
 def run_demo(ctx: click.Context, *, fmt: str, output: str | None) -> None:
-    from ..cli import do_scan, emit, report_scan
+    from ..cli import console_for, do_scan, emit, report_scan
 
     quiet = ctx.obj["quiet"]
     db = Path(ctx.obj["db"]) if ctx.obj["db"] else demo_db_path()
@@ -125,16 +123,16 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None) -> None:
         nodes = [render.node_json(n) for n in store.nodes(info.id)]
         emit(ctx, render.to_json({**result.summary(), "db": str(db), "objects": nodes}), output)
         ctx.exit(result.exit_code)
-    console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=160)
-    report_scan(ctx, result, "table", None, console=console)
-    shown_at = info.finished_at or now
-    rows = [render.node_json(n) for n in store.nodes(info.id, kinds=["identity", "credential"])]
-    console.print(render.inventory_table(rows, shown_at, f"identities and credentials ({len(rows)})"))
-    console.print(_workloads_table(store, info.id))
-    console.print(f"\nstore: {db}\nexplore it, for example:\n"
-                  f"  agentreach --db {db} inventory --kind all\n"
-                  f"  agentreach --db {db} show support-agent-exec\n"
-                  f"  agentreach --db {db} inventory --format json")
+    with console_for(output, width=160) as console:
+        report_scan(ctx, result, "table", None, console=console)
+        shown_at = info.finished_at or now
+        rows = [render.node_json(n) for n in store.nodes(info.id, kinds=["identity", "credential"])]
+        console.print(render.inventory_table(rows, shown_at, f"identities and credentials ({len(rows)})"))
+        console.print(_workloads_table(store, info.id))
+        console.print(f"\nstore: {db}\nexplore it, for example:\n"
+                      f"  agentreach --db {db} inventory --kind all\n"
+                      f"  agentreach --db {db} show support-agent-exec\n"
+                      f"  agentreach --db {db} inventory --format json")
     ctx.exit(result.exit_code)
 
 

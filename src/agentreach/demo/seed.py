@@ -74,7 +74,7 @@ def load_estate(path: Path | None = None) -> dict[str, Any]:
     """The estate description, as parsed YAML."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path or ESTATE_PATH, encoding="utf-8") as fh:
-        spec = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+        spec = yaml.load(fh, Loader=loader)
     if not isinstance(spec, dict) or spec.get("version") != 1:
         raise EstateError(f"{path or ESTATE_PATH}: not a version 1 estate file")
     return spec

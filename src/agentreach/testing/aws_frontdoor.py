@@ -256,7 +256,7 @@ class _Route:
             -len(self.labels),
             int(not self.deprecated),
         )
-        return score, {name: urllib.parse.unquote(v) for name, v in zip(self.labels, m.groups())}
+        return score, {name: urllib.parse.unquote(v) for name, v in zip(self.labels, m.groups(), strict=True)}
 
 
 def _compile_route(op: OperationModel) -> _Route | None:
