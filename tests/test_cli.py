@@ -44,13 +44,16 @@ def test_inventory_json_carries_the_contract_fields(db: str) -> None:
 def test_inventory_filters_and_formats(db: str, seeded_estate: Any) -> None:
     keys = json.loads(run(db, "inventory", "--type", "aws_access_key", "--format", "json").stdout)["objects"]
     assert keys and all(o["type"] == "aws_access_key" for o in keys)
+    main_acct = seeded_estate.expected["accounts"][seeded_estate.expected["main_account"]]
+    bot_keys = {k["id"] for k in main_acct["users"]["langchain-bot"]["access_keys"]}
+    assert {o["native_id"] for o in keys if [i["name"] for i in o["authenticates"]] == ["langchain-bot"]} == bot_keys
     second = [a for a in seeded_estate.accounts if a != seeded_estate.expected["main_account"]][0]
     only_second = json.loads(run(db, "inventory", "--account", second, "--format", "json").stdout)["objects"]
     assert only_second and {o["account"] for o in only_second} == {second}
     workloads = json.loads(run(db, "inventory", "--kind", "workload", "--format", "json").stdout)["objects"]
     assert "aws_bedrock_agent" in {o["type"] for o in workloads}
     csv_out = run(db, "inventory", "--format", "csv").stdout.splitlines()
-    assert csv_out[0].startswith("kind,type,name,account")
+    assert csv_out[0].startswith("kind,type,name,identity,account")
     assert len(csv_out) == 1 + len(json.loads(run(db, "inventory", "--format", "json").stdout)["objects"])
     table = run(db, "inventory", "--kind", "all")
     assert table.exit_code == 0 and "acme-customer-pii" in table.stdout

@@ -227,7 +227,8 @@ def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...]
     store = open_store(ctx)
     info = pick_snapshot(store, snapshot)
     wanted = None if "all" in kinds else (kinds or IDENTITY_AND_CREDENTIAL)
-    rows = [render.node_json(n) for n in store.nodes(info.id, kinds=wanted, provider=provider,
+    auth = store.authenticates(info.id)
+    rows = [render.node_json(n, auth) for n in store.nodes(info.id, kinds=wanted, provider=provider,
                                                       account=account, types=types or None)]
     if fmt == "json":
         emit(ctx, render.to_json({"snapshot": info.id, "objects": rows}), output)
@@ -256,7 +257,7 @@ def show(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output: s
     if len(matches) > 1:
         listing = "; ".join(f"{m.node.id}" for m in matches[:10])
         raise Fail(f"{ref!r} matches {len(matches)} objects, give one id: {listing}")
-    obj = render.node_json(matches[0])
+    obj = render.node_json(matches[0], store.authenticates(info.id))
     raw_edges = store.edges(info.id, touching=obj["id"])
     other_ids = {e["src"] for e in raw_edges} | {e["dst"] for e in raw_edges}
     names = {n.node.id: n.node.name for n in store.nodes(info.id, ids=other_ids)}

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from .model import Credential, Identity, Node, Workload
+from .model import Credential, Identity
 from .store import SnapshotInfo, StoredNode
 
 
@@ -25,8 +25,9 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def node_json(stored: StoredNode) -> dict[str, Any]:
-    """The public JSON of one object."""
+def node_json(stored: StoredNode, authenticates: Mapping[str, list[dict[str, str]]] | None = None) -> dict[str, Any]:
+    """The public JSON of one object. ``authenticates`` (from the store) names, for a
+    credential, the identities it authenticates as."""
     node = stored.node
     data = node.to_dict()
     out: dict[str, Any] = {
@@ -42,6 +43,7 @@ def node_json(stored: StoredNode) -> dict[str, Any]:
         out["expires"] = iso(node.expires)
         out["status"] = node.status.value
         out["rotation"] = data["rotation"]
+        out["authenticates"] = list((authenticates or {}).get(node.id, []))
         if node.fingerprint:
             out["fingerprint"] = node.fingerprint
         if node.preview:
@@ -64,7 +66,7 @@ def to_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=False, default=str) + "\n"
 
 
-INVENTORY_COLUMNS = ("kind", "type", "name", "account", "region", "created", "last_used", "expires",
+INVENTORY_COLUMNS = ("kind", "type", "name", "identity", "account", "region", "created", "last_used", "expires",
                      "status", "native_id", "id")
 
 
@@ -73,7 +75,9 @@ def inventory_csv(rows: Iterable[dict[str, Any]]) -> str:
     writer = csv.DictWriter(buf, fieldnames=INVENTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _cell(row.get(k)) for k in INVENTORY_COLUMNS})
+        cells = {k: _cell(row.get(k)) for k in INVENTORY_COLUMNS}
+        cells["identity"] = ";".join(i["id"] for i in row.get("authenticates", []))
+        writer.writerow(cells)
     return buf.getvalue()
 
 
@@ -84,22 +88,25 @@ def _cell(value: Any) -> str:
 
 
 def age(value: str | None, now: dt.datetime) -> str:
-    """``2026-01-02 (330d ago)``: a date with how far it is from now, for tables."""
+    """``330d ago`` / ``in 20d``: how far a date is from the snapshot, which is what a
+    person scans a table for (the dates themselves are in the JSON)."""
     if not value:
         return "-"
     when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    days = (now - when).days
-    rel = f"{days}d ago" if days >= 0 else f"in {-days}d"
-    return f"{when.date().isoformat()} ({rel})"
+    days = round((now - when).total_seconds() / 86400)
+    if days == 0:
+        return "today"
+    return f"{days}d ago" if days > 0 else f"in {-days}d"
 
 
 def inventory_table(rows: Sequence[dict[str, Any]], now: dt.datetime, title: str) -> Table:
     table = Table(title=title, show_lines=False, header_style="bold")
-    for col in ("type", "name", "account", "created", "last used", "expires", "status"):
-        table.add_column(col, overflow="fold")
+    for col in ("type", "name", "identity", "account", "created", "last used", "expires", "status"):
+        table.add_column(col, overflow="fold", no_wrap=col != "name")
     for row in rows:
         table.add_row(
-            row["type"], row["name"], row.get("account") or "-", age(row.get("created"), now),
+            row["type"], row["name"], ", ".join(i["name"] for i in row.get("authenticates", [])),
+            row.get("account") or "-", age(row.get("created"), now),
             age(row.get("last_used"), now) if "last_used" in row else "",
             age(row.get("expires"), now) if row.get("expires") else "",
             row.get("status") or "",
@@ -150,7 +157,3 @@ def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, A
             detail = ", ".join(f"{k}={v}" for k, v in (e.get("attrs") or {}).items())
             table.add_row("->" if outgoing else "<-", e["kind"], str(other), detail)
         console.print(table)
-
-
-def is_workload(node: Node) -> bool:
-    return isinstance(node, Workload)

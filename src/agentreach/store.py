@@ -382,6 +382,20 @@ class Store:
         with self.engine.connect() as conn:
             return [json.loads(b) for (b,) in conn.execute(q.order_by(snapshot_edges.c.kind, snapshot_edges.c.src))]
 
+    def authenticates(self, snapshot_id: int) -> dict[str, list[dict[str, str]]]:
+        """credential id -> [{id, name}] of the identities it authenticates as, in one query:
+        a listing of keys is useless to a responder without whose keys they are."""
+        ident = snapshot_nodes.alias("ident")
+        q = (sa.select(snapshot_edges.c.src, snapshot_edges.c.dst, ident.c.name)
+             .select_from(snapshot_edges.outerjoin(ident, sa.and_(ident.c.snapshot_id == snapshot_edges.c.snapshot_id,
+                                                                  ident.c.node_id == snapshot_edges.c.dst)))
+             .where(snapshot_edges.c.snapshot_id == snapshot_id, snapshot_edges.c.kind == "authenticates"))
+        out: dict[str, list[dict[str, str]]] = {}
+        with self.engine.connect() as conn:
+            for src, dst, name in conn.execute(q):
+                out.setdefault(src, []).append({"id": dst, "name": name or dst})
+        return out
+
     def find(self, snapshot_id: int, ref: str) -> list[StoredNode]:
         """Resolve what a responder has at hand (an id, ARN, key id, email, name) to nodes.
         Exact id first, then native id, then name; the first tier that matches wins."""

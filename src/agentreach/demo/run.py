@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -120,20 +121,32 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None) -> None:
     store = Store(db)
     info = result.snapshot
     if fmt == "json":
-        nodes = [render.node_json(n) for n in store.nodes(info.id)]
+        auth = store.authenticates(info.id)
+        nodes = [render.node_json(n, auth) for n in store.nodes(info.id)]
         emit(ctx, render.to_json({**result.summary(), "db": str(db), "objects": nodes}), output)
         ctx.exit(result.exit_code)
     with console_for(output, width=160) as console:
         report_scan(ctx, result, "table", None, console=console)
         shown_at = info.finished_at or now
-        rows = [render.node_json(n) for n in store.nodes(info.id, kinds=["identity", "credential"])]
+        auth = store.authenticates(info.id)
+        rows = [render.node_json(n, auth) for n in store.nodes(info.id, kinds=["identity", "credential"])]
         console.print(render.inventory_table(rows, shown_at, f"identities and credentials ({len(rows)})"))
         console.print(_workloads_table(store, info.id))
+        exe = _invocation()
         console.print(f"\nstore: {db}\nexplore it, for example:\n"
-                      f"  agentreach --db {db} inventory --kind all\n"
-                      f"  agentreach --db {db} show support-agent-exec\n"
-                      f"  agentreach --db {db} inventory --format json")
+                      f"  {exe} --db {db} inventory --kind all\n"
+                      f"  {exe} --db {db} show support-agent-exec\n"
+                      f"  {exe} --db {db} inventory --format json")
     ctx.exit(result.exit_code)
+
+
+def _invocation() -> str:
+    """How to call agentreach again from this shell: the script as it was run (often
+    .venv/bin/agentreach, not on PATH), else ``python -m agentreach``."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "agentreach":
+        return os.path.relpath(argv0) if not argv0.is_absolute() or Path.cwd() in argv0.parents else str(argv0)
+    return f"{Path(sys.executable).name} -m agentreach"
 
 
 def _workloads_table(store: Store, snapshot_id: int) -> Table:

@@ -1,0 +1,79 @@
+"""Which accounts get scanned, and how the connector finds its endpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from agentreach.connector import ScanContext
+from agentreach.scan import prepare, run_scan
+from agentreach.store import Store
+
+from .conftest import aws_config, reset_moto
+
+
+@pytest.fixture
+def organization(moto_url: str, frontdoor: Any) -> list[str]:
+    """An Organization with two member accounts, each holding one user, and no Bedrock API
+    keys (the front door answers that call, which moto lacks)."""
+    reset_moto(moto_url)
+    frontdoor.serve_service_specific_credentials({})
+    org = boto3.client("organizations", endpoint_url=moto_url, region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    members = []
+    for name in ("agents-dev", "agents-prod"):
+        status = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+        members.append(status["AccountId"])
+    sts = boto3.client("sts", endpoint_url=moto_url, region_name="us-east-1")
+    for account in members:
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                                RoleSessionName="seed")["Credentials"]
+        boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1",
+                     aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                     aws_session_token=creds["SessionToken"]).create_user(UserName=f"bot-{account}")
+    yield members
+    reset_moto(moto_url)
+
+
+def run(config: dict[str, Any], tmp_path: Path):
+    store = Store(tmp_path / "inv.db")
+    result = run_scan(store, config, prepare(config), ScanContext())
+    return result, [n.node for n in store.nodes(result.snapshot.id)]
+
+
+def test_every_account_of_the_organization(organization: list[str], frontdoor: Any, tmp_path: Path) -> None:
+    config = aws_config(frontdoor.url, organization=True, regions=["us-east-1"], services=["iam"])
+    result, nodes = run(config, tmp_path)
+    scanned = {n.account for n in nodes if n.type == "aws_account"}
+    assert set(organization) | {"123456789012"} == scanned
+    users = {n.name for n in nodes if n.type == "aws_iam_user"}
+    assert users == {f"bot-{a}" for a in organization}
+    assert frontdoor.calls[("organizations", "ListAccounts")] == 1
+    assert frontdoor.calls[("sts", "AssumeRole")] == len(organization)  # not for the caller's own account
+    assert result.exit_code == 0
+
+
+def test_endpoint_from_the_environment(organization: list[str], frontdoor: Any, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """No endpoint in config: botocore's own AWS_ENDPOINT_URL handling reaches the server."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", frontdoor.url)
+    config = aws_config(frontdoor.url, regions=["us-east-1"], services=["iam"], accounts=[organization[0]])
+    config["connectors"]["aws"]["endpoint_url"] = None
+    result, nodes = run(config, tmp_path)
+    assert {n.name for n in nodes if n.type == "aws_iam_user"} == {f"bot-{organization[0]}"}
+    assert frontdoor.calls[("iam", "GetAccountAuthorizationDetails")] == 1
+
+
+def test_an_unimplemented_api_is_a_gap(organization: list[str], frontdoor: Any, tmp_path: Path) -> None:
+    for rule in frontdoor.rules:  # let the call fail as an unimplemented one does
+        if rule.operation == "ListServiceSpecificCredentials":
+            frontdoor.remove_rule(rule)
+    frontdoor.fail("iam", "ListServiceSpecificCredentials", status=501, code="NotImplemented",
+                   message="ListServiceSpecificCredentials is not available in this partition")
+    config = aws_config(frontdoor.url, regions=["us-east-1"], services=["iam"])
+    result, nodes = run(config, tmp_path)
+    assert [(g.operation, g.error_code) for g in result.gaps] == [("ListServiceSpecificCredentials", "NotImplemented")]
+    assert result.snapshot.status == "complete" and result.exit_code == 3
