@@ -59,10 +59,15 @@ class AwsConnector(Connector):
             ctx.gaps.record(CoverageGap(connector="aws", operation="Session", error_code=type(exc).__name__,
                                         message=str(exc)))
             return
-        own = caller_account(session, self.cfg, ctx)
-        if own is None:
-            return  # the gap says why (no credentials, denied, endpoint down)
-        targets = plan_targets(session, self.cfg, ctx, own)
+        base = AwsCalls(session, "unknown", self.cfg, ctx)
+        try:
+            own = caller_account(base)
+            if own is None:
+                return  # the gap says why (no credentials, denied, endpoint down)
+            base.account = own
+            targets = plan_targets(base, self.cfg, own)
+        finally:
+            self.api_calls.update(base.counts)
         out: queue.Queue[Any] = queue.Queue(maxsize=64)
         stop = threading.Event()
 

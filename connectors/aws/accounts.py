@@ -30,18 +30,16 @@ def base_session(cfg: AwsConfig) -> Any:
     return boto3.Session(profile_name=cfg.profile, region_name=cfg.default_region)
 
 
-def caller_account(session: Any, cfg: AwsConfig, ctx: ScanContext) -> str | None:
-    calls = AwsCalls(session, "unknown", cfg, ctx)
+def caller_account(calls: AwsCalls) -> str | None:
     ident = calls.call("sts", "GetCallerIdentity", absent=frozenset())
     return ident["Account"] if ident else None
 
 
-def plan_targets(session: Any, cfg: AwsConfig, ctx: ScanContext, own: str) -> list[AccountTarget]:
+def plan_targets(calls: AwsCalls, cfg: AwsConfig, own: str) -> list[AccountTarget]:
     """Configured accounts, plus every active account of the Organization if asked; the
     caller's own account when nothing else is configured."""
     targets = {t.account_id: t for t in cfg.accounts}
     if cfg.organization:
-        calls = AwsCalls(session, own, cfg, ctx)
         for acct in calls.paginate("organizations", "ListAccounts", "Accounts"):
             if acct.get("Status", "ACTIVE") == "ACTIVE" and acct["Id"] not in targets:
                 targets[acct["Id"]] = AccountTarget(
