@@ -77,3 +77,17 @@ def test_an_unimplemented_api_is_a_gap(organization: list[str], frontdoor: Any, 
     result, nodes = run(config, tmp_path)
     assert [(g.operation, g.error_code) for g in result.gaps] == [("ListServiceSpecificCredentials", "NotImplemented")]
     assert result.snapshot.status == "complete" and result.exit_code == 3
+
+
+def test_one_service_routed_to_a_fake_through_its_own_env_var(organization: list[str], frontdoor: Any, moto_url: str,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS_ENDPOINT_URL_IAM sends only IAM to the fake that implements what moto lacks;
+    every other service goes to moto directly through AWS_ENDPOINT_URL."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", frontdoor.url)
+    config = aws_config(frontdoor.url, regions=["us-east-1"], services=["iam", "s3"], accounts=[organization[0]])
+    config["connectors"]["aws"]["endpoint_url"] = None
+    result, nodes = run(config, tmp_path)
+    assert result.gaps == []
+    assert frontdoor.calls[("iam", "ListServiceSpecificCredentials")] == 1
+    assert {service for service, _ in frontdoor.calls} == {"iam"}
