@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from . import __version__, exitcodes, render
+from .classify import Thresholds, classify_snapshot
 from .config import ConfigError, load_config
 from .connector import NullProgress, ProgressReporter, ProgressTask, ScanContext, discover_connectors
 from .model import NodeKind
@@ -217,19 +219,28 @@ def report_scan(ctx: click.Context, result: ScanResult, fmt: str, output: str | 
 @click.option("--type", "types", multiple=True, help="Object types, e.g. aws_access_key (repeatable).")
 @click.option("--provider", help="aws, azure, gcp, files …")
 @click.option("--account", help="Account, subscription or project id.")
+@click.option("--agents", is_flag=True, help="Only objects whose agent verdict is agent or possible.")
+@click.option("--verdict", "verdicts", multiple=True, type=click.Choice(["agent", "possible", "none"]),
+              help="Only objects with this agent verdict (repeatable).")
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False))
 @click.pass_context
 def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...], provider: str | None,
-              account: str | None, snapshot: int | None, fmt: str, output: str | None) -> None:
-    """Identities and credentials (or any kind) of a snapshot."""
+              account: str | None, agents: bool, verdicts: tuple[str, ...], snapshot: int | None, fmt: str,
+              output: str | None) -> None:
+    """Identities and credentials (or any kind) of a snapshot, with their agent verdicts."""
     store = open_store(ctx)
     info = pick_snapshot(store, snapshot)
     wanted = None if "all" in kinds else (kinds or IDENTITY_AND_CREDENTIAL)
     auth = store.authenticates(info.id)
-    rows = [render.node_json(n, auth) for n in store.nodes(info.id, kinds=wanted, provider=provider,
-                                                      account=account, types=types or None)]
+    verdict_of = store.annotations(info.id, "agent")
+    keep = set(verdicts) | ({"agent", "possible"} if agents else set())
+    rows = [render.node_json(n, auth, verdict_of)
+            for n in store.nodes(info.id, kinds=wanted, provider=provider, account=account, types=types or None)
+            if not keep or (verdict_of.get(n.node.id) or {}).get("verdict") in keep]
+    if agents or verdicts:
+        rows.sort(key=lambda r: -(r.get("agent") or {}).get("score", 0))
     if fmt == "json":
         emit(ctx, render.to_json({"snapshot": info.id, "objects": rows}), output)
     elif fmt == "csv":
@@ -251,13 +262,7 @@ def show(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output: s
     key name, object id, email or name."""
     store = open_store(ctx)
     info = pick_snapshot(store, snapshot)
-    matches = store.find(info.id, ref)
-    if not matches:
-        raise Fail(f"nothing in snapshot {info.id} matches {ref!r}", exitcodes.NOT_FOUND)
-    if len(matches) > 1:
-        listing = "; ".join(f"{m.node.id}" for m in matches[:10])
-        raise Fail(f"{ref!r} matches {len(matches)} objects, give one id: {listing}")
-    obj = render.node_json(matches[0], store.authenticates(info.id))
+    obj = resolve(store, info, ref)
     raw_edges = store.edges(info.id, touching=obj["id"])
     other_ids = {e["src"] for e in raw_edges} | {e["dst"] for e in raw_edges}
     names = {n.node.id: n.node.name for n in store.nodes(info.id, ids=other_ids)}
@@ -267,6 +272,59 @@ def show(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output: s
     else:
         with console_for(output) as console:
             render.show_text(console, obj, edges)
+
+
+def resolve(store: Store, info: SnapshotInfo, ref: str) -> dict[str, Any]:
+    """The one object REF names, as public JSON, or a one-line error."""
+    matches = store.find(info.id, ref)
+    if not matches:
+        raise Fail(f"nothing in snapshot {info.id} matches {ref!r}", exitcodes.NOT_FOUND)
+    if len(matches) > 1:
+        listing = "; ".join(f"{m.node.id}" for m in matches[:10])
+        raise Fail(f"{ref!r} matches {len(matches)} objects, give one id: {listing}")
+    node_id = matches[0].node.id
+    return render.node_json(matches[0], store.authenticates(info.id), store.annotations(info.id, "agent", [node_id]))
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def explain(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output: str | None) -> None:
+    """Why an identity or credential got its agent verdict: every signal for and against
+    it, where it matched, and how the score adds up."""
+    store = open_store(ctx)
+    info = pick_snapshot(store, snapshot)
+    obj = resolve(store, info, ref)
+    if fmt == "json":
+        keys = ("id", "kind", "type", "provider", "name", "native_id", "account", "agent")
+        emit(ctx, render.to_json({"snapshot": info.id, **{k: obj.get(k) for k in keys}}), output)
+        return
+    thresholds = Thresholds.from_config(_config(ctx).get("classifier"))
+    with console_for(output) as console:
+        render.explain_text(console, obj, {"prior": thresholds.prior, "agent": thresholds.agent,
+                                           "possible": thresholds.possible})
+
+
+@main.command()
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
+@click.option("--signals", "signals_file", type=click.Path(dir_okay=False),
+              help="A YAML file of extra signals (overrides classifier.signals_file).")
+@click.pass_context
+def classify(ctx: click.Context, snapshot: int | None, signals_file: str | None) -> None:
+    """Re-run the agent classifier on a stored snapshot (after changing signals or thresholds)."""
+    config = _config(ctx, {"classifier": {"signals_file": signals_file}} if signals_file else None)
+    store = open_store(ctx)
+    info = pick_snapshot(store, snapshot)
+    try:
+        verdicts = classify_snapshot(store, info.id, config)
+    except ConfigError as exc:
+        raise Fail(str(exc)) from None
+    counts = Counter(v.verdict for v in verdicts.values())
+    click.echo(f"snapshot {info.id}: {counts['agent']} agent, {counts['possible']} possible, "
+               f"{counts['none']} none")
 
 
 @main.command()

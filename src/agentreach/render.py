@@ -25,9 +25,10 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def node_json(stored: StoredNode, authenticates: Mapping[str, list[dict[str, str]]] | None = None) -> dict[str, Any]:
+def node_json(stored: StoredNode, authenticates: Mapping[str, list[dict[str, str]]] | None = None,
+              agent: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The public JSON of one object. ``authenticates`` (from the store) names, for a
-    credential, the identities it authenticates as."""
+    credential, the identities it authenticates as; ``agent`` maps ids to verdicts."""
     node = stored.node
     data = node.to_dict()
     out: dict[str, Any] = {
@@ -54,6 +55,8 @@ def node_json(stored: StoredNode, authenticates: Mapping[str, list[dict[str, str
     for key in ("tags", "env_var_names", "sensitivity", "resource_policy", "document", "path", "line", "active"):
         if key in data:
             out[key] = data[key]
+    if agent is not None and node.id in agent:
+        out["agent"] = agent[node.id]
     out["attrs"] = data.get("attrs", {})
     return out
 
@@ -67,7 +70,7 @@ def to_json(value: Any) -> str:
 
 
 INVENTORY_COLUMNS = ("kind", "type", "name", "identity", "account", "region", "created", "last_used", "expires",
-                     "status", "native_id", "id")
+                     "status", "agent", "agent_score", "native_id", "id")
 
 
 def inventory_csv(rows: Iterable[dict[str, Any]]) -> str:
@@ -77,6 +80,8 @@ def inventory_csv(rows: Iterable[dict[str, Any]]) -> str:
     for row in rows:
         cells = {k: _cell(row.get(k)) for k in INVENTORY_COLUMNS}
         cells["identity"] = ";".join(i["id"] for i in row.get("authenticates", []))
+        cells["agent"] = (row.get("agent") or {}).get("verdict", "")
+        cells["agent_score"] = (row.get("agent") or {}).get("score", "")
         writer.writerow(cells)
     return buf.getvalue()
 
@@ -101,15 +106,17 @@ def age(value: str | None, now: dt.datetime) -> str:
 
 def inventory_table(rows: Sequence[dict[str, Any]], now: dt.datetime, title: str) -> Table:
     table = Table(title=title, show_lines=False, header_style="bold")
-    for col in ("type", "name", "identity", "account", "created", "last used", "expires", "status"):
+    for col in ("type", "name", "identity", "account", "created", "last used", "expires", "status", "agent"):
         table.add_column(col, overflow="fold", no_wrap=col != "name")
     for row in rows:
+        agent = row.get("agent") or {}
         table.add_row(
             row["type"], row["name"], ", ".join(i["name"] for i in row.get("authenticates", [])),
             row.get("account") or "-", age(row.get("created"), now),
             age(row.get("last_used"), now) if "last_used" in row else "",
             age(row.get("expires"), now) if row.get("expires") else "",
             row.get("status") or "",
+            f"{agent['verdict']} {agent['score']:.2f}" if agent.get("verdict") not in (None, "none") else "",
         )
     return table
 
@@ -135,6 +142,42 @@ def gaps_table(gaps: Sequence[Mapping[str, Any]]) -> Table:
     return table
 
 
+def explain_text(console: Console, obj: dict[str, Any], thresholds: Mapping[str, float]) -> None:
+    """Why an object got its agent verdict, for someone who has never seen the config."""
+    import math
+
+    verdict = obj.get("agent")
+    console.print(f"[bold]{obj['name']}[/bold]  ({obj['kind']} / {obj['type']}, {obj.get('account') or '-'})")
+    if not verdict:
+        console.print("  no agent verdict is stored for this object (only identities and credentials get one)")
+        return
+    console.print(f"  verdict: [bold]{verdict['verdict']}[/bold]   score {verdict['score']:.2f}   "
+                  f"role: {verdict.get('role') or '-'}")
+    prior = verdict.get("prior", thresholds["prior"])
+    console.print(f"  how: evidence adds up in log-odds from the prior {prior:.2f} (log-odds "
+                  f"{math.log(prior / (1 - prior)):+.2f}); a signal of weight w adds log((1+w)/(1-w)); "
+                  f"each signal counts once.")
+    console.print(f"       agent needs score >= {thresholds['agent']:.2f} and one strong or medium signal for it; "
+                  f"possible needs >= {thresholds['possible']:.2f}.")
+    total = math.log(prior / (1 - prior))
+    seen: set[str] = set()
+    for title, items in (("for it", [e for e in verdict["evidence"] if e["weight"] > 0]),
+                         ("against it", [e for e in verdict["evidence"] if e["weight"] < 0])):
+        console.print(f"\n  {title}:" + ("" if items else " nothing"))
+        for ev in items:
+            counted = ev["signal"] not in seen
+            seen.add(ev["signal"])
+            lo = math.log((1 + ev["weight"]) / (1 - ev["weight"])) if counted else 0.0
+            total += lo
+            where = f"{ev['field']} of {ev['object_name']}" + (f" (via {ev['via']})" if ev.get("via") else "")
+            console.print(f"    {lo:+.2f}  [bold]{ev['signal']}[/bold] ({ev['strength']}, weight {ev['weight']:+.2f})"
+                          + ("" if counted else "  [dim](already counted)[/dim]"))
+            console.print(f"           {ev['why']}")
+            console.print(f"           matched {ev['matched']!r} in {where}")
+    console.print(f"\n  total log-odds {total:+.2f}  ->  score {1 / (1 + math.exp(-total)):.2f}  ->  "
+                  f"{verdict['verdict']}")
+
+
 def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, Any]]) -> None:
     """One object for a person: its fields, then every edge in and out."""
     console.print(f"[bold]{obj['name']}[/bold]  ({obj['kind']} / {obj['type']})")
@@ -142,6 +185,11 @@ def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, A
                 "last_used_detail", "expires", "status", "first_seen", "last_seen"):
         if obj.get(key) is not None:
             console.print(f"  {key:<17}{obj[key]}")
+    if obj.get("agent"):
+        a = obj["agent"]
+        console.print(f"  {'agent':<17}{a['verdict']} ({a['score']:.2f}, {a.get('role') or '-'}): "
+                      + "; ".join(f"{e['signal']} {e['weight']:+.2f}" for e in a["evidence"][:4])
+                      + ("  (agentreach explain for all)" if a["evidence"] else ""))
     for key in ("tags", "rotation", "env_var_names", "attrs", "resource_policy", "document"):
         value = obj.get(key)
         if value:

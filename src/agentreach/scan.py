@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from . import exitcodes
+from .classify import classify_snapshot, signals_for
 from .config import ConfigError, digest
 from .connector import (
     Connector,
@@ -82,6 +83,7 @@ def prepare(config: Mapping[str, Any], only: Sequence[str] | None = None) -> lis
             raise ConfigError(str(exc)) from None
     if not connectors:
         raise ConfigError("every configured connector is disabled")
+    signals_for(config)  # a broken signal fails now, not after the scan
     return connectors
 
 
@@ -105,6 +107,13 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
         store.add_gaps(snapshot_id, ctx.gaps.gaps)
         store.finish_snapshot(snapshot_id, status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
+    if not all(r.failed for r in runs):
+        try:
+            classify_snapshot(store, snapshot_id, config)
+        except Exception as exc:
+            ctx.log.exception("classifier failed")
+            ctx.gaps.record(CoverageGap(connector="classifier", operation="classify",
+                                        error_code=type(exc).__name__, message=str(exc)[:500]))
     gaps = ctx.gaps.gaps
     store.add_gaps(snapshot_id, gaps)
     # A snapshot in which no connector saw anything would make the whole estate look

@@ -94,6 +94,14 @@ objects = sa.Table(
     sa.Column("last_seen_snapshot", sa.Integer, nullable=False),
     sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
 )
+annotations = sa.Table(
+    # What later layers derive about a node (agent verdict, owner, stale flags), per snapshot.
+    "annotations", metadata,
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
+    sa.Column("node_id", sa.String(512), primary_key=True),
+    sa.Column("aspect", sa.String(32), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+)
 gaps_table = sa.Table(
     "gaps", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -406,6 +414,24 @@ class Store:
             if ids:
                 return list(self.nodes(snapshot_id, ids=ids))
         return []
+
+    def put_annotations(self, snapshot_id: int, aspect: str, bodies: Mapping[str, Any]) -> None:
+        """Replace one aspect's annotations of a snapshot (a re-classification overwrites)."""
+        rows = [{"snapshot_id": snapshot_id, "node_id": nid, "aspect": aspect, "body": canonical_json(body)}
+                for nid, body in bodies.items()]
+        with self.engine.begin() as conn:
+            conn.execute(annotations.delete().where(annotations.c.snapshot_id == snapshot_id,
+                                                    annotations.c.aspect == aspect))
+            for start in range(0, len(rows), 5000):
+                conn.execute(annotations.insert(), rows[start:start + 5000])
+
+    def annotations(self, snapshot_id: int, aspect: str, ids: Iterable[str] | None = None) -> dict[str, Any]:
+        q = sa.select(annotations.c.node_id, annotations.c.body).where(
+            annotations.c.snapshot_id == snapshot_id, annotations.c.aspect == aspect)
+        if ids is not None:
+            q = q.where(annotations.c.node_id.in_(list(ids)))
+        with self.engine.connect() as conn:
+            return {nid: json.loads(body) for nid, body in conn.execute(q)}
 
     def gaps(self, snapshot_id: int) -> list[CoverageGap]:
         with self.engine.connect() as conn:

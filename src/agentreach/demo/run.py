@@ -132,12 +132,29 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None) -> None:
         rows = [render.node_json(n, auth) for n in store.nodes(info.id, kinds=["identity", "credential"])]
         console.print(render.inventory_table(rows, shown_at, f"identities and credentials ({len(rows)})"))
         console.print(_workloads_table(store, info.id))
+        _print_agents(console, store, info.id)
         exe = _invocation()
         console.print(f"\nstore: {db}\nexplore it, for example:\n"
                       f"  {exe} --db {db} inventory --kind all\n"
                       f"  {exe} --db {db} show support-agent-exec\n"
                       f"  {exe} --db {db} inventory --format json")
     ctx.exit(result.exit_code)
+
+
+def _print_agents(console: Any, store: Store, snapshot_id: int) -> None:
+    """How many agent identities and credentials the classifier found, one line of evidence each."""
+    verdicts = store.annotations(snapshot_id, "agent")
+    nodes = {n.node.id: n.node for n in store.nodes(snapshot_id, ids=list(verdicts))}
+    agents = sorted(((nid, v) for nid, v in verdicts.items() if v["verdict"] == "agent"),
+                    key=lambda kv: (nodes[kv[0]].kind.value != "identity", -kv[1]["score"], nodes[kv[0]].name))
+    idents = sum(1 for nid, _ in agents if nodes[nid].kind.value == "identity")
+    possible = sum(1 for v in verdicts.values() if v["verdict"] == "possible")
+    console.print(f"\nAI agents: {idents} identities and {len(agents) - idents} credentials "
+                  f"(and {possible} possible; 'inventory --agents' lists them, 'explain NAME' says why)")
+    for nid, v in agents:
+        best = v["evidence"][0]
+        console.print(f"  {nodes[nid].kind.value:<10} {nodes[nid].name:<32} {v['score']:.2f}  "
+                      f"{best['signal']}: {best['why']}")
 
 
 def _invocation() -> str:

@@ -1,0 +1,84 @@
+"""A read-only view of one snapshot for the classifier: nodes by id and edges by endpoint.
+
+It answers the few structural questions signals ask (which workloads run as this
+identity, which policies apply to it, where was this credential found) and nothing else;
+reach questions belong to the graph layer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from ..model import Node, Policy, Workload
+
+
+@dataclass
+class SnapshotView:
+    nodes: dict[str, Node]
+    out_edges: dict[str, list[Mapping[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    in_edges: dict[str, list[Mapping[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def build(cls, nodes: Iterable[Node], edges: Iterable[Mapping[str, Any]]) -> "SnapshotView":
+        view = cls({n.id: n for n in nodes})
+        for edge in edges:
+            view.out_edges[edge["src"]].append(edge)
+            view.in_edges[edge["dst"]].append(edge)
+        return view
+
+    def name(self, node_id: str) -> str:
+        node = self.nodes.get(node_id)
+        return node.name if node else node_id
+
+    def workloads_running_as(self, identity_id: str) -> list[Workload]:
+        out = []
+        for edge in self.in_edges.get(identity_id, ()):
+            node = self.nodes.get(edge["src"])
+            if edge["kind"] == "runs_as" and isinstance(node, Workload):
+                out.append(node)
+        return out
+
+    def identities_of(self, credential_id: str) -> list[str]:
+        return [e["dst"] for e in self.out_edges.get(credential_id, ()) if e["kind"] == "authenticates"]
+
+    def credentials_of(self, identity_id: str) -> list[str]:
+        return [e["src"] for e in self.in_edges.get(identity_id, ()) if e["kind"] == "authenticates"]
+
+    def locations_of(self, credential_id: str) -> list[Node]:
+        return [self.nodes[e["dst"]] for e in self.out_edges.get(credential_id, ())
+                if e["kind"] == "found_in" and e["dst"] in self.nodes]
+
+    def managed_policies(self, identity_id: str) -> list[tuple[Policy | None, str, str]]:
+        """(policy node or None, name, attachment) for the identity and the groups it is in.
+        Boundaries are left out: they limit, they never grant."""
+        out: list[tuple[Policy | None, str, str]] = []
+        for holder, via in self._holders(identity_id):
+            for edge in self.out_edges.get(holder, ()):
+                if edge["kind"] != "has_policy" or edge.get("attrs", {}).get("attachment") == "boundary":
+                    continue
+                node = self.nodes.get(edge["dst"])
+                arn = edge.get("attrs", {}).get("policy_arn") or edge["dst"]
+                name = node.name if node else arn.rsplit("/", 1)[-1]
+                out.append((node if isinstance(node, Policy) else None, name, via))
+        return out
+
+    def policy_documents(self, identity_id: str) -> list[tuple[str, Mapping[str, Any]]]:
+        """(where, document) for every inline and managed policy that may grant to the identity."""
+        docs: list[tuple[str, Mapping[str, Any]]] = []
+        for holder, via in self._holders(identity_id):
+            node = self.nodes.get(holder)
+            for inline in (node.attrs.get("inline_policies") or []) if node else []:
+                docs.append((f"inline policy {inline.get('name')}{via}", inline.get("document") or {}))
+        for policy, name, via in self.managed_policies(identity_id):
+            if policy is not None:
+                docs.append((f"managed policy {name}{via}", policy.document))
+        return docs
+
+    def _holders(self, identity_id: str) -> list[tuple[str, str]]:
+        holders = [(identity_id, "")]
+        for edge in self.out_edges.get(identity_id, ()):
+            if edge["kind"] == "member_of":
+                holders.append((edge["dst"], f" (through group {self.name(edge['dst'])})"))
+        return holders
