@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench eval lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(STAMP)  ## the test suite, against a real moto server and real SQLite fi
 
 bench: $(STAMP)  ## figures for the closing note: wall time, API calls, peak RSS
 	$(BIN)/python bench/aws_scan.py
+
+eval: $(STAMP)  ## the agent classifier on the labelled estate: precision, recall, traps
+	$(BIN)/python bench/classifier_eval.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check .

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agentreach.classify import SnapshotView, Thresholds, classify, load_signals  # noqa: E402
-from tests.labelled_estate import build  # noqa: E402
+from agentreach.classify import SnapshotView, Thresholds, classify, load_signals
+from tests.labelled_estate import build
 
 
 def main() -> None:

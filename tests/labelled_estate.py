@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentreach.model import (
-    Credential, Edge, EdgeKind, Identity, Location, Node, Policy, Workload, node_id,
+    Credential,
+    Edge,
+    EdgeKind,
+    Identity,
+    Location,
+    Node,
+    Policy,
+    Workload,
+    node_id,
 )
 
 ACCT = "111122223333"
