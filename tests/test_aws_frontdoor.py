@@ -8,7 +8,6 @@ bodies, its retry logic and its timeouts.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +17,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
-from moto.server import ThreadedMotoServer
 
 from agentreach.testing.aws_frontdoor import (
     DEFAULT_ACCOUNT_ID,
@@ -38,13 +36,9 @@ UTC = dt.UTC
 
 
 @pytest.fixture(scope="module")
-def own_moto_url() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def own_moto_url(moto_url: str) -> str:
+    """The session's moto server (moto keeps one state per process whatever the server)."""
+    return moto_url
 
 
 @pytest.fixture(scope="module")

@@ -245,39 +245,32 @@ class Store:
 
     def add_nodes(self, snapshot_id: int, nodes: Sequence[Node]) -> None:
         """Add (or replace, by id) nodes of a running snapshot."""
-        if not nodes:
-            return
-        bodies: dict[str, str] = {}
-        rows = []
-        for node in nodes:
-            body = canonical_json(node.to_dict())
-            digest = _sha(body)
-            bodies[digest] = body
-            rows.append({
-                "snapshot_id": snapshot_id, "node_id": node.id, "kind": node.kind.value,
-                "provider": node.provider, "type": node.type, "name": node.name,
-                "native_id": node.native_id, "account": node.account, "blob": digest,
-            })
-        with self.engine.begin() as conn:
-            self._put_blobs(conn, bodies)
-            self._upsert(conn, snapshot_nodes, rows, ["snapshot_id", "node_id"])
+        self._add_bodies(snapshot_id, snapshot_nodes, ["snapshot_id", "node_id"], [
+            (node.to_dict(), {"node_id": node.id, "kind": node.kind.value, "provider": node.provider,
+                              "type": node.type, "name": node.name, "native_id": node.native_id,
+                              "account": node.account})
+            for node in nodes])
 
     def add_edges(self, snapshot_id: int, edges: Sequence[Edge]) -> None:
-        if not edges:
+        self._add_bodies(snapshot_id, snapshot_edges, ["snapshot_id", "edge_id"], [
+            (edge.to_dict(), {"edge_id": edge.id, "src": edge.src, "dst": edge.dst, "kind": edge.kind.value})
+            for edge in edges])
+
+    def _add_bodies(self, snapshot_id: int, table: sa.Table, keys: list[str],
+                    items: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        """Store each body once by content hash and point the snapshot's row at it."""
+        if not items:
             return
         bodies: dict[str, str] = {}
         rows = []
-        for edge in edges:
-            body = canonical_json(edge.to_dict())
-            digest = _sha(body)
-            bodies[digest] = body
-            rows.append({
-                "snapshot_id": snapshot_id, "edge_id": edge.id, "src": edge.src, "dst": edge.dst,
-                "kind": edge.kind.value, "blob": digest,
-            })
+        for body, columns in items:
+            text = canonical_json(body)
+            digest = _sha(text)
+            bodies[digest] = text
+            rows.append({"snapshot_id": snapshot_id, **columns, "blob": digest})
         with self.engine.begin() as conn:
             self._put_blobs(conn, bodies)
-            self._upsert(conn, snapshot_edges, rows, ["snapshot_id", "edge_id"])
+            self._upsert(conn, table, rows, keys)
 
     def add_gaps(self, snapshot_id: int, gaps: Iterable[CoverageGap]) -> None:
         rows = [{"snapshot_id": snapshot_id, **g.to_dict()} for g in gaps]
