@@ -65,16 +65,18 @@ def test_no_output_of_any_command_holds_a_secret(scanned_db: tuple[Path, list[st
     outputs = list(scan_outputs)
     run = CliRunner()
     for args in (["inventory"], ["inventory", "--kind", "all"], ["inventory", "--kind", "all", "--format", "json"],
-                 ["inventory", "--kind", "all", "--format", "csv"], ["snapshots"], ["snapshots", "--format", "json"]):
+                 ["inventory", "--kind", "all", "--format", "csv"], ["inventory", "--agents"],
+                 ["inventory", "--agents", "--format", "json"], ["snapshots"], ["snapshots", "--format", "json"]):
         result = run.invoke(main, ["--db", str(db), *args])
         assert result.exit_code == 0
         outputs.append(result.output)
     everything = json.loads(run.invoke(main, ["--db", str(db), "inventory", "--kind", "all", "--format", "json"]).stdout)
     for obj in everything["objects"]:
-        for fmt in ("table", "json"):
-            result = run.invoke(main, ["--db", str(db), "show", obj["id"], "--format", fmt])
-            assert result.exit_code == 0, obj["id"]
-            outputs.append(result.output)
+        for command in ("show", "explain"):
+            for fmt in ("table", "json"):
+                result = run.invoke(main, ["--db", str(db), command, obj["id"], "--format", fmt])
+                assert result.exit_code == 0, obj["id"]
+                outputs.append(result.output)
     assert len(outputs) > 2 * len(everything["objects"])
     assert not leaked("\n".join(outputs), canaries)
 
