@@ -161,7 +161,7 @@ def test_platform_identities(world):
     users = {u["UserName"] for u in iam.list_users()["Users"]}
     assert users == set(exp["users"]) == {
         "alice", "support-agent-svc", "langchain-bot", "ci-deploy", "bedrock-api-user",
-        "mcp-github-bot"}
+        "mcp-github-bot", "etl-scheduler"}
     roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
     assert roles == set(exp["roles"])
     assert {"support-agent-exec", "research-agent-runtime", "agent-tools-lambda",
@@ -470,7 +470,7 @@ def test_canaries_cover_every_planted_secret(world):
                        if re.fullmatch(r"[A-Za-z0-9+/]{40}", c) and "DEMOCANARY" not in c]
     n_keys = sum(len(u["access_keys"]) for a in estate.expected["accounts"].values()
                  for u in a["users"].values())
-    assert len(aws_secret_keys) == n_keys == 6
+    assert len(aws_secret_keys) == n_keys == 7
     fakes = [c for c in canaries if c not in keys and c not in aws_secret_keys]
     assert all("DEMOCANARY" in c for c in fakes)
 

@@ -81,10 +81,11 @@ def emit(ctx: click.Context, text: str, output: str | None) -> None:
 
 
 @contextmanager
-def console_for(output: str | None, width: int = 140) -> Iterator[Console]:
-    """A rich console on stdout, or on the file given with --output (closed afterwards)."""
+def console_for(output: str | None, width: int = 200) -> Iterator[Console]:
+    """A rich console on stdout, or on the file given with --output (closed afterwards).
+    A terminal gets its own width; a pipe or a file gets ``width`` so rows do not wrap."""
     if not output:
-        yield Console(file=sys.stdout, width=width)
+        yield Console(file=sys.stdout, width=None if sys.stdout.isatty() else width)
         return
     with open(output, "w", encoding="utf-8") as fh:
         yield Console(file=fh, width=width)
@@ -234,9 +235,10 @@ def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...]
     info = pick_snapshot(store, snapshot)
     wanted = None if "all" in kinds else (kinds or IDENTITY_AND_CREDENTIAL)
     auth = store.authenticates(info.id)
-    verdict_of = store.annotations(info.id, "agent")
+    notes = {aspect: store.annotations(info.id, aspect) for aspect in render.ASPECTS}
+    verdict_of = notes["agent"]
     keep = set(verdicts) | ({"agent", "possible"} if agents else set())
-    rows = [render.node_json(n, auth, verdict_of)
+    rows = [render.node_json(n, auth, notes)
             for n in store.nodes(info.id, kinds=wanted, provider=provider, account=account, types=types or None)
             if not keep or (verdict_of.get(n.node.id) or {}).get("verdict") in keep]
     if agents or verdicts:
@@ -246,7 +248,7 @@ def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...]
     elif fmt == "csv":
         emit(ctx, render.inventory_csv(rows), output)
     else:
-        with console_for(output, width=160) as console:
+        with console_for(output) as console:
             console.print(render.inventory_table(rows, info.finished_at or info.started_at,
                                                  f"snapshot {info.id}: {len(rows)} objects"))
 
@@ -283,7 +285,8 @@ def resolve(store: Store, info: SnapshotInfo, ref: str) -> dict[str, Any]:
         listing = "; ".join(f"{m.node.id}" for m in matches[:10])
         raise Fail(f"{ref!r} matches {len(matches)} objects, give one id: {listing}")
     node_id = matches[0].node.id
-    return render.node_json(matches[0], store.authenticates(info.id), store.annotations(info.id, "agent", [node_id]))
+    notes = {aspect: store.annotations(info.id, aspect, [node_id]) for aspect in render.ASPECTS}
+    return render.node_json(matches[0], store.authenticates(info.id), notes)
 
 
 @main.command()
@@ -306,6 +309,123 @@ def explain(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output
     with console_for(output) as console:
         render.explain_text(console, obj, {"prior": thresholds.prior, "agent": thresholds.agent,
                                            "possible": thresholds.possible})
+
+
+LEVEL_CHOICES = click.Choice(["list", "read", "tagging", "write", "permissions-management"])
+
+
+def _graph_for(ctx: click.Context, snapshot: int | None) -> tuple[Store, SnapshotInfo, Any]:
+    from .graph import load_graph
+
+    store = open_store(ctx)
+    info = pick_snapshot(store, snapshot)
+    return store, info, load_graph(store, info.id)
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--depth", type=click.IntRange(1, 20), default=5, show_default=True, help="Most hops to follow.")
+@click.option("--sensitive-only", is_flag=True, help="Only systems with a sensitivity (config/sensitive-systems.yaml).")
+@click.option("--access", "min_access", type=LEVEL_CHOICES, help="Only access at this level or above.")
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def reach(ctx: click.Context, ref: str, depth: int, sensitive_only: bool, min_access: str | None,
+          snapshot: int | None, fmt: str, output: str | None) -> None:
+    """What a credential, identity or workload can reach, hop by hop, with the grant behind
+    each hop. REF is an ARN, access key id, name or id."""
+    from .graph import reach as reach_query
+
+    store, info, graph = _graph_for(ctx, snapshot)
+    obj = resolve(store, info, ref)
+    systems = reach_query(graph, graph.index[obj["id"]], depth=depth, min_level=min_access)
+    if sensitive_only:
+        systems = [s for s in systems if s.get("sensitivity")]
+    if fmt == "json":
+        emit(ctx, render.to_json({"snapshot": info.id, "from": {k: obj.get(k) for k in ("id", "kind", "type", "name",
+                                  "native_id", "account", "agent")}, "systems": systems}), output)
+        return
+    with console_for(output) as console:
+        console.print(render.reach_table(obj, systems))
+
+
+@main.command("who-can-reach")
+@click.argument("system")
+@click.option("--agents-only", is_flag=True, help="Only subjects whose agent verdict is agent or possible.")
+@click.option("--depth", type=click.IntRange(1, 20), default=5, show_default=True)
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def who_can_reach(ctx: click.Context, system: str, agents_only: bool, depth: int, snapshot: int | None, fmt: str,
+                  output: str | None) -> None:
+    """Every credential, identity and workload that can reach SYSTEM, with paths, owners
+    and agent verdicts."""
+    from .graph import who_can_reach as who_query
+
+    store, info, graph = _graph_for(ctx, snapshot)
+    obj = resolve(store, info, system)
+    subjects = who_query(graph, graph.index[obj["id"]], depth=depth)
+    verdicts = store.annotations(info.id, "agent")
+    owners = store.annotations(info.id, "owner")
+    for s in subjects:
+        s["agent"] = verdicts.get(s["subject"])
+        s["owner"] = owners.get(s["subject"])
+    if agents_only:
+        subjects = [s for s in subjects if (s.get("agent") or {}).get("verdict") in ("agent", "possible")]
+    if fmt == "json":
+        emit(ctx, render.to_json({"snapshot": info.id, "system": {k: obj.get(k) for k in ("id", "type", "name",
+                                  "native_id", "account")}, "subjects": subjects}), output)
+        return
+    with console_for(output) as console:
+        console.print(render.who_table(obj, subjects))
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--depth", type=click.IntRange(1, 12), default=6, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def path(ctx: click.Context, a: str, b: str, depth: int, limit: int, snapshot: int | None, fmt: str,
+         output: str | None) -> None:
+    """The paths from A to B (shortest first), each hop with its grant."""
+    from .graph import paths_between
+
+    store, info, graph = _graph_for(ctx, snapshot)
+    src, dst = resolve(store, info, a), resolve(store, info, b)
+    found = paths_between(graph, graph.index[src["id"]], graph.index[dst["id"]], depth=depth, limit=limit)
+    if fmt == "json":
+        emit(ctx, render.to_json({"snapshot": info.id, "from": src["id"], "to": dst["id"], "paths": found}), output)
+        return
+    with console_for(output) as console:
+        if not found:
+            console.print(f"no path from {src['name']} to {dst['name']} within {depth} hops")
+        for i, hops in enumerate(found, 1):
+            console.print(f"path {i}: " + render.hops_line(hops))
+
+
+@main.group()
+def graph() -> None:
+    """The reach graph for other tools."""
+
+
+@graph.command("export")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "json", "cypher", "opengraph"]), required=True)
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def graph_export(ctx: click.Context, fmt: str, snapshot: int | None, output: str | None) -> None:
+    """Export the snapshot's graph: GraphML (Gephi, yEd), node-link JSON, Cypher for Neo4j,
+    or BloodHound OpenGraph JSON."""
+    from .graph.export import EXPORTERS
+
+    _, _, loaded = _graph_for(ctx, snapshot)
+    emit(ctx, EXPORTERS[fmt](loaded), output)
 
 
 @main.command()

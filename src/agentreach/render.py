@@ -25,10 +25,14 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+ASPECTS = ("agent", "owner", "stale")  # what later layers derive, stored per snapshot
+
+
 def node_json(stored: StoredNode, authenticates: Mapping[str, list[dict[str, str]]] | None = None,
-              agent: Mapping[str, Any] | None = None) -> dict[str, Any]:
+              annotations: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The public JSON of one object. ``authenticates`` (from the store) names, for a
-    credential, the identities it authenticates as; ``agent`` maps ids to verdicts."""
+    credential, the identities it authenticates as; ``annotations`` maps an aspect
+    (agent, owner, stale) to {id: body}."""
     node = stored.node
     data = node.to_dict()
     out: dict[str, Any] = {
@@ -55,8 +59,9 @@ def node_json(stored: StoredNode, authenticates: Mapping[str, list[dict[str, str
     for key in ("tags", "env_var_names", "sensitivity", "resource_policy", "document", "path", "line", "active"):
         if key in data:
             out[key] = data[key]
-    if agent is not None and node.id in agent:
-        out["agent"] = agent[node.id]
+    for aspect, bodies in (annotations or {}).items():
+        if node.id in bodies:
+            out[aspect] = bodies[node.id]
     out["attrs"] = data.get("attrs", {})
     return out
 
@@ -70,7 +75,7 @@ def to_json(value: Any) -> str:
 
 
 INVENTORY_COLUMNS = ("kind", "type", "name", "identity", "account", "region", "created", "last_used", "expires",
-                     "status", "agent", "agent_score", "native_id", "id")
+                     "status", "owner", "owner_status", "stale", "agent", "agent_score", "native_id", "id")
 
 
 def inventory_csv(rows: Iterable[dict[str, Any]]) -> str:
@@ -81,6 +86,9 @@ def inventory_csv(rows: Iterable[dict[str, Any]]) -> str:
         cells = {k: _cell(row.get(k)) for k in INVENTORY_COLUMNS}
         cells["identity"] = ";".join(i["id"] for i in row.get("authenticates", []))
         cells["agent"] = (row.get("agent") or {}).get("verdict", "")
+        cells["owner"] = (row.get("owner") or {}).get("name") or ""
+        cells["owner_status"] = (row.get("owner") or {}).get("status", "")
+        cells["stale"] = "" if not row.get("stale") else str(bool(row["stale"].get("value"))).lower()
         cells["agent_score"] = (row.get("agent") or {}).get("score", "")
         writer.writerow(cells)
     return buf.getvalue()
@@ -106,19 +114,32 @@ def age(value: str | None, now: dt.datetime) -> str:
 
 def inventory_table(rows: Sequence[dict[str, Any]], now: dt.datetime, title: str) -> Table:
     table = Table(title=title, show_lines=False, header_style="bold")
-    for col in ("type", "name", "identity", "account", "created", "last used", "expires", "status", "agent"):
-        table.add_column(col, overflow="fold", no_wrap=col != "name")
-    for row in rows:
-        agent = row.get("agent") or {}
-        table.add_row(
-            row["type"], row["name"], ", ".join(i["name"] for i in row.get("authenticates", [])),
-            row.get("account") or "-", age(row.get("created"), now),
-            age(row.get("last_used"), now) if "last_used" in row else "",
-            age(row.get("expires"), now) if row.get("expires") else "",
-            row.get("status") or "",
-            f"{agent['verdict']} {agent['score']:.2f}" if agent.get("verdict") not in (None, "none") else "",
-        )
+    cells = [_inventory_cells(row, now) for row in rows]
+    columns = ("type", "name", "identity", "account", "created", "last used", "expires", "status", "owner", "agent")
+    shown = [i for i, col in enumerate(columns) if col in ("type", "name") or any(c[i] not in ("", "-") for c in cells)]
+    for i in shown:
+        table.add_column(columns[i], overflow="fold", no_wrap=columns[i] != "name",
+                         max_width=36 if columns[i] == "name" else None)
+    for c in cells:
+        table.add_row(*(c[i] for i in shown))
     return table
+
+
+def _inventory_cells(row: Mapping[str, Any], now: dt.datetime) -> list[str]:
+    agent = row.get("agent") or {}
+    owner = row.get("owner") or {}
+    stale = " (stale)" if (row.get("stale") or {}).get("value") else ""
+    owner_text = owner.get("name") or ("" if owner.get("status") in (None, "owned") else owner["status"])
+    if owner.get("status") == "orphaned":
+        owner_text += " (orphaned)"
+    return [
+        row["type"], row["name"], ", ".join(i["name"] for i in row.get("authenticates", [])),
+        row.get("account") or "-", age(row.get("created"), now),
+        age(row.get("last_used"), now) if "last_used" in row else "",
+        age(row.get("expires"), now) if row.get("expires") else "",
+        (row.get("status") or "") + stale, owner_text,
+        f"{agent['verdict']} {agent['score']:.2f}" if agent.get("verdict") not in (None, "none") else "",
+    ]
 
 
 def snapshots_table(infos: Sequence[SnapshotInfo]) -> Table:
@@ -139,6 +160,41 @@ def gaps_table(gaps: Sequence[Mapping[str, Any]]) -> Table:
     for g in gaps:
         table.add_row(g["connector"], g.get("account") or "-", g.get("region") or "-",
                       g.get("service") or "-", g["operation"], g["error_code"], (g.get("message") or "")[:160])
+    return table
+
+
+def hops_line(hops: Sequence[Mapping[str, Any]]) -> str:
+    """``a -authenticates-> b -can_access[read]-> c``, a ``?`` marking a conditional hop."""
+    if not hops:
+        return ""
+    parts = [str(hops[0]["from_name"])]
+    for hop in hops:
+        parts.append(f"-{hop['edge']}{'?' if hop.get('conditional') else ''}-> {hop['to_name']}")
+    return " ".join(parts)
+
+
+def reach_table(obj: Mapping[str, Any], systems: Sequence[Mapping[str, Any]]) -> Table:
+    table = Table(title=f"what {obj['name']} can reach ({len(systems)} systems)", header_style="bold")
+    for col in ("system", "type", "account", "sensitivity", "access", "path"):
+        table.add_column(col, overflow="fold")
+    for s in systems:
+        access = (s["access"] or "?") + (" (admin)" if s.get("admin") else "") + (" ?" if s["conditional"] else "")
+        table.add_row(s["name"], s.get("type") or "", s.get("account") or "-", s.get("sensitivity") or "",
+                      access, hops_line(s["path"]))
+    return table
+
+
+def who_table(obj: Mapping[str, Any], subjects: Sequence[Mapping[str, Any]]) -> Table:
+    table = Table(title=f"who can reach {obj['name']} ({len(subjects)})", header_style="bold")
+    for col in ("subject", "type", "account", "access", "agent", "owner", "path"):
+        table.add_column(col, overflow="fold")
+    for s in subjects:
+        agent = s.get("agent") or {}
+        owner = s.get("owner") or {}
+        table.add_row(s["name"], s.get("type") or "", s.get("account") or "-",
+                      (s["access"] or "?") + (" ?" if s["conditional"] else ""),
+                      agent.get("verdict", "") if agent.get("verdict") != "none" else "",
+                      owner.get("name") or owner.get("status") or "", hops_line(s["path"]))
     return table
 
 

@@ -83,7 +83,13 @@ def prepare(config: Mapping[str, Any], only: Sequence[str] | None = None) -> lis
             raise ConfigError(str(exc)) from None
     if not connectors:
         raise ConfigError("every configured connector is disabled")
-    signals_for(config)  # a broken signal fails now, not after the scan
+    # A broken signal, owner directory or threshold fails now, not after the scan.
+    from .lifecycle import load_lifecycle_config
+    from .ownership import load_inputs, load_owner_config
+
+    signals_for(config)
+    load_inputs(load_owner_config(config))
+    load_lifecycle_config(config)
     return connectors
 
 
@@ -108,12 +114,7 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
         store.finish_snapshot(snapshot_id, status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
     if not all(r.failed for r in runs):
-        try:
-            classify_snapshot(store, snapshot_id, config)
-        except Exception as exc:
-            ctx.log.exception("classifier failed")
-            ctx.gaps.record(CoverageGap(connector="classifier", operation="classify",
-                                        error_code=type(exc).__name__, message=str(exc)[:500]))
+        _after_collection(store, snapshot_id, config, ctx)
     gaps = ctx.gaps.gaps
     store.add_gaps(snapshot_id, gaps)
     # A snapshot in which no connector saw anything would make the whole estate look
@@ -125,6 +126,45 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
         finished_at=dt.datetime.now(dt.timezone.utc),
     )
     return ScanResult(info, runs, gaps)
+
+
+def _after_collection(store: Store, snapshot_id: int, config: Mapping[str, Any], ctx: ScanContext) -> None:
+    """Reach, then the classifier. A failure in either keeps the inventory and becomes a
+    gap: what was gathered is never lost to a later step."""
+    from .graph.snapshot import derive_reach
+
+    try:
+        for gap in derive_reach(store, snapshot_id, config):
+            ctx.gaps.record(gap)
+    except Exception as exc:  # noqa: BLE001
+        ctx.log.exception("reach failed")
+        ctx.gaps.record(CoverageGap(connector="reach", operation="derive", error_code=type(exc).__name__,
+                                    message=str(exc)[:500]))
+    for step, run in (("classifier", lambda: classify_snapshot(store, snapshot_id, config)),
+                      ("ownership", lambda: annotate_owners_and_lifecycle(store, snapshot_id, config, ctx.clock()))):
+        try:
+            run()
+        except Exception as exc:  # noqa: BLE001
+            ctx.log.exception("%s failed", step)
+            ctx.gaps.record(CoverageGap(connector=step, operation=step, error_code=type(exc).__name__,
+                                        message=str(exc)[:500]))
+
+
+def annotate_owners_and_lifecycle(store: Store, snapshot_id: int, config: Mapping[str, Any],
+                                  now: dt.datetime) -> None:
+    """Owner verdicts and lifecycle facts for every identity and credential, stored with
+    the snapshot as the ``owner`` and ``stale`` annotations."""
+    from .classify.view import SnapshotView
+    from .lifecycle import lifecycle_facts, load_lifecycle_config
+    from .ownership import load_inputs, load_owner_config, resolve_owners
+
+    view = SnapshotView.build((n.node for n in store.nodes(snapshot_id)), store.edges(snapshot_id))
+    owner_cfg = load_owner_config(config)
+    directory, mapping = load_inputs(owner_cfg)
+    owners = resolve_owners(view, owner_cfg, directory, mapping)
+    store.put_annotations(snapshot_id, "owner", {k: v.to_dict() for k, v in owners.items()})
+    facts = lifecycle_facts(view, now, load_lifecycle_config(config))
+    store.put_annotations(snapshot_id, "stale", {k: v.to_dict() for k, v in facts.items()})
 
 
 def _run_one(store: Store, snapshot_id: int, connector: Connector, run: ConnectorRun, ctx: ScanContext,

@@ -122,17 +122,20 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None) -> None:
     info = result.snapshot
     if fmt == "json":
         auth = store.authenticates(info.id)
-        nodes = [render.node_json(n, auth) for n in store.nodes(info.id)]
+        notes = {aspect: store.annotations(info.id, aspect) for aspect in render.ASPECTS}
+        nodes = [render.node_json(n, auth, notes) for n in store.nodes(info.id)]
         emit(ctx, render.to_json({**result.summary(), "db": str(db), "objects": nodes}), output)
         ctx.exit(result.exit_code)
-    with console_for(output, width=160) as console:
+    with console_for(output) as console:
         report_scan(ctx, result, "table", None, console=console)
         shown_at = info.finished_at or now
         auth = store.authenticates(info.id)
-        rows = [render.node_json(n, auth) for n in store.nodes(info.id, kinds=["identity", "credential"])]
+        notes = {aspect: store.annotations(info.id, aspect) for aspect in render.ASPECTS}
+        rows = [render.node_json(n, auth, notes) for n in store.nodes(info.id, kinds=["identity", "credential"])]
         console.print(render.inventory_table(rows, shown_at, f"identities and credentials ({len(rows)})"))
         console.print(_workloads_table(store, info.id))
         _print_agents(console, store, info.id)
+        _print_reach(console, store, info.id)
         exe = _invocation()
         console.print(f"\nstore: {db}\nexplore it, for example:\n"
                       f"  {exe} --db {db} inventory --kind all\n"
@@ -155,6 +158,39 @@ def _print_agents(console: Any, store: Store, snapshot_id: int) -> None:
         best = v["evidence"][0]
         console.print(f"  {nodes[nid].kind.value:<10} {nodes[nid].name:<32} {v['score']:.2f}  "
                       f"{best['signal']}: {best['why']}")
+
+
+AGENT_WORKLOADS = ("aws_bedrock_agent", "aws_agentcore_runtime", "aws_agentcore_gateway")
+DATA_TYPES = ["aws_s3_bucket", "aws_dynamodb_table", "aws_secretsmanager_secret", "aws_kms_key"]
+
+
+def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
+    """One reach path a responder would care about: an agent's way to a crown jewel."""
+    from ..graph import load_graph, reach
+    from ..graph.query import level_rank
+    from ..render import hops_line
+
+    graph = load_graph(store, snapshot_id)
+    # Start from the agents themselves (a Bedrock agent, an AgentCore runtime) and prefer
+    # data a reader recognises as a crown jewel: a bucket, a table, a secret.
+    starts = [n for n in range(len(graph)) if graph.attrs[n].get("type") in AGENT_WORKLOADS]
+    best = None
+    for start in starts:
+        for hit in reach(graph, start, depth=5):
+            if hit.get("sensitivity") == "high" and hit["type"] in DATA_TYPES:
+                rank = (-DATA_TYPES.index(hit["type"]), level_rank(hit["access"]), -len(hit["path"]))
+                if best is None or rank > best[0]:
+                    best = (rank, hit)
+    if best is None:
+        return
+    hit = best[1]
+    console.print(f"\nReach: the {hit['path'][0]['from_name']} agent can {hit['access']} the sensitive "
+                  f"{hit['type']} {hit['name']}:")
+    console.print(f"  {hops_line(hit['path'])}")
+    grant = hit["path"][-1].get("grant")
+    if grant:
+        console.print(f"  granted by: {'; '.join(grant) if isinstance(grant, list) else grant}")
+    console.print(f"  ('reach {hit['path'][0]['from_name']}' and 'who-can-reach {hit['name']}' show every path)")
 
 
 def _invocation() -> str:

@@ -1,0 +1,156 @@
+"""Derived AWS edges: who can assume which role and who can access which system, from the
+policy documents a snapshot holds. The one seam where these edges are made (PMapper's
+EdgeChecker idea): each checker below produces one kind of edge, and each edge carries the
+statements that grant it, its access level and whether a condition makes it uncertain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from ..classify.view import SnapshotView
+from ..model import Edge, EdgeKind, Identity, Node, Policy, System, Workload, node_id
+from ..policy.aws import LEVELS, Access, AwsEvaluator, PolicyRef, Principal, Resource
+
+SOURCE = "policy:aws"
+PRINCIPAL_TYPES = frozenset({"aws_iam_user", "aws_iam_role"})
+RESOURCE_TYPES = frozenset({"aws_s3_bucket", "aws_dynamodb_table", "aws_secretsmanager_secret", "aws_kms_key",
+                            "aws_lambda_function"})
+# Services whose "Resource: *" grants become an account-wide node ("all of S3 in account X").
+ACCOUNT_WIDE_SERVICES = ("s3", "dynamodb", "secretsmanager", "kms", "lambda", "bedrock", "bedrock-agentcore", "iam")
+MAX_ACTIONS_LISTED = 40
+
+
+@dataclass
+class Derived:
+    nodes: list[Node]
+    edges: list[Edge]
+    problems: list[str]
+
+
+def principal_of(ident: Identity, view: SnapshotView) -> Principal:
+    """Everything that may grant to an identity: its inline and managed policies and those
+    of its groups, its boundary, its tags."""
+    policies: list[tuple[PolicyRef, dict[str, Any]]] = []
+    boundary = None
+    holders = [(ident.id, "")] + [(e["dst"], "group-") for e in view.out_edges.get(ident.id, ())
+                                  if e["kind"] == "member_of"]
+    for holder, prefix in holders:
+        node = view.nodes.get(holder)
+        owner = f" of group {node.name}" if prefix and node else ""
+        for inline in (node.attrs.get("inline_policies") or []) if node else []:
+            policies.append((PolicyRef(f"{prefix}inline", f"{inline.get('name')}{owner}", ""),
+                             dict(inline.get("document") or {})))
+        for edge in view.out_edges.get(holder, ()):
+            if edge["kind"] != "has_policy":
+                continue
+            pol = view.nodes.get(edge["dst"])
+            if not isinstance(pol, Policy):
+                continue
+            if edge.get("attrs", {}).get("attachment") == "boundary":
+                if not prefix:
+                    boundary = (PolicyRef("boundary", pol.name, ""), dict(pol.document))
+                continue
+            policies.append((PolicyRef(f"{prefix}managed", f"{pol.name}{owner}", ""), dict(pol.document)))
+    return Principal(arn=ident.native_id or ident.id, account=ident.account or "", identity_policies=tuple(policies),
+                     boundary=boundary, tags=dict(ident.tags))
+
+
+def resource_of(node: Node) -> Resource:
+    policy = node.resource_policy if isinstance(node, System) else node.attrs.get("resource_policy")
+    if isinstance(policy, Mapping) and policy.get("_unparsed"):
+        policy = None
+    return Resource(arn=node.native_id or node.id, account=node.account or "", policy=dict(policy) if policy else None)
+
+
+def edge_attrs(access: Access) -> dict[str, Any]:
+    actions = sorted(access.actions)
+    return {
+        "level": access.level, "admin": access.admin, "conditional": access.conditional,
+        "condition_keys": list(access.condition_keys), "action_count": len(actions),
+        "actions": actions[:MAX_ACTIONS_LISTED],
+        "grants": [f"{g.kind} {g.name} {g.statement}".strip() for g in access.grants],
+    }
+
+
+class AssumeRoleChecker:
+    """identity -can_assume-> role, from the role's trust policy and the caller's own policy."""
+
+    def edges(self, ev: AwsEvaluator, principals: Mapping[str, Principal], roles: list[Identity]) -> Iterator[Edge]:
+        for role in roles:
+            target = Resource(arn=role.native_id or role.id, account=role.account or "",
+                              policy=dict(role.attrs.get("trust_policy") or {}) or None)
+            for pid, principal in principals.items():
+                if pid == role.id:
+                    continue
+                access = ev.can_assume(principal, target)
+                if access is not None:
+                    yield Edge(src=pid, dst=role.id, kind=EdgeKind.CAN_ASSUME, source=SOURCE, attrs=edge_attrs(access))
+
+
+def merge(a: Access | None, b: Access | None) -> Access | None:
+    """One edge for a bucket: what is granted on the bucket and on its objects together."""
+    if a is None or b is None:
+        return a or b
+    level = min((a.level, b.level), key=lambda lv: LEVELS.index(lv) if lv in LEVELS else len(LEVELS))  # strongest first
+    return Access(actions=a.actions | b.actions, level=level, admin=a.admin or b.admin,
+                  conditional=a.conditional or b.conditional,
+                  condition_keys=tuple(dict.fromkeys(a.condition_keys + b.condition_keys)),
+                  grants=tuple(dict.fromkeys(a.grants + b.grants)),
+                  conditional_actions=a.conditional_actions | b.conditional_actions)
+
+
+class ResourceAccessChecker:
+    """identity -can_access-> system, identity and resource policies together. A bucket is
+    judged with its objects (``arn/*``): GetObject is granted on objects, not the bucket."""
+
+    def edges(self, ev: AwsEvaluator, principals: Mapping[str, Principal], systems: list[Node]) -> Iterator[Edge]:
+        for system in systems:
+            target = resource_of(system)
+            objects = (Resource(arn=f"{target.arn}/*", account=target.account, policy=target.policy)
+                       if system.type == "aws_s3_bucket" else None)
+            for pid, principal in principals.items():
+                access = ev.access(principal, target)
+                if objects is not None:
+                    access = merge(access, ev.access(principal, objects))
+                if access is not None:
+                    yield Edge(src=pid, dst=system.id, kind=EdgeKind.CAN_ACCESS, source=SOURCE,
+                               attrs=edge_attrs(access))
+
+
+class AccountWideChecker:
+    """identity -can_access-> "all of <service> in <account>" for grants on ``Resource: *``."""
+
+    def nodes_and_edges(self, ev: AwsEvaluator, principals: Mapping[str, Principal]) -> tuple[list[Node], list[Edge]]:
+        nodes: dict[str, Node] = {}
+        edges: list[Edge] = []
+        for pid, principal in principals.items():
+            for service in ACCOUNT_WIDE_SERVICES:
+                access = ev.account_wide(principal, principal.account, service)
+                if access is None:
+                    continue
+                nid = node_id("aws", "account_service", f"{principal.account}:{service}")
+                if nid not in nodes:
+                    nodes[nid] = System(id=nid, provider="aws", source=SOURCE, type="aws_account_service",
+                                        name=f"all of {service} in {principal.account}", account=principal.account,
+                                        attrs={"service": service, "derived": True})
+                edges.append(Edge(src=pid, dst=nid, kind=EdgeKind.CAN_ACCESS, source=SOURCE,
+                                  attrs=edge_attrs(access)))
+        return list(nodes.values()), edges
+
+
+def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None) -> Derived:
+    ev = evaluator or AwsEvaluator()
+    idents = [n for n in view.nodes.values() if isinstance(n, Identity) and n.provider == "aws"]
+    principals = {n.id: principal_of(n, view) for n in idents if n.type in PRINCIPAL_TYPES}
+    roles = [n for n in idents if n.type == "aws_iam_role"]
+    systems = [n for n in view.nodes.values()
+               if isinstance(n, (System, Workload)) and n.type in RESOURCE_TYPES]
+    edges = list(AssumeRoleChecker().edges(ev, principals, roles))
+    edges += ResourceAccessChecker().edges(ev, principals, systems)
+    wide_nodes, wide_edges = AccountWideChecker().nodes_and_edges(ev, principals)
+    by_pair: dict[tuple[str, str, str], Edge] = {}
+    for edge in edges + wide_edges:
+        by_pair[(edge.src, edge.kind.value, edge.dst)] = edge
+    return Derived(nodes=wide_nodes, edges=list(by_pair.values()), problems=list(getattr(ev, "problems", [])))

@@ -1,0 +1,1 @@
+"""Effective-permission evaluation: what each identity can do, from stored policy documents."""

@@ -1,0 +1,169 @@
+"""Wildcard and ARN matching, the way IAM matches ``Action`` and ``Resource`` elements.
+
+IAM wildcards are only ``*`` (any run, including empty) and ``?`` (exactly one character);
+there are no character classes, so ``[`` is a literal.  Actions match case-insensitively;
+resource ARNs match case-sensitively except their service segment.  Patterns are compiled
+once to regular expressions and cached, because the evaluator calls these hundreds of
+thousands of times per snapshot.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+__all__ = [
+    "arn_match",
+    "arn_service",
+    "globs_intersect",
+    "has_wildcard",
+    "is_service_wide",
+    "policy_variables",
+    "split_arn",
+    "strip_policy_variables",
+    "wildcard_match",
+]
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# ${*}, ${?} and ${$} are IAM's escapes for a literal *, ? and $: not variables.
+_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+
+
+@lru_cache(maxsize=65536)
+def _compile(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
+    parts: list[str] = []
+    for ch in pattern:
+        if ch == "*":
+            parts.append(".*")
+        elif ch == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
+    flags = re.DOTALL if case_sensitive else re.DOTALL | re.IGNORECASE
+    return re.compile("".join(parts), flags)
+
+
+def wildcard_match(pattern: str, value: str, case_sensitive: bool = True) -> bool:
+    """True when ``value`` matches the IAM wildcard ``pattern`` in full."""
+    if pattern == "*":
+        return True
+    return _compile(pattern, case_sensitive).fullmatch(value) is not None
+
+
+def has_wildcard(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
+def split_arn(arn: str) -> list[str] | None:
+    """``arn:partition:service:region:account:resource`` -> its six parts (resource keeps its colons)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    return parts
+
+
+@lru_cache(maxsize=65536)
+def arn_service(arn: str) -> str | None:
+    parts = split_arn(arn)
+    return parts[2].lower() if parts else None
+
+
+@lru_cache(maxsize=262144)
+def arn_match(pattern: str, arn: str) -> bool:
+    """Match a ``Resource`` pattern against an ARN, segment by segment.
+
+    Wildcards in the first five segments stay inside their segment (as IAM documents for
+    ARN matching); the resource segment may contain ``:`` and ``/`` and ``*`` crosses both.
+    The service segment is case-insensitive, everything else case-sensitive.  A pattern
+    that is not a six-part ARN (``*``, or ``arn:aws:s3*``) is matched as a whole string.
+    """
+    if pattern == "*":
+        return True
+    p = split_arn(pattern)
+    a = split_arn(arn)
+    if p is None or a is None:
+        return wildcard_match(pattern, arn, True)
+    for i in range(6):
+        if not wildcard_match(p[i], a[i], i != 2):
+            return False
+    return True
+
+
+@lru_cache(maxsize=65536)
+def globs_intersect(p: str, q: str, case_sensitive: bool = True) -> bool:
+    """True when some string matches both wildcard patterns ``p`` and ``q``.
+
+    Used when the *resource* is itself a pattern (``arn:aws:s3:::acme-pii/*`` standing for
+    "the objects of acme-pii"): an Allow on ``acme-pii/public/*`` reaches some of them.
+    """
+    if not case_sensitive:
+        p, q = p.lower(), q.lower()
+    n, m = len(p), len(q)
+    seen: set[tuple[int, int]] = set()
+    stack = [(0, 0)]
+    while stack:
+        i, j = stack.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == n and j == m:
+            return True
+        if i < n and p[i] == "*":
+            stack.append((i + 1, j))
+            if j < m:
+                stack.append((i, j + 1))
+        if j < m and q[j] == "*":
+            stack.append((i, j + 1))
+            if i < n:
+                stack.append((i + 1, j))
+        if i < n and j < m and p[i] != "*" and q[j] != "*" and (p[i] == "?" or q[j] == "?" or p[i] == q[j]):
+            stack.append((i + 1, j + 1))
+    return False
+
+
+def policy_variables(value: str) -> tuple[str, ...]:
+    """The condition keys named by ``${...}`` variables (``${aws:username}`` -> ``aws:username``)."""
+    keys: list[str] = []
+    for inner in _VARIABLE.findall(value):
+        if inner in _ESCAPES:
+            continue
+        key = inner.split(",", 1)[0].strip()  # ${aws:username, 'default'}
+        if key and key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def strip_policy_variables(value: str) -> str:
+    """Replace each variable by ``*`` (it could be anything) and each escape by its literal."""
+
+    def repl(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        return _ESCAPES.get(inner, "*")
+
+    return _VARIABLE.sub(repl, value)
+
+
+def _wild_only(segment: str) -> bool:
+    return segment != "" and set(segment) == {"*"}
+
+
+def is_service_wide(pattern: str, service: str, account: str) -> bool:
+    """True when a ``Resource`` pattern covers every resource of ``service`` in ``account``.
+
+    ``*``, ``arn:aws:s3:::*``, ``arn:*:dynamodb:*:111122223333:*`` are service-wide;
+    ``arn:aws:dynamodb:*:111122223333:table/*`` is only table-wide and is left to the
+    per-resource evaluation.
+    """
+    if _wild_only(pattern):
+        return True
+    parts = split_arn(pattern)
+    if parts is None:
+        return False
+    _, _, svc, region, acct, res = parts
+    if not wildcard_match(svc, service, False):
+        return False
+    if region and not _wild_only(region):
+        return False
+    if acct and not (_wild_only(acct) or wildcard_match(acct, account, True)):
+        return False
+    return _wild_only(res)

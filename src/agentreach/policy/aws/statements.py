@@ -1,0 +1,233 @@
+"""Policy documents compiled once into statements the evaluator can test quickly.
+
+A document is parsed, validated and indexed by service prefix the first time it is seen,
+so the evaluator's per-(principal, resource) work is a few set operations.  A malformed
+statement is skipped and described in ``problems`` rather than raising: a scan of a large
+estate must not lose everything it gathered because one policy is odd.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conditions import CompiledCondition, compile_condition
+from .matching import policy_variables, strip_policy_variables, wildcard_match
+from .model import PolicyRef
+
+__all__ = [
+    "CompiledDocument",
+    "PrincipalSpec",
+    "Statement",
+    "compile_document",
+    "trusted_services",
+]
+
+STAR = "star"  # Principal "*": anyone, our principal included
+ARN = "arn"  # names this principal's ARN
+ACCOUNT = "account"  # names this principal's account (root ARN or bare id)
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalSpec:
+    """The AWS part of a ``Principal``/``NotPrincipal``; services and federations kept apart."""
+
+    star: bool = False
+    aws: frozenset[str] = frozenset()
+    services: tuple[str, ...] = ()
+    federated: tuple[str, ...] = ()
+
+    def match(self, arn: str, account: str) -> str | None:
+        """How this spec names the principal: STAR, ARN, ACCOUNT or None."""
+        if self.star:
+            return STAR
+        if arn in self.aws:
+            return ARN
+        if account in self.aws or f"arn:aws:iam::{account}:root" in self.aws:
+            return ACCOUNT
+        for entry in self.aws:  # other partitions: arn:aws-cn:iam::ACCT:root
+            if entry.endswith(f":iam::{account}:root"):
+                return ACCOUNT
+        return None
+
+
+@dataclass(slots=True)
+class Statement:
+    ref: PolicyRef
+    allow: bool
+    actions: tuple[str, ...]  # lowercased patterns
+    not_action: bool
+    resources: tuple[str, ...] | None  # None: element absent (trust policies)
+    not_resource: bool
+    resource_keys: tuple[str, ...]  # policy variables found in the resource patterns
+    resource_patterns: tuple[tuple[str, bool], ...]  # (pattern with variables as "*", had variables)
+    principal: PrincipalSpec | None  # None: element absent (identity policies)
+    not_principal: bool
+    condition: CompiledCondition
+    star_star: bool  # Allow "*" on "*"
+    star_resource: bool  # Resource is "*" (what actions without resource-level permissions need)
+    action_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def relevant_to(self, service: str) -> bool:
+        if self.not_action:
+            return True
+        for pattern in self.actions:
+            svc = pattern.partition(":")[0]
+            if pattern.strip("*") == "" or wildcard_match(svc, service, False):
+                return True
+        return False
+
+
+@dataclass(slots=True)
+class CompiledDocument:
+    statements: tuple[Statement, ...]
+    by_service: dict[str, tuple[Statement, ...]] = field(default_factory=dict)
+
+    def for_service(self, service: str) -> tuple[Statement, ...]:
+        hit = self.by_service.get(service)
+        if hit is None:
+            hit = tuple(s for s in self.statements if s.relevant_to(service))
+            self.by_service[service] = hit
+        return hit
+
+
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    vals = value if isinstance(value, list) else [value]
+    if not vals or not all(isinstance(v, str) for v in vals):
+        raise ValueError(f"{what} must be a string or a list of strings")
+    return tuple(vals)
+
+
+def _principal(value: Any) -> PrincipalSpec:
+    if value == "*":
+        return PrincipalSpec(star=True)
+    if not isinstance(value, dict):
+        raise ValueError('Principal must be "*" or an object')
+    star = False
+    aws: set[str] = set()
+    services: list[str] = []
+    federated: list[str] = []
+    for kind, raw in value.items():
+        vals = _strings(raw, f"Principal.{kind}")
+        if kind == "AWS":
+            for v in vals:
+                if v == "*":
+                    star = True
+                else:
+                    aws.add(v)
+        elif kind == "Service":
+            services.extend(vals)
+        elif kind == "Federated":
+            federated.extend(vals)
+        # CanonicalUser and others never name an IAM user or role.
+    return PrincipalSpec(star, frozenset(aws), tuple(services), tuple(federated))
+
+
+def _statement(raw: Any, ref: PolicyRef) -> Statement:
+    if not isinstance(raw, dict):
+        raise ValueError("statement is not an object")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise ValueError(f"Effect is {effect!r}")
+    if ("Action" in raw) == ("NotAction" in raw):
+        raise ValueError("needs exactly one of Action / NotAction")
+    not_action = "NotAction" in raw
+    actions = tuple(a.lower() for a in _strings(raw["NotAction" if not_action else "Action"], "Action"))
+    if "Resource" in raw and "NotResource" in raw:
+        raise ValueError("has both Resource and NotResource")
+    not_resource = "NotResource" in raw
+    resources: tuple[str, ...] | None = None
+    keys: list[str] = []
+    if "Resource" in raw or not_resource:
+        patterns = _strings(raw["NotResource" if not_resource else "Resource"], "Resource")
+        resources = tuple(patterns)
+        for p in patterns:
+            for k in policy_variables(p):
+                if k not in keys:
+                    keys.append(k)
+    if "Principal" in raw and "NotPrincipal" in raw:
+        raise ValueError("has both Principal and NotPrincipal")
+    not_principal = "NotPrincipal" in raw
+    principal = None
+    if "Principal" in raw or not_principal:
+        principal = _principal(raw["NotPrincipal" if not_principal else "Principal"])
+    condition = compile_condition(raw.get("Condition"))
+    star_star = (
+        effect == "Allow"
+        and not not_action
+        and any(a.strip("*") in ("", ":") for a in actions)
+        and not not_resource
+        and resources is not None
+        and "*" in resources
+        and condition.constant is not None
+        and condition.constant.state == 2
+    )
+    return Statement(
+        ref=ref,
+        allow=effect == "Allow",
+        actions=actions,
+        not_action=not_action,
+        resources=resources,
+        not_resource=not_resource,
+        resource_keys=tuple(keys),
+        resource_patterns=tuple((strip_policy_variables(p), bool(policy_variables(p))) for p in resources or ()),
+        principal=principal,
+        not_principal=not_principal,
+        condition=condition,
+        star_star=star_star,
+        star_resource=resources is not None and not not_resource and any(p.strip("*") == "" for p in resources),
+    )
+
+
+def _statements_of(document: Any) -> list[Any]:
+    if isinstance(document, str):
+        document = json.loads(document)
+    if not isinstance(document, dict):
+        raise ValueError("document is not an object")
+    body = document.get("Statement")
+    if isinstance(body, dict):
+        return [body]
+    if isinstance(body, list):
+        return body
+    raise ValueError("Statement is missing or not a list")
+
+
+def compile_document(ref: PolicyRef, document: Any, problems: list[str]) -> CompiledDocument:
+    """Compile every well-formed statement; describe each malformed one in ``problems``."""
+    try:
+        raws = _statements_of(document)
+    except (ValueError, TypeError) as exc:
+        problems.append(f"{ref.kind} policy {ref.name!r}: skipped, {exc}")
+        return CompiledDocument(())
+    out: list[Statement] = []
+    for index, raw in enumerate(raws):
+        sid = raw.get("Sid") if isinstance(raw, dict) else None
+        label = sid if isinstance(sid, str) and sid else f"#{index}"
+        sref = PolicyRef(ref.kind, ref.name, label)
+        try:
+            out.append(_statement(raw, sref))
+        except (ValueError, TypeError, AttributeError) as exc:
+            problems.append(f"{ref.kind} policy {ref.name!r} statement {label}: skipped, {exc}")
+    return CompiledDocument(tuple(out))
+
+
+def trusted_services(policy: Any) -> list[str]:
+    """Service principals (``lambda.amazonaws.com``) an Allow in a trust/resource policy names."""
+    out: list[str] = []
+    try:
+        raws = _statements_of(policy)
+    except (ValueError, TypeError):
+        return out
+    for raw in raws:
+        if not isinstance(raw, dict) or raw.get("Effect") != "Allow" or not isinstance(raw.get("Principal"), dict):
+            continue
+        raw_services = raw["Principal"].get("Service")
+        try:
+            services = _strings(raw_services, "Service") if raw_services else ()
+        except ValueError:
+            continue
+        for s in services:
+            if s not in out:
+                out.append(s)
+    return out

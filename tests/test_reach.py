@@ -1,0 +1,72 @@
+"""Reach on the seeded demo estate, end to end: scan (with policy evaluation) and the
+responder's commands."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+from agentreach.cli import main
+
+
+@pytest.fixture(scope="module")
+def db(seeded_estate: Any, frontdoor_session: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = str(tmp_path_factory.mktemp("reach") / "inv.db")
+    res = CliRunner().invoke(main, ["--db", path, "-q", "scan", "--endpoint-url", frontdoor_session.url,
+                                    "--regions", "us-east-1", "--accounts", ",".join(seeded_estate.accounts)])
+    assert res.exit_code == 0, res.output
+    return path
+
+
+def cli(db: str, *args: str) -> Any:
+    res = CliRunner().invoke(main, ["--db", db, *args])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout) if "--format" in args and "json" in args else res.stdout
+
+
+def test_a_key_reaches_pii_through_a_role_chain(db: str, seeded_estate: Any) -> None:
+    main_acct = seeded_estate.expected["accounts"][seeded_estate.expected["main_account"]]
+    key = main_acct["users"]["etl-scheduler"]["access_keys"][0]["id"]
+    out = cli(db, "reach", key, "--format", "json")
+    hits = {s["name"]: s for s in out["systems"]}
+    pii = hits["acme-customer-pii"]
+    assert [h["to_name"] for h in pii["path"]] == ["etl-scheduler", "etl-orchestrator", "pii-export-reader",
+                                                   "acme-customer-pii"]
+    assert [h["edge"] for h in pii["path"]] == ["authenticates", "can_assume", "can_assume", "can_access"]
+    assert pii["access"] == "read" and not pii["conditional"]
+    assert any("read-pii" in g for g in pii["path"][-1]["grant"])
+    assert pii["sensitivity"] == "high"
+    sensitive = cli(db, "reach", key, "--sensitive-only", "--format", "json")["systems"]
+    assert sensitive and all(s["sensitivity"] for s in sensitive)
+
+
+def test_who_can_reach_the_crown_jewel(db: str) -> None:
+    out = cli(db, "who-can-reach", "acme-customer-pii", "--format", "json")
+    names = {s["name"] for s in out["subjects"]}
+    assert {"support-agent-exec", "pii-export-reader", "etl-scheduler", "etl-orchestrator"} <= names
+    agents = cli(db, "who-can-reach", "acme-customer-pii", "--agents-only", "--format", "json")["subjects"]
+    assert agents and all(s["agent"]["verdict"] in ("agent", "possible") for s in agents)
+    assert "etl-orchestrator" not in {s["name"] for s in agents}
+
+
+def test_an_ownerless_agent_with_admin(db: str) -> None:
+    out = cli(db, "reach", "ops-autopilot-agent", "--format", "json")
+    wide = [s for s in out["systems"] if s["type"] == "aws_account_service"]
+    assert any(s["admin"] for s in wide)
+    assert out["from"]["agent"]["verdict"] == "agent"
+
+
+def test_path_and_export(db: str, tmp_path: Any) -> None:
+    out = cli(db, "path", "etl-scheduler", "acme-customer-pii", "--format", "json")
+    assert out["paths"] and len(out["paths"][0]) == 3
+    graphml = tmp_path / "g.graphml"
+    CliRunner().invoke(main, ["--db", db, "graph", "export", "--format", "graphml", "-o", str(graphml)])
+    g = nx.read_graphml(io.StringIO(graphml.read_text()))
+    assert g.number_of_edges() > 50
+    og = json.loads(CliRunner().invoke(main, ["--db", db, "graph", "export", "--format", "opengraph"]).stdout)
+    assert og["graph"]["nodes"] and og["graph"]["edges"]
