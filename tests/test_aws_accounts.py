@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import json
+
 import boto3
 import pytest
 
@@ -31,9 +33,18 @@ def organization(moto_url: str, frontdoor: Any) -> list[str]:
     for account in members:
         creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
                                 RoleSessionName="seed")["Credentials"]
-        boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1",
-                     aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                     aws_session_token=creds["SessionToken"]).create_user(UserName=f"bot-{account}")
+        keys = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+                "aws_session_token": creds["SessionToken"], "endpoint_url": moto_url, "region_name": "us-east-1"}
+        iam = boto3.client("iam", **keys)
+        iam.create_user(UserName=f"bot-{account}")
+        iam.put_user_policy(UserName=f"bot-{account}", PolicyName="data", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        boto3.client("s3", **keys).create_bucket(Bucket=f"data-{account}")
+    # The dev account may not touch S3, whatever its own policies say.
+    scp = org.create_policy(Name="deny-s3-in-dev", Type="SERVICE_CONTROL_POLICY", Description="no S3 in dev",
+                            Content=json.dumps({"Version": "2012-10-17", "Statement": [
+                                {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}))["Policy"]
+    org.attach_policy(PolicyId=scp["PolicySummary"]["Id"], TargetId=members[0])
     yield members
     reset_moto(moto_url)
 
@@ -53,7 +64,20 @@ def test_every_account_of_the_organization(organization: list[str], frontdoor: A
     assert users == {f"bot-{a}" for a in organization}
     assert frontdoor.calls[("organizations", "ListAccounts")] == 1
     assert frontdoor.calls[("sts", "AssumeRole")] == len(organization)  # not for the caller's own account
-    assert result.exit_code == 0
+    assert result.exit_code == 0, [g.to_dict() for g in result.gaps]
+
+
+def test_service_control_policies_limit_reach(organization: list[str], frontdoor: Any, tmp_path: Path) -> None:
+    config = aws_config(frontdoor.url, organization=True, regions=["us-east-1"], services=["iam", "s3"])
+    result, nodes = run(config, tmp_path)
+    scps = [n for n in nodes if n.type == "aws_scp"]
+    assert {n.name for n in scps} >= {"deny-s3-in-dev", "FullAWSAccess"}
+    store = Store(tmp_path / "inv.db")
+    edges = store.edges(result.snapshot.id, kinds=["can_access"])
+    dev, prod = organization
+    reached = {(e["src"].rsplit("/", 1)[-1], e["dst"].rsplit(":", 1)[-1]) for e in edges}
+    assert (f"bot-{prod}", f"data-{prod}") in reached
+    assert not any(src == f"bot-{dev}" and "data-" in dst for src, dst in reached)
 
 
 def test_endpoint_from_the_environment(organization: list[str], frontdoor: Any, tmp_path: Path,

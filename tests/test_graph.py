@@ -94,3 +94,21 @@ def test_exports_are_read_back_by_their_readers() -> None:
     cypher = to_cypher(g)
     assert cypher.count("MERGE (n:AgentReach") == len(g)
     assert cypher.count("]->(b)") == g.g.number_of_edges()
+
+
+def test_opengraph_validates_against_the_documented_schema() -> None:
+    """The node and edge JSON schemas of BloodHound's OpenGraph documentation, as the
+    bhopengraph package ships them."""
+    import json
+
+    import jsonschema
+    from bhopengraph.Edge import EDGE_SCHEMA
+    from bhopengraph.Node import NODE_SCHEMA
+
+    from agentreach.graph.export import to_opengraph
+
+    og = json.loads(to_opengraph(build()))
+    for node in og["graph"]["nodes"]:
+        jsonschema.validate(node, NODE_SCHEMA)
+    for edge in og["graph"]["edges"]:
+        jsonschema.validate(edge, EDGE_SCHEMA)

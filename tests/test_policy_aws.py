@@ -642,6 +642,13 @@ def test_not_resource_and_not_principal(ev: AwsEvaluator) -> None:
     assert ev.access(other, Resource(OBJECTS, ACCT, policy)) is None
 
 
+def test_kms_key_without_stored_policy_assumes_default(ev: AwsEvaluator) -> None:
+    got = ev.access(principal(inline("KmsDecrypt", allow("kms:Decrypt"))), Resource(KEY, ACCT))
+    assert got is not None and got.actions == {"kms:Decrypt"}
+    assert got.grants[0] == ref("inline", "KmsDecrypt", "#0")
+    assert "assumed" in got.grants[1].name
+
+
 def test_other_resource_kinds(ev: AwsEvaluator) -> None:
     secret = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:prod/db-AbCdEf"
     fn = f"arn:aws:lambda:us-east-1:{ACCT}:function:summarise"

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from agentreach.connector import Connector, ScanCancelled, ScanContext
 from agentreach.model import CoverageGap, Record, System, node_id
 
-from . import acm, bedrock, dynamodb, ec2, ecs, functions, iam, kms, s3, secrets
+from . import acm, bedrock, dynamodb, ec2, ecs, functions, iam, kms, organizations, s3, secrets
 from .accounts import base_session, caller_account, open_account, plan_targets
 from .calls import AwsCalls
 from .config import AccountTarget, AwsConfig
@@ -66,8 +66,12 @@ class AwsConnector(Connector):
                 return  # the gap says why (no credentials, denied, endpoint down)
             base.account = own
             targets = plan_targets(base, self.cfg, own)
+            scps: list[Record] = []
+            if self.cfg.organization:
+                scps = list(organizations.transform(organizations.get(base, [t.account_id for t in targets])))
         finally:
             self.api_calls.update(base.counts)
+        yield from scps
         out: queue.Queue[Any] = queue.Queue(maxsize=64)
         stop = threading.Event()
 

@@ -53,8 +53,14 @@ def principal_of(ident: Identity, view: SnapshotView) -> Principal:
                     boundary = (PolicyRef("boundary", pol.name, ""), dict(pol.document))
                 continue
             policies.append((PolicyRef(f"{prefix}managed", f"{pol.name}{owner}", ""), dict(pol.document)))
+    scps = []
+    for edge in view.out_edges.get(node_id("aws", "account", ident.account or ""), ()):
+        pol = view.nodes.get(edge["dst"])
+        attachment = edge.get("attrs", {}).get("attachment")
+        if edge["kind"] == "has_policy" and isinstance(pol, Policy) and attachment == "scp":
+            scps.append((PolicyRef("scp", f"{pol.name} (on {edge['attrs'].get('via')})", ""), dict(pol.document)))
     return Principal(arn=ident.native_id or ident.id, account=ident.account or "", identity_policies=tuple(policies),
-                     boundary=boundary, tags=dict(ident.tags))
+                     boundary=boundary, scps=tuple(scps), tags=dict(ident.tags))
 
 
 def resource_of(node: Node) -> Resource:

@@ -17,6 +17,19 @@ The rules follow the IAM User Guide, "Policy evaluation logic":
 5. Cross-account: the resource policy must allow (naming the principal, its account or
    ``*``) and so must the identity policies (cut by the boundary).
 
+Interpretations chosen where AWS leaves room, all leaning towards reporting reach:
+
+* A resource that is itself a pattern (``arn:aws:s3:::acme-pii/*``) is reached by an Allow on
+  any part of it and only lost to a Deny covering all of it; a partial Deny leaves it.
+* ``account_wide`` counts only statements whose Resource covers the whole service in the
+  account; actions without resource-level permissions need ``Resource: "*"`` exactly.
+* A KMS key whose policy the snapshot lacks is evaluated under AWS's default key policy.
+* The trust policy of a role is ignored by :meth:`AwsEvaluator.access` (it governs sts only).
+* ``admin``: IAM permissions-management actions, the escalation actions in
+  ``ESCALATION_ACTIONS`` on the whole account, or ``*`` on ``*`` through every layer.
+* ``NotPrincipal`` excludes the principal when its ARN or its account is listed (AWS's
+  quirk that a Deny with NotPrincipal hits every principal with a boundary is not modelled).
+
 Work is done per service prefix: statements are indexed by service and an action pattern is
 expanded only within the one service being asked about, never ``*`` into every action.
 """
@@ -151,6 +164,27 @@ def resource_policy_ref(arn: str, trust: bool = False) -> PolicyRef:
     return PolicyRef("resource", f"{label.get(service, 'resource policy')} of {name}", "")
 
 
+@lru_cache(maxsize=4096)
+def _default_key_policy(arn: str, account: str) -> tuple[PolicyRef, dict[str, Any]]:
+    """Every KMS key has a key policy; when the snapshot lacks it, assume AWS's default one
+    (the account root may use the key, so IAM policies decide) rather than report nothing."""
+    name = split_arn(arn)
+    ref = PolicyRef("resource", f"default key policy of {name[5] if name else arn} (assumed: not collected)", "")
+    root = {"AWS": f"arn:aws:iam::{account}:root"}
+    doc = {
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": root,
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+    }
+    return ref, doc
+
+
 class _Hit:
     """One statement that applies: the actions it covers here and whether it is decided."""
 
@@ -239,6 +273,8 @@ class AwsEvaluator:
             policy = None  # a role's trust policy governs sts:AssumeRole only
         target = _Target(resource.arn, service, resource.account)
         pol = (resource_policy_ref(resource.arn), policy) if policy is not None else None
+        if service == "kms" and policy is None and ":key/" in resource.arn:
+            pol = _default_key_policy(resource.arn, resource.account)
         return self._evaluate(principal, service, candidates, target, resource.account, pol, service == "kms")
 
     def can_assume(self, principal: Principal, role: Resource) -> Access | None:
