@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench eval lint clean
+.PHONY: demo test bench bench-graph eval lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(STAMP)  ## the test suite, against a real moto server and real SQLite fi
 
 bench: $(STAMP)  ## figures for the closing note: wall time, API calls, peak RSS
 	$(BIN)/python bench/aws_scan.py
+
+bench-graph: $(STAMP)  ## the reach graph at 100k identities and 1M edges
+	$(BIN)/python bench/graph.py
 
 eval: $(STAMP)  ## the agent classifier on the labelled estate: precision, recall, traps
 	$(BIN)/python bench/classifier_eval.py
