@@ -70,3 +70,36 @@ def test_path_and_export(db: str, tmp_path: Any) -> None:
     assert g.number_of_edges() > 50
     og = json.loads(CliRunner().invoke(main, ["--db", db, "graph", "export", "--format", "opengraph"]).stdout)
     assert og["graph"]["nodes"] and og["graph"]["edges"]
+
+
+def test_candidate_prefilter_changes_no_answer() -> None:
+    """The prefilter only skips pairs the evaluator would refuse: checked against asking
+    the evaluator about every pair of a generated account."""
+    import random
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from agentreach.graph import aws_edges
+    from agentreach.model import Identity, System
+    from agentreach.policy.aws import AwsEvaluator, Resource
+    from bench.policy import estate
+
+    view = estate(60, 30, random.Random(5))
+    derived = {(e.src, e.kind.value, e.dst) for e in aws_edges.derive(view).edges}
+    ev = AwsEvaluator()
+    principals = {n.id: aws_edges.principal_of(n, view) for n in view.nodes.values() if isinstance(n, Identity)}
+    brute = set()
+    for node in view.nodes.values():
+        if isinstance(node, Identity):
+            trust = Resource(arn=node.native_id, account=node.account, policy=node.attrs["trust_policy"])
+            brute |= {(pid, "can_assume", node.id) for pid, p in principals.items()
+                      if pid != node.id and ev.can_assume(p, trust)}
+        elif isinstance(node, System):
+            target = aws_edges.resource_of(node)
+            objects = Resource(arn=f"{target.arn}/*", account=target.account, policy=target.policy)
+            for pid, p in principals.items():
+                hit = ev.access(p, target) or (node.type == "aws_s3_bucket" and ev.access(p, objects))
+                if hit:
+                    brute.add((pid, "can_access", node.id))
+    assert brute and {d for d in derived if not d[2].startswith("aws:account_service:")} == brute

@@ -80,14 +80,93 @@ def edge_attrs(access: Access) -> dict[str, Any]:
     }
 
 
+class Candidates:
+    """Which principals could possibly be granted on a resource, so that the evaluator is
+    asked about those only: the ones whose own policies name the resource's service (or
+    every service), and the ones a resource policy names. Everyone else is a sure "no"; the
+    evaluator still decides every pair this lets through."""
+
+    def __init__(self, principals: Mapping[str, Principal]) -> None:
+        self.principals = principals
+        self.by_service: dict[str, set[str]] = {}
+        self.everything: set[str] = set()
+        self.by_arn = {p.arn: pid for pid, p in principals.items()}
+        for pid, principal in principals.items():
+            for _, doc in principal.identity_policies:
+                for service in _allowed_services(doc):
+                    if service == "*":
+                        self.everything.add(pid)
+                    else:
+                        self.by_service.setdefault(service, set()).add(pid)
+
+    def for_resource(self, arn: str, policy: Mapping[str, Any] | None) -> list[str]:
+        parts = arn.split(":")
+        service = parts[2].lower() if len(parts) > 2 else ""
+        ids = self.by_service.get(service, set()) | self.everything
+        named = _named_principals(policy)
+        if "*" in named:
+            return list(self.principals)
+        ids |= {self.by_arn[a] for a in named if a in self.by_arn}
+        return sorted(ids)
+
+
+    def for_trust(self, trust: Mapping[str, Any] | None) -> list[str]:
+        """A trust policy names who may assume: specific principals, or whole accounts
+        (whose principals then need sts:AssumeRole in their own policies), or anyone."""
+        named = _named_principals(trust)
+        if "*" in named:
+            return list(self.principals)
+        accounts = {n.split(":")[4] for n in named if n.endswith(":root") and n.count(":") >= 5}
+        accounts |= {n for n in named if n.isdigit() and len(n) == 12}
+        ids = {self.by_arn[a] for a in named if a in self.by_arn}
+        if accounts:
+            may_assume = self.by_service.get("sts", set()) | self.everything
+            ids |= {pid for pid in may_assume if self.principals[pid].account in accounts}
+        return sorted(ids)
+
+
+def _allowed_services(doc: Mapping[str, Any]) -> set[str]:
+    out: set[str] = set()
+    stmts = doc.get("Statement") if isinstance(doc, Mapping) else None
+    for stmt in [stmts] if isinstance(stmts, Mapping) else (stmts or []):
+        if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
+            continue
+        if "NotAction" in stmt:
+            out.add("*")
+            continue
+        actions = stmt.get("Action")
+        for action in [actions] if isinstance(actions, str) else (actions or []):
+            prefix = str(action).split(":", 1)[0] if ":" in str(action) else "*"
+            out.add("*" if prefix in ("*", "") else prefix.lower())
+    return out
+
+
+def _named_principals(policy: Mapping[str, Any] | None) -> set[str]:
+    out: set[str] = set()
+    stmts = (policy or {}).get("Statement")
+    for stmt in [stmts] if isinstance(stmts, Mapping) else (stmts or []):
+        if not isinstance(stmt, Mapping):
+            continue
+        principal = stmt.get("Principal")
+        if principal == "*" or "NotPrincipal" in stmt:
+            out.add("*")
+        elif isinstance(principal, Mapping):
+            values = principal.get("AWS")
+            for value in [values] if isinstance(values, str) else (values or []):
+                out.add(str(value))
+    return out
+
+
 class AssumeRoleChecker:
     """identity -can_assume-> role, from the role's trust policy and the caller's own policy."""
 
-    def edges(self, ev: AwsEvaluator, principals: Mapping[str, Principal], roles: list[Identity]) -> Iterator[Edge]:
+    def edges(self, ev: AwsEvaluator, cands: Candidates, roles: list[Identity]) -> Iterator[Edge]:
+        principals = cands.principals
         for role in roles:
             target = Resource(arn=role.native_id or role.id, account=role.account or "",
                               policy=dict(role.attrs.get("trust_policy") or {}) or None)
-            for pid, principal in principals.items():
+            for pid in cands.for_trust(target.policy):
+                principal = principals[pid]
                 if pid == role.id:
                     continue
                 access = ev.can_assume(principal, target)
@@ -111,12 +190,13 @@ class ResourceAccessChecker:
     """identity -can_access-> system, identity and resource policies together. A bucket is
     judged with its objects (``arn/*``): GetObject is granted on objects, not the bucket."""
 
-    def edges(self, ev: AwsEvaluator, principals: Mapping[str, Principal], systems: list[Node]) -> Iterator[Edge]:
+    def edges(self, ev: AwsEvaluator, cands: Candidates, systems: list[Node]) -> Iterator[Edge]:
         for system in systems:
             target = resource_of(system)
             objects = (Resource(arn=f"{target.arn}/*", account=target.account, policy=target.policy)
                        if system.type == "aws_s3_bucket" else None)
-            for pid, principal in principals.items():
+            for pid in cands.for_resource(target.arn, target.policy):
+                principal = cands.principals[pid]
                 access = ev.access(principal, target)
                 if objects is not None:
                     access = merge(access, ev.access(principal, objects))
@@ -153,8 +233,9 @@ def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None) -> Derived
     roles = [n for n in idents if n.type == "aws_iam_role"]
     systems = [n for n in view.nodes.values()
                if isinstance(n, (System, Workload)) and n.type in RESOURCE_TYPES]
-    edges = list(AssumeRoleChecker().edges(ev, principals, roles))
-    edges += ResourceAccessChecker().edges(ev, principals, systems)
+    cands = Candidates(principals)
+    edges = list(AssumeRoleChecker().edges(ev, cands, roles))
+    edges += ResourceAccessChecker().edges(ev, cands, systems)
     wide_nodes, wide_edges = AccountWideChecker().nodes_and_edges(ev, principals)
     by_pair: dict[tuple[str, str, str], Edge] = {}
     for edge in edges + wide_edges:
