@@ -103,3 +103,32 @@ def test_candidate_prefilter_changes_no_answer() -> None:
                 if hit:
                     brute.add((pid, "can_access", node.id))
     assert brute and {d for d in derived if not d[2].startswith("aws:account_service:")} == brute
+
+
+def test_dot_output_parses(db: str) -> None:
+    import pydot
+
+    for args in (["reach", "etl-scheduler"], ["who-can-reach", "acme-customer-pii"],
+                 ["path", "etl-scheduler", "acme-customer-pii"]):
+        res = CliRunner().invoke(main, ["--db", db, *args, "--format", "dot"])
+        assert res.exit_code == 0, res.output
+        (graph,) = pydot.graph_from_dot_data(res.stdout)
+        assert graph.get_edges() and graph.get_nodes()
+    text = CliRunner().invoke(main, ["--db", db, "path", "etl-scheduler", "acme-customer-pii", "--format", "dot"]).stdout
+    assert "can_assume" in text and "read-pii" in text
+
+
+def test_graph_interface_neighbours() -> None:
+    from agentreach.graph import Graph
+
+    g = Graph()
+    for n in "abcd":
+        g.add_node(n, "identity", n)
+    g.add_edge("a", "b", "can_assume")
+    g.add_edge("b", "c", "can_assume")
+    g.add_edge("d", "c", "can_access")
+    kinds = frozenset({"can_assume", "can_access"})
+    assert g.successors(g.index["a"]) == [g.index["b"]]
+    assert g.predecessors(g.index["c"]) == sorted([g.index["b"], g.index["d"]])
+    assert g.ancestors(g.index["c"], kinds) == {g.index[x] for x in "abd"}
+    assert g.ancestors(g.index["c"], frozenset({"can_assume"}), depth=1) == {g.index["b"]}

@@ -328,7 +328,7 @@ def _graph_for(ctx: click.Context, snapshot: int | None) -> tuple[Store, Snapsho
 @click.option("--sensitive-only", is_flag=True, help="Only systems with a sensitivity (config/sensitive-systems.yaml).")
 @click.option("--access", "min_access", type=LEVEL_CHOICES, help="Only access at this level or above.")
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "dot"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False))
 @click.pass_context
 def reach(ctx: click.Context, ref: str, depth: int, sensitive_only: bool, min_access: str | None,
@@ -346,6 +346,9 @@ def reach(ctx: click.Context, ref: str, depth: int, sensitive_only: bool, min_ac
         emit(ctx, render.to_json({"snapshot": info.id, "from": {k: obj.get(k) for k in ("id", "kind", "type", "name",
                                   "native_id", "account", "agent")}, "systems": systems}), output)
         return
+    if fmt == "dot":
+        emit(ctx, render.paths_dot([s["path"] for s in systems], f"what {obj['name']} can reach"), output)
+        return
     with console_for(output) as console:
         console.print(render.reach_table(obj, systems))
 
@@ -355,7 +358,7 @@ def reach(ctx: click.Context, ref: str, depth: int, sensitive_only: bool, min_ac
 @click.option("--agents-only", is_flag=True, help="Only subjects whose agent verdict is agent or possible.")
 @click.option("--depth", type=click.IntRange(1, 20), default=5, show_default=True)
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "dot"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False))
 @click.pass_context
 def who_can_reach(ctx: click.Context, system: str, agents_only: bool, depth: int, snapshot: int | None, fmt: str,
@@ -378,6 +381,9 @@ def who_can_reach(ctx: click.Context, system: str, agents_only: bool, depth: int
         emit(ctx, render.to_json({"snapshot": info.id, "system": {k: obj.get(k) for k in ("id", "type", "name",
                                   "native_id", "account")}, "subjects": subjects}), output)
         return
+    if fmt == "dot":
+        emit(ctx, render.paths_dot([s["path"] for s in subjects], f"who can reach {obj['name']}"), output)
+        return
     with console_for(output) as console:
         console.print(render.who_table(obj, subjects))
 
@@ -388,7 +394,7 @@ def who_can_reach(ctx: click.Context, system: str, agents_only: bool, depth: int
 @click.option("--depth", type=click.IntRange(1, 12), default=6, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "dot"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False))
 @click.pass_context
 def path(ctx: click.Context, a: str, b: str, depth: int, limit: int, snapshot: int | None, fmt: str,
@@ -401,6 +407,9 @@ def path(ctx: click.Context, a: str, b: str, depth: int, limit: int, snapshot: i
     found = paths_between(graph, graph.index[src["id"]], graph.index[dst["id"]], depth=depth, limit=limit)
     if fmt == "json":
         emit(ctx, render.to_json({"snapshot": info.id, "from": src["id"], "to": dst["id"], "paths": found}), output)
+        return
+    if fmt == "dot":
+        emit(ctx, render.paths_dot(found, f"paths from {src['name']} to {dst['name']}"), output)
         return
     with console_for(output) as console:
         if not found:

@@ -173,6 +173,32 @@ def hops_line(hops: Sequence[Mapping[str, Any]]) -> str:
     return " ".join(parts)
 
 
+def paths_dot(paths: Sequence[Sequence[Mapping[str, Any]]], title: str) -> str:
+    """Graphviz DOT of a set of paths (each a list of hops): every node once, every hop an
+    edge labelled with its kind and grant; conditional hops dashed."""
+    def q(text: Any) -> str:
+        return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    nodes: dict[str, str] = {}
+    edges: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+    for hops in paths:
+        for hop in hops:
+            nodes[hop["from"]] = hop["from_name"]
+            nodes[hop["to"]] = hop["to_name"]
+            edges[(hop["from"], hop["to"], hop["edge"])] = hop
+    lines = ["digraph agentreach {", f"  label={q(title)};", "  rankdir=LR;", "  node [shape=box];"]
+    for nid, name in nodes.items():
+        lines.append(f"  {q(nid)} [label={q(name)}];")
+    for (src, dst, kind), hop in edges.items():
+        grant = hop.get("grant")
+        grant = "; ".join(grant) if isinstance(grant, list) else (grant or "")
+        style = ", style=dashed" if hop.get("conditional") else ""
+        label = kind + (f"\\n{grant[:80]}" if grant else "")
+        lines.append(f"  {q(src)} -> {q(dst)} [label={q(label)}{style}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def reach_table(obj: Mapping[str, Any], systems: Sequence[Mapping[str, Any]]) -> Table:
     table = Table(title=f"what {obj['name']} can reach ({len(systems)} systems)", header_style="bold")
     for col in ("system", "type", "account", "sensitivity", "access", "path"):
