@@ -95,3 +95,19 @@ def aws_config(endpoint: str, estate: Any | None = None, **extra: Any) -> dict[s
         aws["role_name"] = estate.readonly_role
     aws.update(extra)
     return load_config(overrides={"scan": {"connectors": ["aws"]}, "connectors": {"aws": aws}})
+
+
+@pytest.fixture(scope="module")
+def db(seeded_estate: Any, frontdoor_session: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store holding one complete scan of the seeded estate (both accounts and regions),
+    made through the CLI as a user would."""
+    from click.testing import CliRunner
+
+    from agentreach.cli import main
+
+    path = str(tmp_path_factory.mktemp("scanned") / "inv.db")
+    result = CliRunner().invoke(main, ["--db", path, "-q", "scan", "--endpoint-url", frontdoor_session.url,
+                                       "--regions", "us-east-1,eu-west-1", "--accounts", ",".join(seeded_estate.accounts)])
+    assert result.exit_code == 0, result.output
+    assert "snapshot 1: complete" in result.output
+    return path

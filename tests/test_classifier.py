@@ -102,15 +102,6 @@ def test_bad_signals_are_one_line_errors_naming_the_signal(tmp_path: Path) -> No
         load_signals(bad)
 
 
-@pytest.fixture(scope="module")
-def db(seeded_estate: Any, frontdoor_session: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("classify") / "inv.db")
-    res = CliRunner().invoke(main, ["--db", path, "-q", "scan", "--endpoint-url", frontdoor_session.url,
-                                    "--regions", "us-east-1", "--accounts", ",".join(seeded_estate.accounts)])
-    assert res.exit_code == 0, res.output
-    return path
-
-
 def test_inventory_agents_carries_verdicts_and_evidence(db: str) -> None:
     out = CliRunner().invoke(main, ["--db", db, "inventory", "--agents", "--format", "json"])
     objects = json.loads(out.stdout)["objects"]

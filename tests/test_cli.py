@@ -6,22 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from agentreach import exitcodes
 from agentreach.cli import main
-
-
-@pytest.fixture(scope="module")
-def db(seeded_estate: Any, frontdoor_session: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("cli") / "cli.db")
-    result = CliRunner().invoke(main, ["--db", path, "-q", "scan", "--endpoint-url", frontdoor_session.url,
-                                       "--regions", "us-east-1,eu-west-1",
-                                       "--accounts", ",".join(seeded_estate.accounts)])
-    assert result.exit_code == 0, result.output
-    assert "snapshot 1: complete" in result.output
-    return path
 
 
 def run(db: str, *args: str) -> Any:

@@ -8,19 +8,9 @@ import json
 from typing import Any
 
 import networkx as nx
-import pytest
 from click.testing import CliRunner
 
 from agentreach.cli import main
-
-
-@pytest.fixture(scope="module")
-def db(seeded_estate: Any, frontdoor_session: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("reach") / "inv.db")
-    res = CliRunner().invoke(main, ["--db", path, "-q", "scan", "--endpoint-url", frontdoor_session.url,
-                                    "--regions", "us-east-1", "--accounts", ",".join(seeded_estate.accounts)])
-    assert res.exit_code == 0, res.output
-    return path
 
 
 def cli(db: str, *args: str) -> Any:

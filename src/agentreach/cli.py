@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import click
 from rich.console import Console
@@ -119,6 +119,16 @@ def _config(ctx: click.Context, overrides: dict[str, Any] | None = None) -> dict
         raise Fail(str(exc)) from None
 
 
+def snapshot_options(formats: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--snapshot, --format and --output, the same on every command that reads a snapshot."""
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = click.option("--output", "-o", type=click.Path(dir_okay=False),
+                          help="Write the result here instead of stdout.")(fn)
+        fn = click.option("--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True)(fn)
+        return click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")(fn)
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="agentreach")
 @click.option("--db", "db", envvar="AGENTREACH_DB", type=click.Path(dir_okay=False),
@@ -223,9 +233,7 @@ def report_scan(ctx: click.Context, result: ScanResult, fmt: str, output: str | 
 @click.option("--agents", is_flag=True, help="Only objects whose agent verdict is agent or possible.")
 @click.option("--verdict", "verdicts", multiple=True, type=click.Choice(["agent", "possible", "none"]),
               help="Only objects with this agent verdict (repeatable).")
-@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@snapshot_options(["table", "json", "csv"])
 @click.pass_context
 def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...], provider: str | None,
               account: str | None, agents: bool, verdicts: tuple[str, ...], snapshot: int | None, fmt: str,
@@ -255,9 +263,7 @@ def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...]
 
 @main.command()
 @click.argument("ref")
-@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@snapshot_options(["table", "json"])
 @click.pass_context
 def show(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output: str | None) -> None:
     """One object with all its attributes and edges. REF is an id, ARN, access key id,
@@ -291,9 +297,7 @@ def resolve(store: Store, info: SnapshotInfo, ref: str) -> dict[str, Any]:
 
 @main.command()
 @click.argument("ref")
-@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@snapshot_options(["table", "json"])
 @click.pass_context
 def explain(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output: str | None) -> None:
     """Why an identity or credential got its agent verdict: every signal for and against
@@ -327,9 +331,7 @@ def _graph_for(ctx: click.Context, snapshot: int | None) -> tuple[Store, Snapsho
 @click.option("--depth", type=click.IntRange(1, 20), default=5, show_default=True, help="Most hops to follow.")
 @click.option("--sensitive-only", is_flag=True, help="Only systems with a sensitivity (config/sensitive-systems.yaml).")
 @click.option("--access", "min_access", type=LEVEL_CHOICES, help="Only access at this level or above.")
-@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "dot"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@snapshot_options(["table", "json", "dot"])
 @click.pass_context
 def reach(ctx: click.Context, ref: str, depth: int, sensitive_only: bool, min_access: str | None,
           snapshot: int | None, fmt: str, output: str | None) -> None:
@@ -357,9 +359,7 @@ def reach(ctx: click.Context, ref: str, depth: int, sensitive_only: bool, min_ac
 @click.argument("system")
 @click.option("--agents-only", is_flag=True, help="Only subjects whose agent verdict is agent or possible.")
 @click.option("--depth", type=click.IntRange(1, 20), default=5, show_default=True)
-@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "dot"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@snapshot_options(["table", "json", "dot"])
 @click.pass_context
 def who_can_reach(ctx: click.Context, system: str, agents_only: bool, depth: int, snapshot: int | None, fmt: str,
                   output: str | None) -> None:
@@ -393,9 +393,7 @@ def who_can_reach(ctx: click.Context, system: str, agents_only: bool, depth: int
 @click.argument("b")
 @click.option("--depth", type=click.IntRange(1, 12), default=6, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "dot"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@snapshot_options(["table", "json", "dot"])
 @click.pass_context
 def path(ctx: click.Context, a: str, b: str, depth: int, limit: int, snapshot: int | None, fmt: str,
          output: str | None) -> None:
