@@ -28,8 +28,8 @@ STALE = finding("AR-STALE", "aws:access_key:AKIA1", "medium")
 CRITICAL = finding("AR-SENSITIVE", "aws:iam_role:arn:aws:iam::1:role/agent", "critical")
 
 
-def gate(findings, baseline=Baseline(), status="complete", gaps=0, today=TODAY):
-    return decide(findings, baseline, POLICY, snapshot_status=status, gap_count=gaps, today=today)
+def gate(findings, baseline=None, status="complete", gaps=0, today=TODAY):
+    return decide(findings, baseline or Baseline(), POLICY, snapshot_status=status, gap_count=gaps, today=today)
 
 
 def test_new_blocked_findings_block_and_others_pass() -> None:
