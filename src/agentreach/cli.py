@@ -416,6 +416,159 @@ def path(ctx: click.Context, a: str, b: str, depth: int, limit: int, snapshot: i
             console.print(f"path {i}: " + render.hops_line(hops))
 
 
+def _findings_for(ctx: click.Context, snapshot: int | None) -> tuple[Store, SnapshotInfo, dict[str, Any]]:
+    from .results import snapshot_findings
+
+    store = open_store(ctx)
+    info = pick_snapshot(store, snapshot)
+    return store, info, snapshot_findings(store, info, _config(ctx))
+
+
+@main.command()
+@click.option("--severity", "severities", multiple=True,
+              type=click.Choice(["critical", "high", "medium", "low", "info"]), help="Only these severities.")
+@click.option("--rule", "rules", multiple=True, help="Only these rule ids (repeatable).")
+@click.option("--provider", help="Only findings on objects of this provider.")
+@click.option("--account", help="Only findings in this account, subscription or project.")
+@click.option("--agents-only", is_flag=True, help="Only findings whose subject is an agent or possible agent.")
+@snapshot_options(["table", "json", "csv", "md", "sarif", "html"])
+@click.pass_context
+def findings(ctx: click.Context, severities: tuple[str, ...], rules: tuple[str, ...], provider: str | None,
+             account: str | None, agents_only: bool, snapshot: int | None, fmt: str, output: str | None) -> None:
+    """Findings of a snapshot: ownerless, orphaned and stale agent credentials, agents
+    reaching crown jewels, risky trusts; each with evidence, path and framework mapping."""
+    from .report import render
+
+    store, info, report = _findings_for(ctx, snapshot)
+    verdicts = store.annotations(info.id, "agent") if agents_only else {}
+    kept = [f for f in report["findings"]
+            if (not severities or f["severity"] in severities) and (not rules or f["rule"] in rules)
+            and (not provider or f["subject"].split(":", 1)[0] == provider)
+            and (not account or f.get("account") == account)
+            and (not agents_only or (verdicts.get(f["subject"]) or {}).get("verdict") in ("agent", "possible"))]
+    report = {**report, "findings": kept}
+    if fmt == "table":
+        with console_for(output) as console:
+            console.print(render_findings_table(kept, info.id))
+            skipped = [r for r in report["rules"] if r["status"] == "skipped"]
+            for r in skipped:
+                console.print(f"  skipped {r['rule']}: {r['note']}")
+        return
+    emit(ctx, render(fmt, report), output)
+
+
+def render_findings_table(items: list[dict[str, Any]], snapshot_id: int) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"snapshot {snapshot_id}: {len(items)} findings", header_style="bold")
+    for col in ("severity", "rule", "subject", "account", "why"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("severity", "rule"))
+    for f in items:
+        table.add_row(f["severity"], f["rule"], f.get("subject_name") or f["subject"], f.get("account") or "-",
+                      (f.get("evidence") or [f["title"]])[0])
+    return table
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "csv", "sarif"]), default="md",
+              show_default=True)
+@click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
+@click.pass_context
+def report(ctx: click.Context, fmt: str, snapshot: int | None, output: str | None) -> None:
+    """The report of a snapshot: summary, coverage gaps, findings by severity with evidence,
+    remediation and reach paths. HTML is one self-contained file."""
+    from .report import render
+
+    _, _, body = _findings_for(ctx, snapshot)
+    emit(ctx, render(fmt, body), output)
+
+
+@main.command()
+@click.argument("a", type=int, required=False)
+@click.argument("b", type=int, required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def diff(ctx: click.Context, a: int | None, b: int | None, fmt: str, output: str | None) -> None:
+    """What changed between snapshots A and B (default: the last two completed): new,
+    removed and changed objects, new and resolved findings."""
+    from .diff import diff_markdown, diff_snapshots
+    from .results import snapshot_findings
+
+    store = open_store(ctx)
+    complete = [s for s in store.snapshots() if s.status == "complete"]
+    if a is None and b is None:
+        if len(complete) < 2:
+            raise Fail("diff needs two completed snapshots (run 'agentreach scan' again)", exitcodes.NOT_FOUND)
+        a, b = complete[-2].id, complete[-1].id
+    elif b is None:
+        b = complete[-1].id if complete else None
+    info_a, info_b = pick_snapshot(store, a), pick_snapshot(store, b)
+    config = _config(ctx)
+    result = diff_snapshots(store, info_a.id, info_b.id, snapshot_findings(store, info_a, config)["findings"],
+                            snapshot_findings(store, info_b, config)["findings"])
+    if fmt == "json":
+        emit(ctx, render.to_json(result.to_dict()), output)
+    elif fmt == "md":
+        emit(ctx, diff_markdown(result) + "\n", output)
+    else:
+        with console_for(output) as console:
+            console.print(diff_markdown(result))
+
+
+@main.command()
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=".agentreach-baseline.json",
+              show_default=True, help="Known findings and suppressions.")
+@click.option("--update-baseline", is_flag=True, help="Write every current finding into the baseline and pass.")
+@click.option("--scan", "fresh", is_flag=True, help="Run a scan first (with --config) instead of reading a snapshot.")
+@snapshot_options(["table", "json", "sarif"])
+@click.pass_context
+def gate(ctx: click.Context, baseline_path: str, update_baseline: bool, fresh: bool, snapshot: int | None, fmt: str,
+         output: str | None) -> None:
+    """CI gate: exit 1 on new findings the gate policy blocks (config gate:), 0 when none,
+    2 when the scan was incomplete or failed (never a silent pass)."""
+    from .gate import BLOCKED, PASS, GatePolicy, decide, load_baseline, save_baseline
+    from .report import render as render_report
+    from .results import snapshot_findings
+
+    config = _config(ctx)
+    try:
+        baseline = load_baseline(baseline_path)
+    except ConfigError as exc:
+        raise Fail(str(exc)) from None
+    if fresh:
+        result = do_scan(ctx, config, None)
+        snapshot = result.snapshot.id
+    store = open_store(ctx)
+    info = pick_snapshot(store, snapshot) if snapshot is not None else (store.snapshots() or [None])[-1]
+    if info is None:
+        raise Fail("no snapshot to gate: run 'agentreach scan' first", exitcodes.USAGE)
+    body = snapshot_findings(store, info, config) if info.status == "complete" else {"findings": [], "rules": [],
+                                                                                     "summary": {}}
+    if update_baseline:
+        save_baseline(baseline_path, body["findings"], keep=baseline)
+        click.echo(f"baseline {baseline_path}: {len(body['findings'])} findings recorded", err=True)
+        ctx.exit(exitcodes.OK)
+    decision = decide(body["findings"], baseline, GatePolicy.from_config(config), snapshot_status=info.status,
+                      gap_count=info.gap_count, today=dt.datetime.now(dt.timezone.utc).date())
+    code = {PASS: exitcodes.OK, BLOCKED: exitcodes.GATE_BLOCKED}.get(decision.status, exitcodes.USAGE)
+    if fmt == "json":
+        emit(ctx, render.to_json({"snapshot": info.id, **decision.to_dict()}), output)
+    elif fmt == "sarif":
+        emit(ctx, render_report("sarif", {**body, "findings": list(decision.blocking)}), output)
+    else:
+        with console_for(output) as console:
+            console.print(f"gate: {decision.status.upper()} (snapshot {info.id}): {decision.reason}")
+            for f in decision.blocking:
+                console.print(f"  BLOCK {f['severity']:<8} {f['rule']:<28} {f.get('subject_name') or f['subject']}")
+            for f, s in decision.expired:
+                console.print(f"  suppression expired {s.expires}: {f['rule']} {f.get('subject_name')} ({s.reason})")
+            console.print(f"  {len(decision.new)} new, {len(decision.baselined)} in the baseline, "
+                          f"{len(decision.suppressed)} suppressed")
+    ctx.exit(code)
+
+
 @main.group()
 def graph() -> None:
     """The reach graph for other tools."""

@@ -136,7 +136,9 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None) -> None:
         console.print(_workloads_table(store, info.id))
         _print_agents(console, store, info.id)
         _print_reach(console, store, info.id)
+        report_path = _print_findings(console, store, info, config, db)
         exe = _invocation()
+        console.print(f"\nHTML report: {report_path}")
         console.print(f"\nstore: {db}\nexplore it, for example:\n"
                       f"  {exe} --db {db} inventory --kind all\n"
                       f"  {exe} --db {db} show support-agent-exec\n"
@@ -191,6 +193,26 @@ def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
     if grant:
         console.print(f"  granted by: {'; '.join(grant) if isinstance(grant, list) else grant}")
     console.print(f"  ('reach {hit['path'][0]['from_name']}' and 'who-can-reach {hit['name']}' show every path)")
+
+
+def _print_findings(console: Any, store: Store, info: Any, config: Any, db: Path) -> Path:
+    """The findings summary, and the HTML report written next to the demo's store."""
+    from ..report import render as render_report
+    from ..results import snapshot_findings
+
+    body = snapshot_findings(store, info, config)
+    counts = body["summary"]["counts"]
+    console.print("\nFindings: " + ", ".join(f"{n} {sev}" for sev, n in counts.items() if n))
+    for f in [f for f in body["findings"] if f["severity"] in ("critical", "high")][:8]:
+        why = (f.get("evidence") or [f["title"]])[0]
+        console.print(f"  {f['severity']:<9}{f['rule']:<26} {f.get('subject_name') or f['subject']}: "
+                      f"{why[:110] + '…' if len(why) > 110 else why}")
+    for r in body["rules"]:
+        if r["status"] == "skipped":
+            console.print(f"  (skipped {r['rule']}: {r['note']})")
+    path = db.with_name("demo-report.html")
+    path.write_text(render_report("html", body), encoding="utf-8")
+    return path
 
 
 def _invocation() -> str:

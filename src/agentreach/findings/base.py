@@ -1,0 +1,386 @@
+"""The findings engine: rule metadata, findings, the context rules read, and evaluation.
+
+A rule is one small function with its :class:`RuleMeta` beside it, registered by the
+:func:`rule` decorator (Prowler-style: the metadata travels with the check). A rule reads
+only a :class:`FindingContext` (inventory view, reach graph, the agent / owner / stale /
+sensitivity annotations of one snapshot) and yields :class:`Finding` objects; it never
+calls a cloud API and never sees a secret value.
+
+Severities are data: ``config/findings.yaml`` (and a user's ``findings:`` section over it)
+can disable a rule, override its base severity, and set the thresholds a rule uses. A rule
+that needs a capability the scan lacks (``files`` before the files connector ran) is
+reported as *skipped with a note*, never as passing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import yaml
+
+from ..classify.view import SnapshotView
+from ..config import ConfigError, merge, shipped
+from ..graph.core import Graph
+from ..graph.query import level_rank, reach
+from ..model import Credential, Identity, Node, System
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+AGENT, POSSIBLE = "agent", "possible"
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
+
+def shift(severity: str, steps: int) -> str:
+    """``severity`` moved ``steps`` levels (negative: lower), kept within info..critical."""
+    return SEVERITIES[max(0, min(len(SEVERITIES) - 1, severity_rank(severity) + steps))]
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str  # stable, e.g. "AR-AGENT-OWNERLESS"
+    title: str
+    severity: str  # critical | high | medium | low | info (base severity)
+    rationale: str
+    remediation: str
+    owasp_nhi: str  # e.g. "NHI1:2025 Improper Offboarding"
+    nist_csf: str  # e.g. "PR.AA-05"
+    requires: tuple[str, ...] = ()  # capabilities: "files", "telemetry" ...
+
+    @property
+    def frameworks(self) -> tuple[str, ...]:
+        out = []
+        if self.owasp_nhi:
+            out.append(f"OWASP-NHI:{self.owasp_nhi.split()[0]}")
+        for item in (self.nist_csf or "").replace(",", " ").split():
+            out.append(f"NIST-CSF:{item}")
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "requires": list(self.requires), "frameworks": list(self.frameworks)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    title: str
+    subject: str
+    subject_name: str
+    subject_type: str
+    account: str | None
+    evidence: tuple[str, ...]  # one line each, saying why, never a secret value
+    path: tuple[dict, ...] = ()  # reach hops (hop_json dicts) where reach matters
+    frameworks: tuple[str, ...] = ()  # ("OWASP-NHI:NHI1:2025", "NIST-CSF:PR.AA-05")
+    remediation: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across scans and wording: the rule and the subject's id, nothing else."""
+        return hashlib.sha256(f"{self.rule}\x1f{self.subject}".encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule, "severity": self.severity, "title": self.title, "subject": self.subject,
+            "subject_name": self.subject_name, "subject_type": self.subject_type, "account": self.account,
+            "evidence": list(self.evidence), "path": [dict(h) for h in self.path],
+            "frameworks": list(self.frameworks), "remediation": self.remediation, "fingerprint": self.fingerprint,
+        }
+
+
+@dataclass
+class FindingContext:
+    view: SnapshotView
+    graph: Graph
+    now: dt.datetime
+    agent: Mapping[str, dict]
+    owner: Mapping[str, dict]
+    stale: Mapping[str, dict]
+    sensitivity: Mapping[str, dict]
+    scanned_accounts: frozenset[str] = frozenset()
+    capabilities: frozenset[str] = frozenset()
+    _reach: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_store(cls, store: Any, snapshot_id: int, now: dt.datetime | None = None) -> "FindingContext":
+        from ..graph.build import load_graph
+
+        info = store.snapshot(snapshot_id)
+        nodes = [s.node for s in store.nodes(snapshot_id)]
+        view = SnapshotView.build(nodes, store.edges(snapshot_id))
+        if now is None and info is not None:
+            now = info.finished_at or info.started_at
+        return cls(
+            view=view, graph=load_graph(store, snapshot_id), now=now or dt.datetime.now(dt.timezone.utc),
+            agent=store.annotations(snapshot_id, "agent"), owner=store.annotations(snapshot_id, "owner"),
+            stale=store.annotations(snapshot_id, "stale"), sensitivity=store.annotations(snapshot_id, "sensitivity"),
+            scanned_accounts=scanned_accounts_of(nodes),
+            capabilities=frozenset(info.connectors) if info is not None else frozenset(),
+        )
+
+    # -- what rules ask ------------------------------------------------------------------
+    def verdict(self, node_id: str) -> str:
+        return (self.agent.get(node_id) or {}).get("verdict") or "none"
+
+    def is_agent(self, node_id: str, include_possible: bool = True) -> bool:
+        v = self.verdict(node_id)
+        return v == AGENT or (include_possible and v == POSSIBLE)
+
+    def subjects(self, include_possible: bool = True, kinds: tuple[type, ...] = (Identity, Credential)) -> list[Node]:
+        """Agent (and possible) identities and credentials, in a stable order."""
+        return sorted((n for n in self.view.nodes.values()
+                       if isinstance(n, kinds) and self.is_agent(n.id, include_possible)), key=lambda n: n.id)
+
+    def owner_status(self, node_id: str) -> str | None:
+        return (self.owner.get(node_id) or {}).get("status")
+
+    def stale_codes(self, node_id: str) -> set[str]:
+        return {r.get("code") for r in (self.stale.get(node_id) or {}).get("reasons") or ()}
+
+    def is_stale(self, node_id: str) -> bool:
+        return bool((self.stale.get(node_id) or {}).get("value"))
+
+    def reach_of(self, node_id: str) -> list[dict[str, Any]]:
+        if node_id not in self._reach:
+            n = self.graph.node(node_id)
+            self._reach[node_id] = reach(self.graph, n) if n is not None else []
+        return self._reach[node_id]
+
+    def sensitive_reach(self, node_id: str, levels: Iterable[str] = ("high", "critical"),
+                        min_access: str = "read") -> list[dict[str, Any]]:
+        """Reached systems whose sensitivity is in ``levels`` with at least ``min_access``,
+        most sensitive and strongest access first."""
+        wanted = list(levels)
+        hits = [r for r in self.reach_of(node_id)
+                if r.get("sensitivity") in wanted and level_rank(r.get("access")) >= level_rank(min_access)]
+        order = {lv: i for i, lv in enumerate(("critical", "high", "medium", "low"))}
+        return sorted(hits, key=lambda r: (order.get(r.get("sensitivity"), 9), r["conditional"],
+                                           -level_rank(r.get("access")), len(r["path"]), r["name"]))
+
+    def name(self, node_id: str) -> str:
+        return self.view.name(node_id)
+
+    def finding(self, meta: RuleMeta, node: Node | str, severity: str, evidence: Iterable[str],
+                path: Iterable[Mapping[str, Any]] = ()) -> Finding:
+        if isinstance(node, str):
+            node_ = self.view.nodes.get(node)
+            subject, name, type_, account = node, self.name(node), node_.type if node_ else "unknown", \
+                node_.account if node_ else None
+        else:
+            subject, name, type_, account = node.id, node.name, node.type, node.account
+        return Finding(rule=meta.id, severity=severity, title=meta.title, subject=subject, subject_name=name,
+                       subject_type=type_, account=account, evidence=tuple(e for e in evidence if e),
+                       path=tuple(dict(h) for h in path), frameworks=meta.frameworks, remediation=meta.remediation)
+
+
+def scanned_accounts_of(nodes: Iterable[Node]) -> frozenset[str]:
+    """Accounts (subscriptions, projects) the scan looked into: the account system nodes a
+    connector emits for what it scanned, else every account an identity lives in."""
+    nodes = list(nodes)
+    scopes = {n.account or n.native_id for n in nodes if isinstance(n, System)
+              and n.type in {"aws_account", "azure_subscription", "azure_tenant", "gcp_project"}}
+    if not scopes:
+        scopes = {n.account for n in nodes if isinstance(n, Identity)}
+    return frozenset(s for s in scopes if s)
+
+
+# -- evidence lines shared by rules ------------------------------------------------------
+
+def agent_line(ctx: FindingContext, node_id: str) -> str:
+    v = ctx.agent.get(node_id) or {}
+    top = sorted(v.get("evidence") or (), key=lambda e: -float(e.get("weight") or 0))
+    why = f": {top[0].get('signal')}: {top[0].get('why')}" if top else ""
+    return f"agent verdict {v.get('verdict', 'none')} (score {v.get('score', 0)}){why}"
+
+
+def owner_line(ctx: FindingContext, node_id: str) -> str:
+    o = ctx.owner.get(node_id)
+    if not o:
+        return ""
+    ev = list(o.get("evidence") or ())
+    detail = ""
+    if ev:
+        last = ev[-1]
+        detail = last.get("note") or f"{last.get('source')} {last.get('field')}={last.get('matched')}"
+        if last.get("via"):
+            detail += f" (via {last['via']})"
+    who = f" {o['name']}" if o.get("name") else ""
+    return f"owner{who}: {o.get('status', 'unknown')}" + (f": {detail}" if detail else "")
+
+
+def stale_lines(ctx: FindingContext, node_id: str, codes: Iterable[str] | None = None) -> list[str]:
+    wanted = set(codes) if codes is not None else None
+    return [f"{r.get('code')}: {r.get('detail')}" for r in (ctx.stale.get(node_id) or {}).get("reasons") or ()
+            if wanted is None or r.get("code") in wanted]
+
+
+def hop_line(hop: Mapping[str, Any]) -> str:
+    grant = hop.get("grant")
+    if isinstance(grant, (list, tuple)):
+        grant = "; ".join(str(g) for g in grant)
+    cond = " (conditional)" if hop.get("conditional") else ""
+    granted = f", granted by {grant}" if grant else ""
+    return f"{hop.get('from_name')} -{hop.get('edge')}-> {hop.get('to_name')}{granted}{cond}"
+
+
+def reach_line(r: Mapping[str, Any]) -> str:
+    hops = r.get("path") or []
+    last = hop_line(hops[-1]) if hops else ""
+    return (f"reaches {r.get('sensitivity') or 'unrated'}-sensitivity {r.get('type')} {r.get('name')} "
+            f"with {r.get('access')} access{' (conditional)' if r.get('conditional') else ''}"
+            f" in {len(hops)} hop(s); last hop {last}")
+
+
+def possible_demotion(ctx: FindingContext, node_id: str, severity: str) -> tuple[str, list[str]]:
+    """One level lower for a ``possible`` agent, with the line that says so."""
+    if ctx.verdict(node_id) == POSSIBLE:
+        lower = shift(severity, -1)
+        return lower, [f"severity {lower} (one below {severity}): the agent verdict is only possible"]
+    return severity, []
+
+
+# -- registry ------------------------------------------------------------------------------
+
+Check = Callable[[FindingContext, RuleMeta, Mapping[str, Any]], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    check: Check
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+
+RULES: list[Rule] = []
+
+
+def rule(meta: RuleMeta) -> Callable[[Check], Check]:
+    """Register ``check`` under ``meta``: ``check(ctx, meta, params)`` yields findings.
+    ``meta`` is the effective one (severity possibly overridden by config)."""
+    if meta.severity not in SEVERITIES:
+        raise ValueError(f"rule {meta.id}: unknown severity {meta.severity!r}")
+
+    def register(check: Check) -> Check:
+        if any(r.id == meta.id for r in RULES):
+            raise ValueError(f"rule id {meta.id} registered twice")
+        RULES.append(Rule(meta, check))
+        return check
+    return register
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: RuleMeta
+    status: str  # "evaluated" | "skipped"
+    note: str
+    findings: tuple[Finding, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule.id, "status": self.status, "note": self.note,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+# -- config --------------------------------------------------------------------------------
+
+def shipped_config() -> dict[str, Any]:
+    data = yaml.safe_load(shipped("findings.yaml")) or {}
+    return dict(data.get("findings") or {})
+
+
+def findings_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """config/findings.yaml's ``findings`` section with the user's ``findings:`` over it.
+    ``config`` is a whole agentreach config (or None); a bare section is accepted too."""
+    base = shipped_config()
+    user: Any = config or {}
+    if not isinstance(user, Mapping):
+        raise ConfigError("findings: the config must be a mapping")
+    over = user.get("findings") if "findings" in user else (
+        user if set(user) and set(user) <= set(base) else {})
+    over = over or {}
+    if not isinstance(over, Mapping):
+        raise ConfigError("findings: must be a mapping")
+    unknown = sorted(set(over) - set(base))
+    if unknown:
+        raise ConfigError(f"findings: unknown key(s) {', '.join(unknown)}")
+    merged = merge(base, over)
+    _validate(merged)
+    return merged
+
+
+def _validate(cfg: Mapping[str, Any]) -> None:
+    _load_rules()
+    ids = {r.id for r in RULES}
+    disabled = cfg.get("disabled") or []
+    if not isinstance(disabled, list):
+        raise ConfigError("findings.disabled: must be a list of rule ids")
+    severity = cfg.get("severity") or {}
+    params = cfg.get("rules") or {}
+    if not isinstance(severity, Mapping) or not isinstance(params, Mapping):
+        raise ConfigError("findings.severity and findings.rules: must map a rule id to a value")
+    bad = sorted({str(i) for i in [*disabled, *severity, *params]} - ids)
+    if bad:
+        raise ConfigError(f"findings: unknown rule id(s) {', '.join(bad)} (known: {', '.join(sorted(ids))})")
+    for rid, sev in severity.items():
+        if sev not in SEVERITIES:
+            raise ConfigError(f"findings.severity.{rid}: {sev!r} is not one of {', '.join(SEVERITIES)}")
+    for rid, p in params.items():
+        if not isinstance(p, Mapping):
+            raise ConfigError(f"findings.rules.{rid}: must be a mapping of thresholds")
+
+
+def _load_rules() -> None:
+    from . import rules  # noqa: F401  (registers every rule)
+
+
+# -- evaluation ----------------------------------------------------------------------------
+
+def evaluate(ctx: FindingContext, config: Mapping[str, Any] | None = None) -> list[RuleResult]:
+    """Every registered rule over ``ctx``: findings, or why the rule was skipped."""
+    cfg = findings_config(config)
+    disabled = {str(i) for i in cfg.get("disabled") or ()}
+    overrides = cfg.get("severity") or {}
+    params_all = cfg.get("rules") or {}
+    results: list[RuleResult] = []
+    for r in sorted(RULES, key=lambda r: r.id):
+        meta = r.meta
+        if r.id in overrides:
+            meta = dataclasses.replace(meta, severity=str(overrides[r.id]))
+        if r.id in disabled:
+            results.append(RuleResult(meta, "skipped", "disabled by config (findings.disabled)", ()))
+            continue
+        missing = [c for c in meta.requires if c not in ctx.capabilities]
+        if missing:
+            results.append(RuleResult(meta, "skipped", _missing_note(missing), ()))
+            continue
+        found = list(_dedupe(r.check(ctx, meta, dict(params_all.get(r.id) or {}))))
+        found.sort(key=lambda f: (-severity_rank(f.severity), f.subject_name, f.subject))
+        results.append(RuleResult(meta, "evaluated", f"{len(found)} finding(s)", tuple(found)))
+    return results
+
+
+def _missing_note(missing: list[str]) -> str:
+    what = {"files": "the files connector (secrets found in files)", "telemetry": "usage telemetry"}
+    return ("not evaluated: this scan lacks " + ", ".join(what.get(m, m) for m in missing)
+            + "; run a scan that includes it")
+
+
+def _dedupe(found: Iterable[Finding]) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for f in found:
+        if f.fingerprint not in seen:
+            seen.add(f.fingerprint)
+            yield f
+
+
+def all_findings(results: Iterable[RuleResult]) -> list[Finding]:
+    out = [f for r in results for f in r.findings]
+    out.sort(key=lambda f: (-severity_rank(f.severity), f.rule, f.subject_name, f.subject))
+    return out

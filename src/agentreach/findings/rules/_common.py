@@ -1,0 +1,74 @@
+"""Helpers the rules share: which objects a rule looks at, and the facts that raise a
+severity (no owner, stale, reaches a sensitive system), each with the line that says so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ...model import Credential, CredentialStatus, Identity, Node
+from ..base import FindingContext, reach_line
+
+OWNER_PROBLEMS = ("ownerless", "orphaned")
+
+
+def include_possible(params: Mapping[str, Any]) -> bool:
+    return bool(params.get("include_possible", True))
+
+
+def primary_subjects(ctx: FindingContext, possible: bool = True) -> list[Node]:
+    """Agent identities, and agent credentials whose identity is not one already (a key of
+    an agent user is covered by the user's finding, which names the key)."""
+    subjects = ctx.subjects(possible)
+    ids = {n.id for n in subjects if isinstance(n, Identity)}
+    return [n for n in subjects if isinstance(n, Identity)
+            or not any(i in ids for i in ctx.view.identities_of(n.id))]
+
+
+def active_credentials(ctx: FindingContext, identity_id: str) -> list[Credential]:
+    out = []
+    for cid in ctx.view.credentials_of(identity_id):
+        c = ctx.view.nodes.get(cid)
+        if isinstance(c, Credential) and c.status == CredentialStatus.ACTIVE:
+            out.append(c)
+    return sorted(out, key=lambda c: c.id)
+
+
+@dataclass
+class Risk:
+    """Why a subject is unmanaged and what it reaches: the facts escalation rests on."""
+
+    owner_status: str | None
+    stale: list[str] = field(default_factory=list)  # evidence lines, empty: not stale
+    sensitive: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def unowned(self) -> bool:
+        return self.owner_status in OWNER_PROBLEMS
+
+
+def risk_of(ctx: FindingContext, node: Node, params: Mapping[str, Any]) -> Risk:
+    levels = params.get("sensitive_levels") or ("high", "critical")
+    min_access = params.get("min_access") or "read"
+    stale = [f"{ln}" for ln in _stale_lines(ctx, node.id)] if ctx.is_stale(node.id) else []
+    if isinstance(node, Identity):
+        for c in active_credentials(ctx, node.id):
+            if ctx.is_stale(c.id):
+                stale += [f"its credential {c.name}: {ln}" for ln in _stale_lines(ctx, c.id)]
+    return Risk(ctx.owner_status(node.id), stale, ctx.sensitive_reach(node.id, levels, min_access))
+
+
+def _stale_lines(ctx: FindingContext, node_id: str) -> list[str]:
+    codes = {"unused", "never_used", "identity_unused"}
+    reasons = (ctx.stale.get(node_id) or {}).get("reasons") or ()
+    return [f"stale ({r.get('code')}): {r.get('detail')}" for r in reasons if r.get("code") in codes]
+
+
+def sensitive_summary(hits: list[dict[str, Any]], limit: int = 3) -> list[str]:
+    if not hits:
+        return []
+    lines = [reach_line(h) for h in hits[:limit]]
+    if len(hits) > limit:
+        lines.append(f"and {len(hits) - limit} more sensitive system(s): "
+                     + ", ".join(h["name"] for h in hits[limit:limit + 5]) + ("…" if len(hits) > limit + 5 else ""))
+    return lines

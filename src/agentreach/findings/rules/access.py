@@ -1,0 +1,91 @@
+"""What agents can reach: admin or permissions-management reach, and reach to sensitive
+systems, both from the graph (agentreach.graph.query.reach) with the path as evidence."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+from ..base import (
+    Finding,
+    FindingContext,
+    RuleMeta,
+    agent_line,
+    owner_line,
+    possible_demotion,
+    reach_line,
+    rule,
+    shift,
+)
+from ._common import include_possible, primary_subjects, risk_of, sensitive_summary
+
+OVERPRIVILEGED = RuleMeta(
+    id="AR-AGENT-OVERPRIVILEGED",
+    title="Agent with administrative or permissions-management reach",
+    severity="high",
+    rationale="An agent that can change permissions (IAM, bucket or key policies) or holds admin can grant "
+              "itself anything: a prompt injection or a stolen credential becomes account takeover.",
+    remediation="Replace the broad grant with the actions the agent's tools need (IAM Access Analyzer policy "
+                "generation), add a permissions boundary, and remove sts:AssumeRole to admin roles.",
+    owasp_nhi="NHI5:2025 Overprivileged NHI",
+    nist_csf="PR.AA-05",
+)
+
+SENSITIVE = RuleMeta(
+    id="AR-AGENT-SENSITIVE-REACH",
+    title="Agent credential reaches a sensitive system",
+    severity="high",
+    rationale="An agent that can read or change a sensitive system (customer data, secrets, keys) turns any "
+              "compromise of the agent into a compromise of that system.",
+    remediation="Scope the agent's policy to the resources its task needs, or put a condition on the grant; "
+                "check that the path shown is intended.",
+    owasp_nhi="NHI5:2025 Overprivileged NHI",
+    nist_csf="PR.AA-05",
+)
+
+
+@rule(OVERPRIVILEGED)
+def agent_overprivileged(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
+    levels = set(params.get("levels") or ("permissions-management",))
+    for node in primary_subjects(ctx, include_possible(params)):
+        hits = [r for r in ctx.reach_of(node.id) if r.get("admin") or r.get("access") in levels]
+        if not hits:
+            continue
+        admin = [r for r in hits if r.get("admin") and not r.get("conditional")]
+        hits.sort(key=lambda r: (not (r.get("admin") and not r.get("conditional")), r["conditional"],
+                                 len(r["path"]), r["name"]))
+        severity, why = meta.severity, []
+        if admin:
+            severity = shift(meta.severity, +1)
+            why.append(f"severity raised from {meta.severity} to {severity}: unconditional admin "
+                       f"(holds everything or can manage IAM) on {len(admin)} system(s)")
+        elif all(r["conditional"] for r in hits):
+            severity = shift(meta.severity, -1)
+            why.append(f"severity lowered to {severity}: every such path is conditional")
+        severity, demoted = possible_demotion(ctx, node.id, severity)
+        names = ", ".join(r["name"] for r in hits[:6]) + ("…" if len(hits) > 6 else "")
+        yield ctx.finding(meta, node, severity, [
+            f"{len(hits)} system(s) with admin or permissions-management access: {names}",
+            reach_line(hits[0]), agent_line(ctx, node.id), owner_line(ctx, node.id), *why, *demoted,
+        ], path=hits[0]["path"])
+
+
+@rule(SENSITIVE)
+def agent_sensitive_reach(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
+    for node in primary_subjects(ctx, include_possible(params)):
+        risk = risk_of(ctx, node, params)
+        if not risk.sensitive:
+            continue
+        severity, why = meta.severity, []
+        unmanaged = [s for s in ([risk.owner_status] if risk.unowned else []) + (["stale"] if risk.stale else [])]
+        if unmanaged:
+            severity = shift(meta.severity, +1)
+            why.append(f"severity raised from {meta.severity} to {severity}: the agent credential is "
+                       f"{' and '.join(unmanaged)}")
+        elif all(r["conditional"] for r in risk.sensitive):
+            severity = shift(meta.severity, -1)
+            why.append(f"severity lowered to {severity}: every path to a sensitive system is conditional")
+        severity, demoted = possible_demotion(ctx, node.id, severity)
+        yield ctx.finding(meta, node, severity, [
+            *sensitive_summary(risk.sensitive), agent_line(ctx, node.id), owner_line(ctx, node.id),
+            *risk.stale[:2], *why, *demoted,
+        ], path=risk.sensitive[0]["path"])

@@ -1,0 +1,111 @@
+"""Reports: the findings of one snapshot rendered for people and for other tools.
+
+``render(fmt, report)`` turns a report dict ``{"summary": {...}, "findings": [...], "rules": [...]}``
+(the findings engine's output) into text:
+
+- ``md``: summary, then findings by severity with evidence, remediation, frameworks and reach path;
+  for a ticket or a chat.
+- ``html``: one self-contained page (inline CSS, inline SVG, nothing fetched), for a browser offline.
+- ``json``: the report dict as it is, pretty-printed.
+- ``csv``: one row per finding.
+- ``sarif``: SARIF 2.1.0, for code-scanning dashboards.
+
+Nothing here computes a verdict: it only shows what the report holds. Every renderer tolerates a
+missing optional key (``account``, ``path``, ``frameworks``...) and never mutates the report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+FORMATS = ("md", "html", "json", "csv", "sarif")
+
+
+def severity_rank(severity: Any) -> int:
+    """0 for critical ... 4 for info; an unknown severity sorts last."""
+    try:
+        return SEVERITIES.index(str(severity).lower())
+    except ValueError:
+        return len(SEVERITIES)
+
+
+def by_severity(findings: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """``[(severity, findings), ...]``, critical first, only the severities that occur; the order of
+    findings within a severity is the report's (stable)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for finding in findings:
+        groups.setdefault(str(finding.get("severity", "info")).lower(), []).append(finding)
+    return sorted(groups.items(), key=lambda item: (severity_rank(item[0]), item[0]))
+
+
+def path_chain(path: Sequence[Mapping[str, Any]] | None) -> str:
+    """``a -runs_as-> b -can_access-> c``; a conditional hop reads ``-can_assume?->``; where a hop does
+    not start at the previous hop's end, ``… x`` marks the break."""
+    if not path:
+        return ""
+    parts = [one_line(path[0].get("from_name") or path[0].get("from"))]
+    for prev, hop in zip([None, *path[:-1]], path, strict=True):
+        if prev is not None and prev.get("to") != hop.get("from"):  # hops that do not join: show the break
+            parts.append(f"… {one_line(hop.get('from_name') or hop.get('from'))}")
+        mark = "?" if hop.get("conditional") else ""
+        parts.append(f"-{hop.get('edge', '')}{mark}-> {one_line(hop.get('to_name') or hop.get('to'))}")
+    return " ".join(parts)
+
+
+def grant_text(grant: Any) -> str:
+    """A hop's grant as one short string: a list joined with commas, None as empty."""
+    if grant is None:
+        return ""
+    if isinstance(grant, (list, tuple)):
+        return ", ".join(str(g) for g in grant)
+    return str(grant)
+
+
+def one_line(value: Any) -> str:
+    """Any value as one line of text (None as empty)."""
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def counts(report: Mapping[str, Any]) -> dict[str, int]:
+    """The summary's counts by severity, every severity present; recounted from the findings when
+    the summary has none."""
+    given = (report.get("summary") or {}).get("counts")
+    if given:
+        return {sev: int(given.get(sev, 0) or 0) for sev in SEVERITIES}
+    out = dict.fromkeys(SEVERITIES, 0)
+    for finding in report.get("findings") or []:
+        sev = str(finding.get("severity", "")).lower()
+        if sev in out:
+            out[sev] += 1
+    return out
+
+
+def render_json(report: Mapping[str, Any]) -> str:
+    return json.dumps(report, indent=2, sort_keys=False, default=str) + "\n"
+
+
+def _renderers() -> dict[str, Callable[[Mapping[str, Any]], str]]:
+    from .csv import render_csv
+    from .html import render_html
+    from .md import render_md
+    from .sarif import render_sarif
+
+    return {"md": render_md, "html": render_html, "json": render_json, "csv": render_csv, "sarif": render_sarif}
+
+
+def render(fmt: str, report: Mapping[str, Any]) -> str:
+    """The report in ``fmt`` (one of FORMATS). Raises ValueError for an unknown format."""
+    renderers = _renderers()
+    try:
+        renderer = renderers[fmt]
+    except KeyError:
+        raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}") from None
+    return renderer(report)
+
+
+__all__ = ["FORMATS", "SEVERITIES", "by_severity", "counts", "grant_text", "one_line", "path_chain", "render",
+           "severity_rank"]

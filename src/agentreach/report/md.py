@@ -1,0 +1,108 @@
+"""The report as Markdown, for a ticket or a chat message.
+
+Names, ids and reach paths go in code spans (shown as they are, never rendered); other text from
+the report has Markdown's and HTML's active characters backslash-escaped, so a name like
+``<script>`` or ``[x](y)`` reads as text wherever the Markdown lands.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from . import SEVERITIES, by_severity, counts, one_line, path_chain
+
+_ACTIVE = re.compile(r"([\\`*_\[\]<>|#!~&])")
+
+
+def text(value: Any) -> str:
+    """Prose from the report, on one line, with Markdown/HTML-active characters escaped."""
+    return _ACTIVE.sub(r"\\\1", one_line(value))
+
+
+def code(value: Any) -> str:
+    """A code span that holds ``value`` whatever backticks it contains."""
+    body = one_line(value)
+    if not body:
+        return "—"
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def _summary(report: Mapping[str, Any]) -> list[str]:
+    summary = report.get("summary") or {}
+    snap = summary.get("snapshot") or {}
+    agents = summary.get("agents") or {}
+    sev = counts(report)
+    lines = ["# agentreach report", ""]
+    if snap:
+        lines.append(f"Snapshot {code(snap.get('id'))}: {text(snap.get('status'))}, "
+                     f"{text(snap.get('started_at'))} → {text(snap.get('finished_at'))}, "
+                     f"{snap.get('node_count', 0)} objects, coverage gaps: {snap.get('gap_count', 0)}.")
+        lines.append("")
+    lines.append(" · ".join(f"**{sev[s]} {s}**" if sev[s] and s in ("critical", "high") else f"{sev[s]} {s}"
+                            for s in SEVERITIES))
+    if agents:
+        lines.append("")
+        lines.append(f"Agents: {agents.get('identities', 0)} identities, {agents.get('credentials', 0)} credentials.")
+    gaps = summary.get("coverage_gaps") or []
+    if gaps:
+        lines += ["", f"## Coverage gaps ({len(gaps)})", ""]
+        lines.append("What the scan could not see; findings there may be missing.")
+        lines.append("")
+        for gap in gaps:
+            where = "/".join(one_line(gap.get(k)) for k in ("connector", "account", "region") if gap.get(k))
+            call = ":".join(one_line(gap.get(k)) for k in ("service", "operation") if gap.get(k))
+            lines.append(f"- {code(where)} {code(call)} {text(gap.get('error_code'))}: {text(gap.get('message'))}")
+    skipped = [r for r in report.get("rules") or [] if r.get("status") == "skipped"]
+    if skipped:
+        lines += ["", f"## Rules not evaluated ({len(skipped)})", ""]
+        for rule in skipped:
+            lines.append(f"- {code(rule.get('rule'))} {text(rule.get('title'))}: {text(rule.get('note'))}")
+    return lines
+
+
+def _finding(finding: Mapping[str, Any]) -> list[str]:
+    lines = [f"#### {text(finding.get('title'))}", ""]
+    subject = f"{code(finding.get('subject_name'))} ({code(finding.get('subject_type'))}"
+    if finding.get("account"):
+        subject += f", account {code(finding.get('account'))}"
+    subject += ")"
+    lines.append(f"- **Rule:** {code(finding.get('rule'))} · **Severity:** {text(finding.get('severity'))}")
+    lines.append(f"- **Subject:** {subject}, id {code(finding.get('subject'))}")
+    location = finding.get("location") or {}
+    if location.get("path"):
+        where = one_line(location["path"]) + (f":{location['line']}" if location.get("line") else "")
+        lines.append(f"- **Location:** {code(where)}")
+    chain = path_chain(finding.get("path"))
+    if chain:
+        conditional = any(hop.get("conditional") for hop in finding.get("path") or [])
+        lines.append(f"- **Reach:** {code(chain)}" + (" (`?` = conditional hop)" if conditional else ""))
+    evidence = finding.get("evidence") or []
+    if evidence:
+        lines.append("- **Evidence:**")
+        lines += [f"  - {text(item)}" for item in evidence]
+    if finding.get("remediation"):
+        lines.append(f"- **Remediation:** {text(finding.get('remediation'))}")
+    frameworks = finding.get("frameworks") or []
+    if frameworks:
+        lines.append(f"- **Frameworks:** {', '.join(text(f) for f in frameworks)}")
+    if finding.get("fingerprint"):
+        lines.append(f"- **Fingerprint:** {code(finding.get('fingerprint'))}")
+    lines.append("")
+    return lines
+
+
+def render_md(report: Mapping[str, Any]) -> str:
+    lines = _summary(report)
+    findings = report.get("findings") or []
+    lines += ["", f"## Findings ({len(findings)})", ""]
+    if not findings:
+        lines += ["No findings.", ""]
+    for severity, group in by_severity(findings):
+        lines += [f"### {text(severity.capitalize())} ({len(group)})", ""]
+        for finding in group:
+            lines += _finding(finding)
+    return "\n".join(lines).rstrip("\n") + "\n"
