@@ -78,6 +78,13 @@ class GapRecorder:
             return list(self._gaps)
 
 
+def _unsalted(value: str) -> str:
+    """Fallback outside a scan (tests of a connector alone): still never the value itself."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(b"agentreach-unsalted\0" + value.encode()).hexdigest()
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -92,6 +99,8 @@ class ScanContext:
     progress: ProgressReporter = field(default_factory=NullProgress)
     gaps: GapRecorder = field(default_factory=GapRecorder)
     cancel: threading.Event = field(default_factory=threading.Event)
+    # Salted SHA-256 of a secret value (the store's salt): the only form a value may take.
+    fingerprint: Callable[[str], str] = field(default=lambda value: _unsalted(value))
 
     def check_cancelled(self) -> None:
         if self.cancel.is_set():

@@ -96,6 +96,7 @@ def prepare(config: Mapping[str, Any], only: Sequence[str] | None = None) -> lis
 def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Connector],
              ctx: ScanContext | None = None, *, options: Mapping[str, Any] | None = None) -> ScanResult:
     ctx = ctx or ScanContext()
+    ctx.fingerprint = store.fingerprint
     runs = [ConnectorRun(c.name, c.version) for c in connectors]
     snapshot_id = store.begin_snapshot(
         config_digest=digest(config), connectors={c.name: c.version for c in connectors},

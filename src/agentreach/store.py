@@ -192,6 +192,7 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{path}"
         self.url = url
+        self._salt: str | None = None
         self.engine: Engine = sa.create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -224,11 +225,12 @@ class Store:
     def fingerprint(self, value: str) -> str:
         """Salted SHA-256 of a secret value: the only form in which a value may be kept.
         The salt is per store, so fingerprints match across this store's scans only."""
-        with self.engine.connect() as conn:
-            salt = conn.execute(
-                sa.select(meta_table.c.value).where(meta_table.c.key == "fingerprint_salt")
-            ).scalar_one()
-        return "sha256:" + _sha(salt + value)
+        if self._salt is None:
+            with self.engine.connect() as conn:
+                self._salt = conn.execute(
+                    sa.select(meta_table.c.value).where(meta_table.c.key == "fingerprint_salt")
+                ).scalar_one()
+        return "sha256:" + _sha(self._salt + value)
 
     # -- writing a snapshot ------------------------------------------------------------------
     def begin_snapshot(
