@@ -118,3 +118,20 @@ def test_fingerprint_is_salted_per_store(tmp_path: Path) -> None:
     import hashlib
 
     assert a.fingerprint("v") != "sha256:" + hashlib.sha256(b"v").hexdigest()
+
+
+def test_find_by_a_leaked_secrets_fingerprint(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from agentreach.cli import main
+
+    store = Store(tmp_path / "inv.db")
+    fp = store.fingerprint("sk-proj-LEAKEDVALUE1234567890")
+    secret = Credential(id=node_id("files", "secret", fp), provider="files", source="files", type="file_secret",
+                        name="OpenAI key in .env:3", fingerprint=fp)
+    scan(store, [secret])
+    assert [n.node.id for n in store.find(1, fp)] == [secret.id]
+    out = CliRunner().invoke(main, ["--db", str(tmp_path / "inv.db"), "show", "-", "--format", "json"],
+                             input="sk-proj-LEAKEDVALUE1234567890\n")
+    assert out.exit_code == 0, out.output
+    assert '"file_secret"' in out.stdout and "LEAKEDVALUE" not in out.output

@@ -283,7 +283,15 @@ def show(ctx: click.Context, ref: str, snapshot: int | None, fmt: str, output: s
 
 
 def resolve(store: Store, info: SnapshotInfo, ref: str) -> dict[str, Any]:
-    """The one object REF names, as public JSON, or a one-line error."""
+    """The one object REF names, as public JSON, or a one-line error. REF ``-`` reads a
+    leaked secret's value from stdin and looks it up by its salted fingerprint; the value
+    is never printed or kept."""
+    if ref == "-":
+        value = sys.stdin.readline().strip()
+        if not value:
+            raise Fail("REF '-' reads a secret value from stdin, and stdin was empty")
+        ref = store.fingerprint(value)
+        del value
     matches = store.find(info.id, ref)
     if not matches:
         raise Fail(f"nothing in snapshot {info.id} matches {ref!r}", exitcodes.NOT_FOUND)

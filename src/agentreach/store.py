@@ -402,10 +402,14 @@ class Store:
     def find(self, snapshot_id: int, ref: str) -> list[StoredNode]:
         """Resolve what a responder has at hand (an id, ARN, key id, email, name) to nodes.
         Exact id first, then native id, then name; the first tier that matches wins."""
-        for column in (snapshot_nodes.c.node_id, snapshot_nodes.c.native_id, snapshot_nodes.c.name):
+        tiers = [snapshot_nodes.c.node_id == ref, snapshot_nodes.c.native_id == ref, snapshot_nodes.c.name == ref]
+        if ref.startswith("sha256:"):
+            # A leaked secret's fingerprint: the file secret whose id ends with it.
+            tiers.append(snapshot_nodes.c.node_id.like(f"%:{ref}"))
+        for condition in tiers:
             with self.engine.connect() as conn:
                 ids = conn.execute(sa.select(snapshot_nodes.c.node_id).where(
-                    snapshot_nodes.c.snapshot_id == snapshot_id, column == ref)).scalars().all()
+                    snapshot_nodes.c.snapshot_id == snapshot_id, condition)).scalars().all()
             if ids:
                 return list(self.nodes(snapshot_id, ids=ids))
         return []
