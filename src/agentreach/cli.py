@@ -219,6 +219,9 @@ def report_scan(ctx: click.Context, result: ScanResult, fmt: str, output: str | 
         calls = sum(run.api_calls.values())
         state = f"FAILED ({run.error})" if run.failed else "ok"
         console.print(f"  {run.name} {run.version}: {run.nodes} objects, {run.edges} edges, {calls} API calls, {state}")
+    if snap.status == "complete":
+        derived = open_store(ctx).edges(snap.id, kinds=["can_assume", "can_access"])
+        console.print(f"  reach: {len(derived)} can_assume / can_access edges evaluated from the policies")
     if result.gaps:
         console.print(render.gaps_table([g.to_dict() for g in result.gaps]))
 
