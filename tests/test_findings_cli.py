@@ -115,3 +115,37 @@ def test_gate_never_passes_an_incomplete_scan(frontdoor: Any, seeded_estate: Any
 def test_diff_needs_two_snapshots(tmp_path: Path, fmt: str) -> None:
     res = CliRunner().invoke(main, ["--db", str(tmp_path / "none.db"), "diff", "--format", fmt])
     assert res.exit_code == exitcodes.NOT_FOUND
+
+
+def test_a_leaked_key_of_a_live_identity_is_found_linked_and_gated(db: str, seeded_estate: Any, frontdoor_session: Any,
+                                                                  tmp_path: Path) -> None:
+    """A repository holds the access key id of a live AWS key and an MCP config with a token:
+    one scan of AWS and the files links the leaked id to the live key, and the findings
+    say so; no planted value reaches the output or the store."""
+    main_acct = seeded_estate.expected["accounts"][seeded_estate.expected["main_account"]]
+    key_id = main_acct["users"]["support-agent-svc"]["access_keys"][0]["id"]
+    fake_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYDEMOCANARYKEY"
+    github = "ghp_DEMOCANARY0123456789abcdefghijklmnopqr"
+    repo = tmp_path / "repo"
+    (repo / ".cursor").mkdir(parents=True)
+    (repo / ".env").write_text(f"AWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={fake_secret}\n")
+    (repo / ".cursor" / "mcp.json").write_text(json.dumps({"mcpServers": {"github": {
+        "command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"],
+        "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": github}}}}))
+    store = str(tmp_path / "both.db")
+    res = CliRunner().invoke(main, ["--db", store, "-q", "scan", "--only", "aws,files", "--path", str(repo),
+                                    "--endpoint-url", frontdoor_session.url, "--regions", "us-east-1",
+                                    "--accounts", ",".join(seeded_estate.accounts), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    found = json.loads(run(store, "findings", "--format", "json").stdout)["findings"]
+    leaked = [f for f in found if f["rule"] == "AR-SECRET-LEAKED-LIVE"]
+    assert leaked and key_id in json.dumps(leaked)
+    assert any(f["rule"] == "AR-SECRET-IN-FILES" for f in found)
+    mcp = json.loads(run(store, "inventory", "--provider", "files", "--agents", "--format", "json").stdout)["objects"]
+    assert any("github" in o["name"].lower() and o["agent"]["verdict"] == "agent" for o in mcp)
+    shown = run(store, "show", key_id, "--format", "json").stdout
+    assert ".env" in shown  # the live key's edges name the file it leaked into
+    everything = res.output + json.dumps(found) + shown
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("both.db*"))
+    for value in (fake_secret, github):
+        assert value not in everything and value.encode() not in raw

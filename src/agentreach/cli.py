@@ -160,12 +160,14 @@ def _csv_list(value: str | None) -> list[str] | None:
 @click.option("--organization", is_flag=True, default=None, help="AWS: every active account of the Organization.")
 @click.option("--profile", help="AWS: named profile.")
 @click.option("--endpoint-url", help="AWS: one endpoint for every service (testing, proxies).")
+@click.option("--path", "paths", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Files: a directory to scan for secrets (repeatable; sets connectors.files.paths).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
 @click.pass_context
 def scan(ctx: click.Context, only: str | None, regions: str | None, accounts: str | None,
-         organization: bool | None, profile: str | None, endpoint_url: str | None, fmt: str,
-         output: str | None) -> None:
+         organization: bool | None, profile: str | None, endpoint_url: str | None, paths: tuple[str, ...],
+         fmt: str, output: str | None) -> None:
     """Run the connectors and store a snapshot.
 
     Exit 0 when clean, 3 when it completed with coverage gaps, 4 when it failed."""
@@ -180,7 +182,12 @@ def scan(ctx: click.Context, only: str | None, regions: str | None, accounts: st
         aws["profile"] = profile
     if endpoint_url:
         aws["endpoint_url"] = endpoint_url
-    config = _config(ctx, {"connectors": {"aws": aws}} if aws else None)
+    overrides: dict[str, Any] = {"connectors": {}}
+    if aws:
+        overrides["connectors"]["aws"] = aws
+    if paths:
+        overrides["connectors"]["files"] = {"paths": list(paths)}
+    config = _config(ctx, overrides)
     result = do_scan(ctx, config, _csv_list(only))
     report_scan(ctx, result, fmt, output)
     ctx.exit(result.exit_code)

@@ -1,0 +1,113 @@
+"""Agent-framework context: a ``.env`` next to agent-framework code or manifests (or that code
+itself) gets the Location context ``agent_framework:<name>``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+MANIFESTS = ("pyproject.toml", "package.json", "Pipfile", "setup.py", "setup.cfg")
+_REQ = re.compile(r"^requirements[\w.-]*\.(txt|in)$")
+
+# package name as written in a manifest -> framework name
+_FRAMEWORK = re.compile(
+    r"""(?im)(?:^|["'\s,\[(])(@langchain/[\w-]+|langchain[\w-]*|@langchain/langgraph|langgraph[\w-]*|"""
+    r"""llama[-_]index[\w-]*|crewai[\w-]*|pyautogen|autogen[\w-]*|ag2|openai-agents|@openai/agents|"""
+    r"""strands-agents[\w-]*|google-adk|@modelcontextprotocol/[\w-]+|fastmcp|mcp)(?=$|[\s"'<>=~!\[;,)^@])""")
+_IMPORT = re.compile(
+    r"""(?m)^\s*(?:from|import)\s+(langchain\w*|langgraph|llama_index|crewai|autogen\w*|agents|strands|"""
+    r"""google\.adk|mcp|fastmcp)\b|(?:require\(|from\s+)["'](@langchain/[\w-]+|langchain|@openai/agents|"""
+    r"""@modelcontextprotocol/[\w-]+)""")
+CODE_EXT = {".py", ".ts", ".js", ".mjs", ".cjs", ".tsx", ".ipynb"}
+
+
+def canonical(pkg: str) -> str:
+    p = pkg.lower().replace("_", "-")
+    if p.startswith("@modelcontextprotocol/") or p in ("mcp", "fastmcp"):
+        return "mcp"
+    if "langgraph" in p:
+        return "langgraph"
+    if p.startswith(("langchain", "@langchain/")):
+        return "langchain"
+    if p.startswith("llama-index") or p.startswith("llama.index"):
+        return "llama-index"
+    if p.startswith("crewai"):
+        return "crewai"
+    if p.startswith(("autogen", "pyautogen")) or p == "ag2":
+        return "autogen"
+    if p in ("openai-agents", "@openai/agents", "agents"):
+        return "openai-agents"
+    if p.startswith("strands"):
+        return "strands-agents"
+    if p in ("google-adk", "google.adk"):
+        return "google-adk"
+    return p
+
+
+def framework_in_text(text: str, manifest: bool) -> str | None:
+    if manifest:
+        m = _FRAMEWORK.search(text)
+        return canonical(m.group(1)) if m else None
+    m = _IMPORT.search(text)
+    return canonical(m.group(1) or m.group(2)) if m else None
+
+
+def is_env_file(rel: str) -> bool:
+    name = PurePosixPath(rel).name.lower()
+    return name == ".env" or name.startswith(".env.") or name.endswith(".env")
+
+
+def is_manifest(name: str) -> bool:
+    return name in MANIFESTS or bool(_REQ.match(name))
+
+
+class FrameworkIndex:
+    """Which framework a directory (or one of its parents up to the root) declares or imports."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._dirs: dict[str, str | None] = {}
+
+    def _read(self, path: Path, limit: int = 262144) -> str:
+        try:
+            with path.open("rb") as fh:
+                return fh.read(limit).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def of_dir(self, rel_dir: str) -> str | None:
+        if rel_dir in self._dirs:
+            return self._dirs[rel_dir]
+        found: str | None = None
+        d = self.root / rel_dir if rel_dir not in ("", ".") else self.root
+        try:
+            entries = sorted(p for p in d.iterdir() if p.is_file())
+        except OSError:
+            entries = []
+        for p in entries:
+            if is_manifest(p.name):
+                found = framework_in_text(self._read(p), manifest=True)
+                if found:
+                    break
+        if not found:
+            for p in entries[:200]:
+                if p.suffix in CODE_EXT:
+                    found = framework_in_text(self._read(p, 65536), manifest=False)
+                    if found:
+                        break
+        if not found and rel_dir not in ("", "."):
+            parent = str(PurePosixPath(rel_dir).parent)
+            found = self.of_dir("" if parent == "." else parent)
+        self._dirs[rel_dir] = found
+        return found
+
+    def context_for(self, rel: str, text: str) -> str:
+        """The Location context of a secret in file ``rel`` whose text is ``text``."""
+        if is_env_file(rel):
+            parent = str(PurePosixPath(rel).parent)
+            name = self.of_dir("" if parent == "." else parent)
+            return f"agent_framework:{name}" if name else ""
+        if PurePosixPath(rel).suffix in CODE_EXT:
+            name = framework_in_text(text, manifest=False)
+            return f"agent_framework:{name}" if name else ""
+        return ""

@@ -1,0 +1,261 @@
+"""Secret detection: our detectors (``config/secret-detectors.yaml``) as detect-secrets
+``RegexBasedDetector`` plugins next to a trimmed list of its built-in plugins and filters,
+behind a fast compiled-regex prefilter.
+
+detect-secrets is ~450x slower than one compiled regex pass at default settings
+(test-infra.md 4.3), so only the lines the prefilter picks reach its plugins and filters,
+and only with the plugins listed here. Its traps (4.2) are handled here: custom plugins are
+loaded by file path with ``get_mapping_from_secret_type_to_class.cache_clear()`` inside
+``transient_settings``; ``is_indirect_reference`` is not enabled (it drops
+``Anthropic(api_key="...")``); several plugins firing on one line are deduped by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from agentreach.config import shipped
+
+DETECTORS_FILE = "secret-detectors.yaml"
+PLUGIN_FILE = Path(__file__).with_name("ds_plugins.py")
+
+# Built-in detect-secrets plugins worth their cost (no entropy plugins: too noisy on code).
+BUILTIN_PLUGINS: dict[str, dict[str, Any]] = {
+    # plugin class -> (label, provider hint, agent_related)
+    "AWSKeyDetector": {"label": "AWS access key id", "provider": "aws", "agent_related": False},
+    "PrivateKeyDetector": {"label": "private key", "provider": "", "agent_related": False},
+    "SlackDetector": {"label": "Slack token", "provider": "slack", "agent_related": False},
+    "StripeDetector": {"label": "Stripe key", "provider": "stripe", "agent_related": False},
+    "OpenAIDetector": {"label": "OpenAI API key", "provider": "openai", "agent_related": True},
+    "NpmDetector": {"label": "npm token", "provider": "npm", "agent_related": False},
+    "PypiTokenDetector": {"label": "PyPI token", "provider": "pypi", "agent_related": False},
+    "SendGridDetector": {"label": "SendGrid key", "provider": "sendgrid", "agent_related": False},
+    "TwilioKeyDetector": {"label": "Twilio key", "provider": "twilio", "agent_related": False},
+    "DiscordBotTokenDetector": {"label": "Discord bot token", "provider": "discord", "agent_related": False},
+    "TelegramBotTokenDetector": {"label": "Telegram bot token", "provider": "telegram", "agent_related": False},
+    "AzureStorageKeyDetector": {"label": "Azure storage key", "provider": "azure", "agent_related": False},
+    "JwtTokenDetector": {"label": "JSON web token", "provider": "", "agent_related": False},
+    "BasicAuthDetector": {"label": "basic-auth credential in a URL", "provider": "", "agent_related": False},
+    "KeywordDetector": {"label": "secret keyword", "provider": "", "agent_related": False},
+}
+
+# Literal anchors of the built-in plugins (prefilter only; the plugins decide).
+BUILTIN_ANCHORS = [
+    "AKIA", "ASIA", "ABIA", "ACCA", "A3T", "PRIVATE KEY", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+    "glpat-", "glptt-", "xox", "hooks.slack.com", "sk_live_", "rk_live_", "T3BlbkFJ", "npm_", "_authToken",
+    "pypi-", "SG.", "discord", "telegram", "AccountKey=", "eyJ",
+]
+# KeywordDetector's own denylist words (detect_secrets/plugins/keyword.py), spelled out as
+# literals so the prefilter is plain substring search; "://" stands for user:pass@ URLs.
+KEYWORDS = [
+    f"{word}{sep}{tail}" for word, tail in (
+        ("api", "key"), ("auth", "key"), ("service", "key"), ("account", "key"), ("db", "key"), ("database", "key"),
+        ("priv", "key"), ("private", "key"), ("client", "key"), ("db", "pass"), ("database", "pass"), ("key", "pass"))
+    for sep in ("_", "")
+] + ["password", "passwd", "pwd", "secret", "contrasena", "contraseña", "://"]
+
+# Filters kept (is_indirect_reference is deliberately absent; filename filters are applied by
+# the walker, and is_potential_uuid is applied by us to built-in plugin hits only, because
+# Langfuse keys embed a UUID).
+FILTERS = [
+    "detect_secrets.filters.allowlist.is_line_allowlisted",
+    "detect_secrets.filters.heuristic.is_sequential_string",
+    "detect_secrets.filters.heuristic.is_likely_id_string",
+    "detect_secrets.filters.heuristic.is_templated_secret",
+    "detect_secrets.filters.heuristic.is_prefixed_with_dollar_sign",
+    "detect_secrets.filters.heuristic.is_not_alphanumeric_string",
+]
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    id: str
+    secret_type: str
+    label: str
+    pattern: str
+    keywords: tuple[str, ...]
+    provider: str
+    agent_related: bool
+    near: str | None = None
+    near_lines: int = 20
+
+    @property
+    def class_name(self) -> str:
+        return "".join(p.capitalize() for p in re.split(r"[^A-Za-z0-9]+", self.id) if p) + "Detector"
+
+
+@lru_cache(maxsize=1)
+def load_specs() -> tuple[DetectorSpec, ...]:
+    data = yaml.safe_load(shipped(DETECTORS_FILE)) or {}
+    out = []
+    for item in data.get("detectors") or []:
+        spec = DetectorSpec(
+            id=item["id"], secret_type=item["secret_type"], label=item.get("label") or item["secret_type"],
+            pattern=item["pattern"], keywords=tuple(item.get("keywords") or ()), provider=item.get("provider", ""),
+            agent_related=bool(item.get("agent_related")), near=item.get("near"),
+            near_lines=int(item.get("near_lines") or 20),
+        )
+        re.compile(spec.pattern)
+        out.append(spec)
+    return tuple(out)
+
+
+def plugin_classes() -> dict[str, type]:
+    """One detect-secrets RegexBasedDetector class per spec (imported by ds_plugins.py)."""
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    classes: dict[str, type] = {}
+    for spec in load_specs():
+        classes[spec.class_name] = type(spec.class_name, (RegexBasedDetector,), {
+            "__doc__": spec.label, "secret_type": spec.secret_type,
+            "denylist": [re.compile(spec.pattern)],
+        })
+    return classes
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One value a detector found on one line. ``value`` never leaves the connector."""
+
+    line: int
+    secret_type: str
+    value: str
+    label: str
+    provider: str
+    agent_related: bool
+    ours: bool
+
+
+class Scanner:
+    """Prefilter + detect-secrets over lines of one file (or the added lines of a diff)."""
+
+    def __init__(self) -> None:
+        self.specs = load_specs()
+        self.by_type = {s.secret_type: s for s in self.specs}
+        self._near = {s.secret_type: re.compile(s.near) for s in self.specs if s.near}
+        # Substring search per literal beats one big case-insensitive alternation by two
+        # orders of magnitude in CPython's re (measured: 0.4 MB/s -> tens of MB/s).
+        self.literals = sorted({a.lower() for s in self.specs for a in s.keywords}
+                               | {a.lower() for a in BUILTIN_ANCHORS} | set(KEYWORDS))
+        self._settings = {
+            "plugins_used": [{"name": s.class_name, "path": f"file://{PLUGIN_FILE}"} for s in self.specs]
+            + [{"name": name} for name in BUILTIN_PLUGINS],
+            "filters_used": [{"path": p} for p in FILTERS],
+        }
+        self._order = {s.secret_type: i for i, s in enumerate(self.specs)}
+
+    @staticmethod
+    def _uuid_like(value: str) -> bool:
+        from detect_secrets.filters.heuristic import is_potential_uuid
+
+        return is_potential_uuid(value)
+
+    def candidate_lines(self, text: str) -> list[int]:
+        """1-based numbers of the lines the prefilter picks (empty: skip detect-secrets)."""
+        low = text.lower()
+        hits: set[int] = set()
+        for literal in self.literals:
+            i = low.find(literal)
+            while i != -1:
+                hits.add(low.rfind("\n", 0, i) + 1)  # start of the line
+                i = low.find(literal, low.find("\n", i) + 1) if low.find("\n", i) != -1 else -1
+        out: list[int] = []
+        line, pos = 1, 0
+        for start in sorted(hits):  # one running newline count: linear in the file
+            line += text.count("\n", pos, start)
+            pos = start
+            out.append(line)
+        return out
+
+    def scan_lines(self, filename: str, lines: list[str], numbers: list[int] | None = None,
+                   offset: int = 0) -> list[Hit]:
+        """Run detect-secrets on ``lines`` (all, or the 1-based ``numbers``); ``offset`` is added to
+        reported line numbers (diff hunks). One hit per (line, value): ours before built-ins."""
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.core.scan import _is_filtered_out, _scan_line
+        from detect_secrets.settings import get_plugins, transient_settings
+        from detect_secrets.util.code_snippet import get_code_snippet
+
+        if numbers is None:
+            numbers = list(range(1, len(lines) + 1))
+        if not numbers:
+            return []
+        found: dict[tuple[int, str], Hit] = {}
+        with transient_settings(self._settings):
+            get_mapping_from_secret_type_to_class.cache_clear()  # trap 2: lru_cache survives settings
+            plugins = get_plugins()
+            for n in numbers:
+                line = lines[n - 1].rstrip("\r\n")
+                if len(line) > 20000:
+                    line = line[:20000]
+                snippet = get_code_snippet(lines=lines, line_number=n)
+                if _is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line,
+                                    context=snippet):
+                    continue
+                for plugin in plugins:
+                    for secret in _scan_line(plugin=plugin, filename=filename, line=line, line_number=n,
+                                             context=snippet):
+                        value = secret.secret_value or ""
+                        if not value or _is_filtered_out(required_filter_parameters=["context"], filename=filename,
+                                                         secret=value, plugin=plugin, line=line, context=snippet):
+                            continue
+                        hit = self._hit(secret.type, value, n + offset, plugin, lines, n)
+                        if hit is None:
+                            continue
+                        key = (hit.line, hit.value)
+                        old = found.get(key)
+                        if old is None or self._rank(hit) < self._rank(old):
+                            found[key] = hit
+            get_mapping_from_secret_type_to_class.cache_clear()
+        return self._collapse(list(found.values()))
+
+    def _rank(self, hit: Hit) -> int:
+        return self._order.get(hit.secret_type, 1000 + (0 if hit.secret_type != "Secret Keyword" else 500))
+
+    def _collapse(self, hits: list[Hit]) -> list[Hit]:
+        """A keyword hit whose value contains a typed hit on the same line is the same secret."""
+        typed = [h for h in hits if h.secret_type != "Secret Keyword"]
+        ours = [h for h in hits if h.ours]
+        out = []
+        for h in hits:
+            if h.secret_type == "Secret Keyword" and any(
+                    t.line == h.line and (t.value in h.value or h.value in t.value) for t in typed):
+                continue
+            if not h.ours and any(t.line == h.line and h.value in t.value for t in ours):
+                continue  # a built-in plugin matched part of one of our keys
+            out.append(h)
+        return sorted(out, key=lambda h: (h.line, self._rank(h)))
+
+    def _hit(self, secret_type: str, value: str, line_no: int, plugin: Any, lines: list[str], n: int) -> Hit | None:
+        spec = self.by_type.get(secret_type)
+        if spec is not None:
+            near = self._near.get(secret_type)
+            if near is not None:
+                lo, hi = max(0, n - 1 - spec.near_lines), min(len(lines), n + spec.near_lines)
+                if not near.search("".join(lines[lo:hi])):
+                    return None
+            return Hit(line_no, secret_type, value, spec.label, spec.provider, spec.agent_related, True)
+        if len(value) < 8 and secret_type != "Private Key" or self._uuid_like(value):
+            return None
+        meta = BUILTIN_PLUGINS.get(type(plugin).__name__, {"label": secret_type, "provider": "",
+                                                           "agent_related": False})
+        return Hit(line_no, secret_type, value, meta["label"], meta["provider"], meta["agent_related"], False)
+
+    def scan_text(self, filename: str, text: str) -> list[Hit]:
+        numbers = self.candidate_lines(text)
+        if not numbers:
+            return []
+        return self.scan_lines(filename, text.splitlines(keepends=True), numbers)
+
+
+def iter_values_matching(specs: tuple[DetectorSpec, ...], value: str) -> Iterator[DetectorSpec]:
+    """Our detectors whose pattern matches inside ``value`` (used on MCP env values)."""
+    for spec in specs:
+        if re.search(spec.pattern, value):
+            yield spec
