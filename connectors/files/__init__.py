@@ -83,11 +83,12 @@ class FilesConnector(Connector):
     def scan(self, ctx: ScanContext) -> Iterator[Record]:
         scanner = Scanner()
         names: dict[str, int] = {}
-        for root in self.paths:
-            base = root.resolve().name or "root"
-            names[base] = names.get(base, 0) + 1
-            root_name = base if names[base] == 1 else f"{base}-{names[base]}"
-            yield from self._scan_root(root.resolve(), root_name, scanner, ctx)
+        with scanner.session():
+            for root in self.paths:
+                base = root.resolve().name or "root"
+                names[base] = names.get(base, 0) + 1
+                root_name = base if names[base] == 1 else f"{base}-{names[base]}"
+                yield from self._scan_root(root.resolve(), root_name, scanner, ctx)
 
     def _gap(self, ctx: ScanContext, operation: str, code: str, message: str) -> None:
         ctx.gaps.record(CoverageGap(connector="files", operation=operation, error_code=code, message=message[:500]))
