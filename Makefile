@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-graph eval lint clean
+.PHONY: demo test bench bench-graph bench-files eval lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ bench: $(STAMP)  ## figures for the closing note: wall time, API calls, peak RSS
 
 bench-graph: $(STAMP)  ## the reach graph at 100k identities and 1M edges
 	$(BIN)/python bench/graph.py
+
+bench-files: $(STAMP)  ## the files connector against detect-secrets on a generated tree
+	$(BIN)/python bench/files_scan.py
 
 eval: $(STAMP)  ## the agent classifier on the labelled estate: precision, recall, traps
 	$(BIN)/python bench/classifier_eval.py
