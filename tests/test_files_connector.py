@@ -301,3 +301,24 @@ def test_through_the_scan_runner(tmp_path: Path) -> None:
     data = (tmp_path / "s.db").read_bytes()
     for value in PLANTED:
         assert value.encode() not in data
+
+
+def test_noise_control_placeholders_examples_and_allow_comments(tmp_path: Path) -> None:
+    real = "gsk_" + rs(52)
+    (tmp_path / "settings.py").write_text("\n".join([
+        'OPENAI_API_KEY = "your-openai-key-here"',
+        'password = "changeme"',
+        'api_key = os.environ["OPENAI_API_KEY"]',
+        'db_password = "${DB_PASSWORD}"',
+        'aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"',
+        f'GROQ_API_KEY = "{"gsk_" + rs(52)}"  # pragma: allowlist secret',
+        f'GROQ_FALLBACK = "{"gsk_" + rs(52)}"  # gitleaks:allow',
+        f'GROQ_API_KEY_2 = "{real}"',
+        'secret = "Zx8#kL2!qW9$mN4@vB7&"',
+    ]) + "\n")
+    records, _ = scan({"paths": [str(tmp_path)], "all_files": True})
+    found = {c.attrs["detector"]: c for c in creds(records) if c.type == "file_secret"}
+    lines = sorted(loc.line for c in creds(records) if c.type == "file_secret" for loc in loc_of(records, c.id))
+    assert lines == [8, 9], lines  # the live Groq key, and a real-looking keyword secret
+    assert any("Groq" in d for d in found)
+    assert_no_values(records)

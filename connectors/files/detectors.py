@@ -107,6 +107,42 @@ def load_specs() -> tuple[DetectorSpec, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class Noise:
+    """What makes a hit not a live secret (config/secret-detectors.yaml, ``noise:``)."""
+
+    allow: re.Pattern[str]
+    placeholder: tuple[re.Pattern[str], ...]
+    examples: frozenset[str]
+    reference: re.Pattern[str]
+
+    @classmethod
+    def load(cls) -> "Noise":
+        data = (yaml.safe_load(shipped(DETECTORS_FILE)) or {}).get("noise") or {}
+        join = lambda items: re.compile("|".join(f"(?:{p})" for p in items) or r"(?!x)x", re.I)  # noqa: E731
+        return cls(allow=join(data.get("allow_comments") or []),
+                   placeholder=tuple(re.compile(p, re.I) for p in data.get("placeholder_values") or []),
+                   examples=frozenset(data.get("example_values") or []),
+                   reference=join(data.get("reference_lines") or []))
+
+    def reason(self, value: str, line: str, ours: bool) -> str | None:
+        """Why a hit is noise, or None. Our typed detectors match a key's real shape, so only
+        allow comments and documented examples silence them; keyword and entropy hits from
+        the built-ins are also dropped for placeholders and lines that only read a secret."""
+        if self.allow.search(line):
+            return "allow comment"
+        if value in self.examples:
+            return "documented example"
+        if ours:
+            return None
+        stripped = value.strip("'\"` ")
+        if any(p.search(stripped) for p in self.placeholder):
+            return "placeholder"
+        if self.reference.search(line) and len(stripped) < 40:
+            return "reference to a secret elsewhere"
+        return None
+
+
 def plugin_classes() -> dict[str, type]:
     """One detect-secrets RegexBasedDetector class per spec (imported by ds_plugins.py)."""
     from detect_secrets.plugins.base import RegexBasedDetector
@@ -152,6 +188,8 @@ class Scanner:
         self._order = {s.secret_type: i for i, s in enumerate(self.specs)}
         self._plugins: list[Any] = []
         self._depth = 0
+        self.noise = Noise.load()
+        self.dropped: dict[str, int] = {}
 
     @staticmethod
     def _uuid_like(value: str) -> bool:
@@ -207,6 +245,10 @@ class Scanner:
                             continue
                         hit = self._hit(secret.type, value, n + offset, plugin, lines, n)
                         if hit is None:
+                            continue
+                        why = self.noise.reason(value, line, hit.ours)
+                        if why is not None:
+                            self.dropped[why] = self.dropped.get(why, 0) + 1
                             continue
                         key = (hit.line, hit.value)
                         old = found.get(key)
