@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from . import exitcodes
-from .classify import classify_snapshot, signals_for
+from .classify import classify_snapshot, signals_for, snapshot_view
 from .config import ConfigError, digest
 from .connector import (
     Connector,
@@ -141,8 +141,11 @@ def _after_collection(store: Store, snapshot_id: int, config: Mapping[str, Any],
         ctx.log.exception("reach failed")
         ctx.gaps.record(CoverageGap(connector="reach", operation="derive", error_code=type(exc).__name__,
                                     message=str(exc)[:500]))
-    for step, run in (("classifier", lambda: classify_snapshot(store, snapshot_id, config)),
-                      ("ownership", lambda: annotate_owners_and_lifecycle(store, snapshot_id, config, ctx.clock()))):
+    # One view of the snapshot, reach edges included, for the steps that only read it.
+    view = snapshot_view(store, snapshot_id)
+    for step, run in (("classifier", lambda: classify_snapshot(store, snapshot_id, config, view=view)),
+                      ("ownership", lambda: annotate_owners_and_lifecycle(store, snapshot_id, config, ctx.clock(),
+                                                                          view))):
         try:
             run()
         except Exception as exc:  # noqa: BLE001
@@ -152,14 +155,13 @@ def _after_collection(store: Store, snapshot_id: int, config: Mapping[str, Any],
 
 
 def annotate_owners_and_lifecycle(store: Store, snapshot_id: int, config: Mapping[str, Any],
-                                  now: dt.datetime) -> None:
+                                  now: dt.datetime, view: Any = None) -> None:
     """Owner verdicts and lifecycle facts for every identity and credential, stored with
     the snapshot as the ``owner`` and ``stale`` annotations."""
-    from .classify.view import SnapshotView
     from .lifecycle import lifecycle_facts, load_lifecycle_config
     from .ownership import load_inputs, load_owner_config, resolve_owners
 
-    view = SnapshotView.build((n.node for n in store.nodes(snapshot_id)), store.edges(snapshot_id))
+    view = view or snapshot_view(store, snapshot_id)
     owner_cfg = load_owner_config(config)
     directory, mapping = load_inputs(owner_cfg)
     owners = resolve_owners(view, owner_cfg, directory, mapping)
