@@ -9,22 +9,30 @@ from ..classify.view import SnapshotView
 from ..model import CoverageGap, System, Workload
 from ..sensitivity import assess, load_rules
 from ..store import Store
-from . import aws_edges
+from . import aws_edges, azure_edges, gcp_edges
+
+# One deriver per provider, each the single seam where that provider's reach edges are made.
+DERIVERS = (aws_edges, azure_edges, gcp_edges)
 
 
 def derive_reach(store: Store, snapshot_id: int, config: Mapping[str, Any]) -> list[CoverageGap]:
     """Store derived nodes, edges and sensitivity; return malformed-policy problems as gaps."""
     view = SnapshotView.build((n.node for n in store.nodes(snapshot_id)), store.edges(snapshot_id))
-    derived = aws_edges.derive(view)
-    store.add_nodes(snapshot_id, derived.nodes)
-    store.add_edges(snapshot_id, derived.edges)
+    derived_nodes: list = []
+    problems: list[str] = []
+    for deriver in DERIVERS:
+        derived = deriver.derive(view)
+        store.add_nodes(snapshot_id, derived.nodes)
+        store.add_edges(snapshot_id, derived.edges)
+        derived_nodes += derived.nodes
+        problems += derived.problems
     rules = load_rules((config.get("sensitivity") or {}).get("rules_file"))
     levels = {}
-    for node in [*view.nodes.values(), *derived.nodes]:
+    for node in [*view.nodes.values(), *derived_nodes]:
         if isinstance(node, (System, Workload)):
             verdict = assess(node, rules)
             if verdict:
                 levels[node.id] = verdict
     store.put_annotations(snapshot_id, "sensitivity", levels)
     return [CoverageGap(connector="reach", operation="evaluate policy", error_code="MalformedPolicy", message=p)
-            for p in derived.problems]
+            for p in problems]
