@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import click
 from rich.console import Console
@@ -546,8 +547,7 @@ def gate(ctx: click.Context, baseline_path: str, update_baseline: bool, fresh: b
          output: str | None) -> None:
     """CI gate: exit 1 on new findings the gate policy blocks (config gate:), 0 when none,
     2 when the scan was incomplete or failed (never a silent pass)."""
-    from .gate import BLOCKED, PASS, GatePolicy, decide, load_baseline, save_baseline
-    from .report import render as render_report
+    from .gate import GatePolicy, decide, load_baseline, save_baseline
     from .results import snapshot_findings
 
     config = _config(ctx)
@@ -570,6 +570,16 @@ def gate(ctx: click.Context, baseline_path: str, update_baseline: bool, fresh: b
         ctx.exit(exitcodes.OK)
     decision = decide(body["findings"], baseline, GatePolicy.from_config(config), snapshot_status=info.status,
                       gap_count=info.gap_count, today=dt.datetime.now(dt.timezone.utc).date())
+    ctx.exit(_emit_gate(ctx, decision, info, body, fmt, output))
+
+
+def _emit_gate(ctx: click.Context, decision: Any, info: SnapshotInfo, body: Mapping[str, Any], fmt: str,
+               output: str | None, where: Mapping[str, str] | None = None) -> int:
+    """Print a gate decision; return its exit code. ``where`` names the file location of a
+    finding's subject (the pre-commit hook shows where to look)."""
+    from .gate import BLOCKED, PASS
+    from .report import render as render_report
+
     code = {PASS: exitcodes.OK, BLOCKED: exitcodes.GATE_BLOCKED}.get(decision.status, exitcodes.USAGE)
     if fmt == "json":
         emit(ctx, render.to_json({"snapshot": info.id, **decision.to_dict()}), output)
@@ -579,12 +589,97 @@ def gate(ctx: click.Context, baseline_path: str, update_baseline: bool, fresh: b
         with console_for(output) as console:
             console.print(f"gate: {decision.status.upper()} (snapshot {info.id}): {decision.reason}")
             for f in decision.blocking:
-                console.print(f"  BLOCK {f['severity']:<8} {f['rule']:<28} {f.get('subject_name') or f['subject']}")
+                name = f.get("subject_name") or f["subject"]
+                at = where.get(f["subject"]) if where else None
+                at = f" at {at}" if at and at not in name else ""
+                console.print(f"  BLOCK {f['severity']:<8} {f['rule']:<28} {name}{at}")
             for f, s in decision.expired:
                 console.print(f"  suppression expired {s.expires}: {f['rule']} {f.get('subject_name')} ({s.reason})")
             console.print(f"  {len(decision.new)} new, {len(decision.baselined)} in the baseline, "
                           f"{len(decision.suppressed)} suppressed")
-    ctx.exit(code)
+    return code
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=".agentreach-baseline.json",
+              show_default=True, help="Known findings, suppressions and the repository's fingerprint salt.")
+@click.option("--update-baseline", is_flag=True, help="Record every current finding (and a salt) and pass.")
+@click.option("--all-files", is_flag=True, help="Every tracked file, not only the staged ones (adopting the hook).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@click.pass_context
+def precommit(ctx: click.Context, files: tuple[str, ...], baseline_path: str, update_baseline: bool, all_files: bool,
+              fmt: str, output: str | None) -> None:
+    """Pre-commit hook: scan the files a commit adds with the files connector and gate them.
+
+    FILES are what pre-commit passes; with none, the staged blobs of the index are read.
+    The baseline carries a fingerprint salt, so its fingerprints match on every clone.
+    Exit 0 pass, 1 blocked, 2 could not decide (unreadable file, not a repository)."""
+    import secrets as _secrets
+    import tempfile
+
+    from .gate import GatePolicy, decide, load_baseline, save_baseline
+    from .precommit import HookError, copy_for_scan, repo_root, staged_files, tracked_files
+    from .results import snapshot_findings
+
+    try:
+        root = repo_root(Path.cwd())
+        baseline = load_baseline(root / baseline_path if not Path(baseline_path).is_absolute() else baseline_path)
+    except (HookError, ConfigError) as exc:
+        raise Fail(str(exc)) from None
+    salt = baseline.salt or _secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix="agentreach-hook-") as tmp:
+        tree = Path(tmp) / root.name
+        tree.mkdir()
+        try:
+            if all_files:
+                copied = copy_for_scan(root, tracked_files(root), tree, from_index=True)
+            elif files:
+                rels = [os.path.relpath(Path(f).resolve(), root) for f in files]
+                copied = copy_for_scan(root, rels, tree, from_index=False)
+            else:
+                copied = copy_for_scan(root, staged_files(root), tree, from_index=True)
+        except HookError as exc:
+            raise Fail(str(exc)) from None
+        db = Path(tmp) / "hook.db"
+        Store(db, salt=salt)
+        ctx.obj["db"] = str(db)
+        config = _config(ctx, {"scan": {"connectors": ["files"]}, "store": {"path": str(db)},
+                               "connectors": {"files": {"paths": [str(tree)], "all_files": True,
+                                                        "git_history": False}}})
+        quiet = ctx.obj["quiet"]
+        ctx.obj["quiet"] = True
+        result = do_scan(ctx, config, ["files"])
+        ctx.obj["quiet"] = quiet
+        store = open_store(ctx)
+        info = result.snapshot
+        body = snapshot_findings(store, info, config) if info.status == "complete" else {
+            "findings": [], "rules": [], "summary": {}}
+        if update_baseline:
+            save_baseline(root / baseline_path, body["findings"], keep=baseline, salt=salt)
+            click.echo(f"baseline {baseline_path}: {len(body['findings'])} findings recorded from "
+                       f"{len(copied)} files", err=True)
+            ctx.exit(exitcodes.OK)
+        where = _file_locations(store, info.id, tree.name)
+        decision = decide(body["findings"], baseline, GatePolicy.from_config(config), snapshot_status=info.status,
+                          gap_count=info.gap_count, today=dt.datetime.now(dt.timezone.utc).date())
+        if not quiet and fmt == "table":
+            click.echo(f"agentreach: {len(copied)} staged file(s) scanned", err=True)
+        ctx.exit(_emit_gate(ctx, decision, info, body, fmt, output, where))
+
+
+def _file_locations(store: Store, snapshot_id: int, root_name: str) -> dict[str, str]:
+    """credential id -> "path:line" of its first location, relative to the repository."""
+    paths: dict[str, str] = {}
+    for edge in store.edges(snapshot_id, kinds=["found_in"]):
+        for loc in store.nodes(snapshot_id, ids=[edge["dst"]]):
+            path = str(getattr(loc.node, "path", "") or loc.node.name)
+            line = getattr(loc.node, "line", None)
+            text = f"{path}:{line}" if line else path
+            if edge["src"] not in paths or text < paths[edge["src"]]:
+                paths[edge["src"]] = text.removeprefix(f"{root_name}/")
+    return paths
 
 
 @main.group()

@@ -54,6 +54,9 @@ class Suppression:
 class Baseline:
     findings: dict[str, dict[str, Any]] = field(default_factory=dict)  # fingerprint -> {rule, subject, severity}
     suppressions: list[Suppression] = field(default_factory=list)
+    # The fingerprint salt shared through the file by `agentreach precommit`, so that a file
+    # secret's fingerprint, and so its finding's, is the same on every clone of the repo.
+    salt: str | None = None
 
 
 def load_baseline(path: str | Path) -> Baseline:
@@ -86,19 +89,25 @@ def load_baseline(path: str | Path) -> Baseline:
         suppressions.append(Suppression(reason=item["reason"], owner=item["owner"], expires=expires,
                                         fingerprint=item.get("fingerprint"), rule=item.get("rule"),
                                         subject=item.get("subject")))
-    return Baseline(findings, suppressions)
+    salt = data.get("fingerprint_salt")
+    if salt is not None and not (isinstance(salt, str) and len(salt) >= 16):
+        raise ConfigError(f"baseline {p}: fingerprint_salt must be a string of at least 16 characters")
+    return Baseline(findings, suppressions, salt)
 
 
 def save_baseline(path: str | Path, findings: Iterable[Mapping[str, Any]], keep: Baseline | None = None,
-                  now: dt.datetime | None = None) -> None:
-    """Write every current finding as known; suppressions already in the file are kept."""
-    body = {
+                  now: dt.datetime | None = None, salt: str | None = None) -> None:
+    """Write every current finding as known; suppressions (and a shared salt) already in
+    the file are kept."""
+    body: dict[str, Any] = {
         "version": BASELINE_VERSION,
         "generated_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat().replace("+00:00", "Z"),
         "findings": sorted(({"fingerprint": f["fingerprint"], "rule": f["rule"], "subject": f["subject"],
                              "severity": f["severity"]} for f in findings), key=lambda f: (f["rule"], f["subject"])),
         "suppressions": [s.to_dict() for s in (keep.suppressions if keep else [])],
     }
+    if salt or (keep and keep.salt):
+        body["fingerprint_salt"] = salt or (keep.salt if keep else None)
     Path(path).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
 

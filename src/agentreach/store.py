@@ -181,7 +181,10 @@ def _sha(text: str) -> str:
 class Store:
     """One inventory database. Thread-safe for one writer (the scan) and many readers."""
 
-    def __init__(self, target: str | Path | None = None, *, create: bool = True) -> None:
+    def __init__(self, target: str | Path | None = None, *, create: bool = True, salt: str | None = None) -> None:
+        """``salt`` seeds a *new* store's fingerprint salt (the pre-commit hook shares one
+        through the repository's baseline so that fingerprints match on every clone); an
+        existing store keeps its own."""
         if target is None:
             target = default_db_path()
         url = str(target)
@@ -198,18 +201,18 @@ class Store:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             metadata.create_all(self.engine)
-            self._init_meta()
+            self._init_meta(salt)
         except sa.exc.DatabaseError as exc:
             raise StoreError(f"{target} is not a usable agentreach store: {exc.orig}") from None
 
     # -- meta -------------------------------------------------------------------------------
-    def _init_meta(self) -> None:
+    def _init_meta(self, salt: str | None = None) -> None:
         with self.engine.begin() as conn:
             rows = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all())
             if "schema_version" not in rows:
                 conn.execute(meta_table.insert(), [
                     {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-                    {"key": "fingerprint_salt", "value": secrets.token_hex(16)},
+                    {"key": "fingerprint_salt", "value": salt or secrets.token_hex(16)},
                 ])
             elif int(rows["schema_version"]) > SCHEMA_VERSION:
                 raise StoreError(
@@ -231,6 +234,14 @@ class Store:
                     sa.select(meta_table.c.value).where(meta_table.c.key == "fingerprint_salt")
                 ).scalar_one()
         return "sha256:" + _sha(self._salt + value)
+
+    @property
+    def salt(self) -> str:
+        """The fingerprint salt (not a secret: it keeps fingerprints from being compared
+        across stores or against precomputed hashes)."""
+        self.fingerprint("")
+        assert self._salt is not None
+        return self._salt
 
     # -- writing a snapshot ------------------------------------------------------------------
     def begin_snapshot(
