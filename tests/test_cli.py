@@ -96,3 +96,23 @@ def test_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
 def test_connectors_lists_the_builtin_aws(tmp_path: Path) -> None:
     out = run(str(tmp_path / "x.db"), "connectors").stdout
     assert "aws\tagentreach_connectors.aws:AwsConnector" in out
+
+
+def test_names_are_printed_as_they_are_never_as_markup_or_emoji(tmp_path: Path) -> None:
+    """A source controls names ("[/]" would crash rich's markup, ":secret:" becomes an emoji)."""
+    from agentreach.model import Identity, node_id
+    from agentreach.store import Store
+
+    db = tmp_path / "names.db"
+    store = Store(db)
+    sid = store.begin_snapshot(config_digest="x", connectors={"t": "1"}, options={})
+    name = "[/] [bold]app[/bold] :secret: :smile:"
+    store.add_nodes(sid, [Identity(id=node_id("t", "user", "u1"), provider="t", source="t", type="t_user",
+                                   name=name, native_id="u1")])
+    store.finish_snapshot(sid, status="complete")
+    shown = run(str(db), "show", "u1")
+    assert shown.exit_code == 0 and name in shown.output, shown.output
+    listed = run(str(db), "inventory")
+    assert listed.exit_code == 0, listed.output
+    assert "[/]" in listed.output and "[bold]app[/bold]" in listed.output and ":secret:" in listed.output
+    assert "\u3299" not in listed.output + shown.output  # the emoji rich would have made of :secret:

@@ -68,7 +68,7 @@ def progress_reporter(enabled: bool) -> Iterator[ProgressReporter]:
         yield NullProgress()
         return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=False) as progress:
+                  TimeElapsedColumn(), console=Console(stderr=True, **PLAIN), transient=False) as progress:
         yield RichProgress(progress)
 
 
@@ -81,15 +81,20 @@ def emit(ctx: click.Context, text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+# Names come from the sources (an Entra app's display name, a file path) and may hold
+# "[...]" or ":secret:": rich must print them as they are, never as markup or emoji.
+PLAIN: dict[str, Any] = {"markup": False, "emoji": False}
+
+
 @contextmanager
 def console_for(output: str | None, width: int = 200) -> Iterator[Console]:
     """A rich console on stdout, or on the file given with --output (closed afterwards).
     A terminal gets its own width; a pipe or a file gets ``width`` so rows do not wrap."""
     if not output:
-        yield Console(file=sys.stdout, width=None if sys.stdout.isatty() else width)
+        yield Console(file=sys.stdout, width=None if sys.stdout.isatty() else width, **PLAIN)
         return
     with open(output, "w", encoding="utf-8") as fh:
-        yield Console(file=fh, width=width)
+        yield Console(file=fh, width=width, **PLAIN)
 
 
 def open_store(ctx: click.Context, *, create: bool = False) -> Store:
@@ -744,15 +749,19 @@ def connectors(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--cloud", "clouds", type=click.Choice(["aws", "azure", "gcp", "all"]), multiple=True,
+              default=["all"], show_default=True, help="Which embedded clouds to serve and scan (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False))
 @click.pass_context
-def demo(ctx: click.Context, fmt: str, output: str | None) -> None:
-    """Run the whole flow on an embedded AWS estate: no network, no cloud account."""
-    from .demo.run import DemoUnavailable, run_demo
+def demo(ctx: click.Context, clouds: tuple[str, ...], fmt: str, output: str | None) -> None:
+    """Run the whole flow on an embedded estate (an AWS organization of two accounts, an Entra
+    tenant with a subscription, a GCP project): no network, no cloud account."""
+    from .demo.run import CLOUDS, DemoUnavailable, run_demo
 
+    chosen = CLOUDS if "all" in clouds else tuple(c for c in CLOUDS if c in clouds)
     try:
-        run_demo(ctx, fmt=fmt, output=output)
+        run_demo(ctx, fmt=fmt, output=output, clouds=chosen)
     except DemoUnavailable as exc:
         raise Fail(str(exc), exitcodes.FAILED) from None
 

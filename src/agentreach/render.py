@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .model import Credential, Identity
 from .store import SnapshotInfo, StoredNode
@@ -229,12 +230,13 @@ def explain_text(console: Console, obj: dict[str, Any], thresholds: Mapping[str,
     import math
 
     verdict = obj.get("agent")
-    console.print(f"[bold]{obj['name']}[/bold]  ({obj['kind']} / {obj['type']}, {obj.get('account') or '-'})")
+    console.print(Text.assemble((obj["name"], "bold"),
+                                f"  ({obj['kind']} / {obj['type']}, {obj.get('account') or '-'})"))
     if not verdict:
         console.print("  no agent verdict is stored for this object (only identities and credentials get one)")
         return
-    console.print(f"  verdict: [bold]{verdict['verdict']}[/bold]   score {verdict['score']:.2f}   "
-                  f"role: {verdict.get('role') or '-'}")
+    console.print(Text.assemble("  verdict: ", (verdict["verdict"], "bold"),
+                                f"   score {verdict['score']:.2f}   role: {verdict.get('role') or '-'}"))
     prior = verdict.get("prior", thresholds["prior"])
     console.print(f"  how: evidence adds up in log-odds from the prior {prior:.2f} (log-odds "
                   f"{math.log(prior / (1 - prior)):+.2f}); a signal of weight w adds log((1+w)/(1-w)); "
@@ -252,8 +254,9 @@ def explain_text(console: Console, obj: dict[str, Any], thresholds: Mapping[str,
             lo = math.log((1 + ev["weight"]) / (1 - ev["weight"])) if counted else 0.0
             total += lo
             where = f"{ev['field']} of {ev['object_name']}" + (f" (via {ev['via']})" if ev.get("via") else "")
-            console.print(f"    {lo:+.2f}  [bold]{ev['signal']}[/bold] ({ev['strength']}, weight {ev['weight']:+.2f})"
-                          + ("" if counted else "  [dim](already counted)[/dim]"))
+            console.print(Text.assemble(f"    {lo:+.2f}  ", (ev["signal"], "bold"),
+                                        f" ({ev['strength']}, weight {ev['weight']:+.2f})",
+                                        ("" if counted else ("  (already counted)", "dim"))))
             console.print(f"           {ev['why']}")
             console.print(f"           matched {ev['matched']!r} in {where}")
     console.print(f"\n  total log-odds {total:+.2f}  ->  score {1 / (1 + math.exp(-total)):.2f}  ->  "
@@ -262,7 +265,7 @@ def explain_text(console: Console, obj: dict[str, Any], thresholds: Mapping[str,
 
 def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, Any]]) -> None:
     """One object for a person: its fields, then every edge in and out."""
-    console.print(f"[bold]{obj['name']}[/bold]  ({obj['kind']} / {obj['type']})")
+    console.print(Text.assemble((obj["name"], "bold"), f"  ({obj['kind']} / {obj['type']})"))
     for key in ("id", "native_id", "provider", "account", "region", "created", "last_used",
                 "last_used_detail", "expires", "status", "first_seen", "last_seen"):
         if obj.get(key) is not None:

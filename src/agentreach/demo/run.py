@@ -1,4 +1,4 @@
-"""``agentreach demo``: the real scan, end to end, against an embedded AWS estate.
+"""``agentreach demo``: the real scan, end to end, against an embedded estate of three clouds.
 
 A moto server runs in this process on a free loopback port, behind a small front door
 that answers the one IAM call moto lacks (ListServiceSpecificCredentials, i.e. Bedrock
@@ -6,15 +6,22 @@ API keys). The estate is seeded from ``estate.yaml`` relative to today, then sca
 the ordinary AWS connector through the ordinary scan runner into the demo's own store.
 Nothing leaves the machine, and no real AWS credentials are read: the demo sets fake
 ones for its own process only.
+
+Azure and GCP are served the same way, by the local fakes shipped in ``agentreach.testing``
+(the Entra/Graph/ARM fake over TLS with a throwaway certificate, the IAM gRPC fake and the
+REST fake), seeded from ``azure_estate.yaml`` and ``gcp_estate.yaml`` and scanned by the
+ordinary connectors. ``--cloud`` picks which of the three run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import logging
 import os
 import sys
-from contextlib import contextmanager
+import tempfile
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +31,7 @@ from rich.table import Table
 from .. import render
 from ..config import load_config
 from ..store import Store
+from .leaked_repo import write_leaked_repo
 
 DEMO_REGIONS = ["us-east-1", "eu-west-1"]
 _FAKE_ENV = {
@@ -89,13 +97,61 @@ def demo_estate(now: dt.datetime) -> Iterator[tuple[str, Any]]:
             server.stop()
 
 
+CLOUDS = ("aws", "azure", "gcp")
+# The module each cloud's connector needs: a cloud whose SDK is not installed is skipped
+# with a note naming the extra, so `pip install agentreach[demo]` still gets the AWS demo.
+_SDK = {"aws": ("moto", "demo"), "azure": ("azure.identity", "azure"), "gcp": ("google.cloud.iam_admin_v1", "gcp")}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@contextmanager
+def demo_clouds(now: dt.datetime, clouds: tuple[str, ...], notes: list[str]) -> Iterator[dict[str, Any]]:
+    """Start each cloud's local stand-in and yield the ``connectors`` config that points the
+    ordinary connectors at them."""
+    with ExitStack() as stack:
+        section: dict[str, Any] = {}
+        for cloud in clouds:
+            module, extra = _SDK[cloud]
+            if not _installed(module):
+                notes.append(f"{cloud} skipped: pip install 'agentreach[{extra}]'")
+                continue
+            if cloud == "aws":
+                endpoint, estate = stack.enter_context(demo_estate(now))
+                section["aws"] = {
+                    "endpoint_url": endpoint, "regions": DEMO_REGIONS, "profile": None,
+                    "accounts": [{"id": a, "alias": alias} for a, alias in estate.accounts.items()],
+                    "role_name": estate.readonly_role, "max_attempts": 3,
+                }
+                # A leaked agent repository holding one of these live keys, for the files connector.
+                repo, _ = write_leaked_repo(Path(stack.enter_context(tempfile.TemporaryDirectory())),
+                                            estate.expected)
+                section["files"] = {"paths": [str(repo)], "all_files": True}
+            elif cloud == "azure":
+                from .azure import demo_tenant
+
+                section["azure"] = stack.enter_context(demo_tenant(now))
+            else:
+                from .gcp import demo_project
+
+                section["gcp"] = stack.enter_context(demo_project(now))
+        if not section:
+            raise DemoUnavailable("; ".join(notes) or "no cloud chosen")
+        yield section
+
+
 def demo_db_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("agentreach", appauthor=False)) / "demo.db"
 
 
-def run_demo(ctx: click.Context, *, fmt: str, output: str | None) -> None:
+def run_demo(ctx: click.Context, *, fmt: str, output: str | None, clouds: tuple[str, ...] = CLOUDS) -> None:
     from ..cli import console_for, do_scan, emit, report_scan
 
     quiet = ctx.obj["quiet"]
@@ -105,19 +161,15 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None) -> None:
     ctx.obj["db"] = str(db)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     if not quiet:
-        click.echo("agentreach demo: seeding an AWS estate of two accounts on a local moto server "
-                   "(no network, no cloud account)…", err=True)
-    with demo_estate(now) as (endpoint, estate):
-        overrides = {
-            "scan": {"connectors": ["aws"]},
-            "connectors": {"aws": {
-                "endpoint_url": endpoint, "regions": DEMO_REGIONS, "profile": None,
-                "accounts": [{"id": a, "alias": alias} for a, alias in estate.accounts.items()],
-                "role_name": estate.readonly_role, "max_attempts": 3,
-            }},
-        }
+        click.echo(f"agentreach demo: serving {', '.join(clouds)} from local stand-ins (moto for AWS, shipped "
+                   "fakes for Entra/ARM and GCP; no network, no cloud account)…", err=True)
+    notes: list[str] = []
+    with demo_clouds(now, clouds, notes) as section:
+        overrides = {"scan": {"connectors": list(section)}, "connectors": section}
         config = load_config(ctx.obj["config_path"], overrides)
-        result = do_scan(ctx, config, ["aws"])
+        result = do_scan(ctx, config, list(section))
+    for note in notes:
+        click.echo(f"agentreach demo: {note}", err=True)
     store = Store(db)
     info = result.snapshot
     if fmt == "json":
