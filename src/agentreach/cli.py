@@ -166,13 +166,18 @@ def _csv_list(value: str | None) -> list[str] | None:
 @click.option("--organization", is_flag=True, default=None, help="AWS: every active account of the Organization.")
 @click.option("--profile", help="AWS: named profile.")
 @click.option("--endpoint-url", help="AWS: one endpoint for every service (testing, proxies).")
+@click.option("--tenant", help="Azure: the Entra tenant id (overrides connectors.azure.tenant_id).")
+@click.option("--subscriptions", help="Azure: comma-separated subscription ids (default: every one the caller sees).")
+@click.option("--projects", help="GCP: comma-separated project ids (default: every project search returns).")
+@click.option("--gcp-organization", help="GCP: organization id whose folders and policies are read.")
 @click.option("--path", "paths", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Files: a directory to scan for secrets (repeatable; sets connectors.files.paths).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
 @click.pass_context
 def scan(ctx: click.Context, only: str | None, regions: str | None, accounts: str | None,
-         organization: bool | None, profile: str | None, endpoint_url: str | None, paths: tuple[str, ...],
+         organization: bool | None, profile: str | None, endpoint_url: str | None, tenant: str | None,
+         subscriptions: str | None, projects: str | None, gcp_organization: str | None, paths: tuple[str, ...],
          fmt: str, output: str | None) -> None:
     """Run the connectors and store a snapshot.
 
@@ -191,6 +196,12 @@ def scan(ctx: click.Context, only: str | None, regions: str | None, accounts: st
     overrides: dict[str, Any] = {"connectors": {}}
     if aws:
         overrides["connectors"]["aws"] = aws
+    azure = {k: v for k, v in (("tenant_id", tenant), ("subscriptions", _csv_list(subscriptions))) if v}
+    if azure:
+        overrides["connectors"]["azure"] = azure
+    gcp = {k: v for k, v in (("projects", _csv_list(projects)), ("organization_id", gcp_organization)) if v}
+    if gcp:
+        overrides["connectors"]["gcp"] = gcp
     if paths:
         overrides["connectors"]["files"] = {"paths": list(paths)}
     config = _config(ctx, overrides)
