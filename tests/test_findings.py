@@ -132,9 +132,24 @@ class Estate:
                              type="file_line", name="app.env:3", path="app.env", line=3)
         self.loc2 = Location(id=node_id("files", "location", "deploy.sh", "9"), provider="files", source="files",
                              type="file_line", name="deploy.sh:9", path="deploy.sh", line=9)
+        # federated trust: GitHub Actions with no subject condition, and one scoped to a repository;
+        # a GCP workload identity provider with and without an attribute condition
+        gha = f"arn:aws:iam::{ACCT}:oidc-provider/token.actions.githubusercontent.com"
+        self.gha_any = role("gha-any-repo", {"Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": gha}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}]})
+        self.gha_scoped = role("gha-scoped", {"Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": gha}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/agents:*"}}}]})
+        self.wif_open, self.wif_scoped = (
+            Credential(id=node_id("gcp", "wif_provider", name), provider="gcp", source="gcp", type="gcp_wif_provider",
+                       name=name, account="agents-prod",
+                       attrs={"issuer": "https://token.actions.githubusercontent.com", "attribute_condition": cond})
+            for name, cond in (("github-pool/open", ""), ("github-pool/scoped", "assertion.repository_owner=='acme'")))
         self.nodes: list[Node] = [self.pii, self.iam, self.public, self.ops, self.support, self.rt1, self.shared,
                                   self.rt2, self.rt3, self.bot, self.k_old, self.k_new, self.helper, self.gone,
-                                  self.expired, self.valid, self.secret, self.leak, self.loc1, self.loc2]
+                                  self.expired, self.valid, self.secret, self.leak, self.loc1, self.loc2,
+                                  self.gha_any, self.gha_scoped, self.wif_open, self.wif_scoped]
         self.edges = [
             access(self.ops, self.iam, "permissions-management", admin=True, grant="inline AdministratorAccess #0"),
             access(self.ops, self.pii, "permissions-management", admin=True, grant="inline AdministratorAccess #0"),
@@ -203,6 +218,7 @@ CASES = [
     ("AR-AGENT-HUMAN-USE", "helper-agent", "lang-bot"),
     ("AR-TRUST-CONFUSED-DEPUTY", "ops-agent", "support-agent"),
     ("AR-TRUST-UNKNOWN-ACCOUNT", "shared-agent", "support-agent"),
+    ("AR-FEDERATION-UNCONSTRAINED", "gha-any-repo", "gha-scoped"),
     ("AR-SECRET-IN-FILES", "openai key in app.env", "AKIAFRESHKEY00000002"),
     ("AR-SECRET-LEAKED-LIVE", "AKIAOLDKEY0000000001", "openai key in app.env"),
 ]
@@ -226,6 +242,14 @@ def test_rule_fires_and_stays_quiet(found: dict[str, dict[str, Finding]], rule_i
     d = f.to_dict()
     for k in ("rule", "severity", "title", "subject", "evidence", "path", "frameworks", "fingerprint"):
         assert k in d
+
+
+def test_federation_without_a_subject_condition(found: dict[str, dict[str, Finding]]) -> None:
+    fed = found["AR-FEDERATION-UNCONSTRAINED"]
+    assert "github-pool/open" in fed and "github-pool/scoped" not in fed
+    assert "no attribute condition" in " ".join(fed["github-pool/open"].evidence)
+    aws = fed["gha-any-repo"]
+    assert aws.severity == "medium" and any("no token.actions.githubusercontent.com:sub" in e for e in aws.evidence)
 
 
 def test_evidence_says_why(found: dict[str, dict[str, Finding]]) -> None:
