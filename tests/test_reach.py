@@ -51,6 +51,18 @@ def test_an_ownerless_agent_with_admin(db: str) -> None:
     assert out["from"]["agent"]["verdict"] == "agent"
 
 
+def test_inventory_of_agents_says_what_each_reaches(db: str) -> None:
+    rows = {r["name"]: r for r in cli(db, "inventory", "--agents", "--format", "json")["objects"]}
+    ops = rows["ops-autopilot-agent"]["reach"]
+    assert ops["admin"] and ops["sensitive"] >= 1 and ops["top"]["sensitivity"] == "high"
+    assert ops["systems"] == len(cli(db, "reach", "ops-autopilot-agent", "--format", "json")["systems"])
+    table = cli(db, "inventory", "--agents")
+    assert "reach" in table and "sensitive)" in table
+    plain = cli(db, "inventory", "--agents", "--no-reach", "--format", "json")["objects"]
+    assert all("reach" not in r for r in plain)
+    assert all("reach" not in r for r in cli(db, "inventory", "--format", "json")["objects"])
+
+
 def test_path_and_export(db: str, tmp_path: Any) -> None:
     out = cli(db, "path", "etl-scheduler", "acme-customer-pii", "--format", "json")
     assert out["paths"] and len(out["paths"][0]) == 3

@@ -87,7 +87,7 @@ PLAIN: dict[str, Any] = {"markup": False, "emoji": False}
 
 
 @contextmanager
-def console_for(output: str | None, width: int = 200) -> Iterator[Console]:
+def console_for(output: str | None, width: int = 240) -> Iterator[Console]:
     """A rich console on stdout, or on the file given with --output (closed afterwards).
     A terminal gets its own width; a pipe or a file gets ``width`` so rows do not wrap."""
     if not output:
@@ -172,13 +172,15 @@ def _csv_list(value: str | None) -> list[str] | None:
 @click.option("--gcp-organization", help="GCP: organization id whose folders and policies are read.")
 @click.option("--path", "paths", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Files: a directory to scan for secrets (repeatable; sets connectors.files.paths).")
+@click.option("--verify", is_flag=True, default=False,
+              help="Files: check each found key live against its provider's API (sends the key there; never in CI).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
 @click.pass_context
 def scan(ctx: click.Context, only: str | None, regions: str | None, accounts: str | None,
          organization: bool | None, profile: str | None, endpoint_url: str | None, tenant: str | None,
          subscriptions: str | None, projects: str | None, gcp_organization: str | None, paths: tuple[str, ...],
-         fmt: str, output: str | None) -> None:
+         verify: bool, fmt: str, output: str | None) -> None:
     """Run the connectors and store a snapshot.
 
     Exit 0 when clean, 3 when it completed with coverage gaps, 4 when it failed."""
@@ -204,6 +206,8 @@ def scan(ctx: click.Context, only: str | None, regions: str | None, accounts: st
         overrides["connectors"]["gcp"] = gcp
     if paths:
         overrides["connectors"]["files"] = {"paths": list(paths)}
+    if verify:
+        overrides["connectors"].setdefault("files", {})["verify"] = True
     config = _config(ctx, overrides)
     result = do_scan(ctx, config, _csv_list(only))
     report_scan(ctx, result, fmt, output)
@@ -260,12 +264,15 @@ def report_scan(ctx: click.Context, result: ScanResult, fmt: str, output: str | 
 @click.option("--agents", is_flag=True, help="Only objects whose agent verdict is agent or possible.")
 @click.option("--verdict", "verdicts", multiple=True, type=click.Choice(["agent", "possible", "none"]),
               help="Only objects with this agent verdict (repeatable).")
+@click.option("--reach/--no-reach", "with_reach", default=None,
+              help="Add what each object reaches (default: on with --agents or --verdict).")
 @snapshot_options(["table", "json", "csv"])
 @click.pass_context
 def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...], provider: str | None,
-              account: str | None, agents: bool, verdicts: tuple[str, ...], snapshot: int | None, fmt: str,
-              output: str | None) -> None:
-    """Identities and credentials (or any kind) of a snapshot, with their agent verdicts."""
+              account: str | None, agents: bool, verdicts: tuple[str, ...], with_reach: bool | None,
+              snapshot: int | None, fmt: str, output: str | None) -> None:
+    """Identities and credentials (or any kind) of a snapshot, with their agent verdicts,
+    owners, age, last use, expiry and (for agents) what they reach."""
     store = open_store(ctx)
     info = pick_snapshot(store, snapshot)
     wanted = None if "all" in kinds else (kinds or IDENTITY_AND_CREDENTIAL)
@@ -278,6 +285,13 @@ def inventory(ctx: click.Context, kinds: tuple[str, ...], types: tuple[str, ...]
             if not keep or (verdict_of.get(n.node.id) or {}).get("verdict") in keep]
     if agents or verdicts:
         rows.sort(key=lambda r: -(r.get("agent") or {}).get("score", 0))
+    if with_reach if with_reach is not None else bool(agents or verdicts):
+        from .graph import load_graph
+        from .graph.query import reach_summary
+
+        graph = load_graph(store, info.id)
+        for row in rows:
+            row["reach"] = reach_summary(graph, row["id"])
     if fmt == "json":
         emit(ctx, render.to_json({"snapshot": info.id, "objects": rows}), output)
     elif fmt == "csv":

@@ -116,11 +116,14 @@ def age(value: str | None, now: dt.datetime) -> str:
 def inventory_table(rows: Sequence[dict[str, Any]], now: dt.datetime, title: str) -> Table:
     table = Table(title=title, show_lines=False, header_style="bold")
     cells = [_inventory_cells(row, now) for row in rows]
-    columns = ("type", "name", "identity", "account", "created", "last used", "expires", "status", "owner", "agent")
+    columns = ("type", "name", "identity", "account", "created", "last used", "expires", "status", "owner", "agent",
+               "reach")
     shown = [i for i, col in enumerate(columns) if col in ("type", "name") or any(c[i] not in ("", "-") for c in cells)]
     for i in shown:
-        table.add_column(columns[i], overflow="fold", no_wrap=columns[i] != "name",
-                         max_width=36 if columns[i] == "name" else None)
+        col = columns[i]
+        table.add_column(col, overflow="ellipsis" if col == "reach" else "fold",
+                         no_wrap=col not in ("name", "identity", "owner"), min_width=20 if col == "name" else None,
+                         max_width={"name": 36, "identity": 22, "owner": 24, "reach": 36}.get(col))
     for c in cells:
         table.add_row(*(c[i] for i in shown))
     return table
@@ -140,7 +143,22 @@ def _inventory_cells(row: Mapping[str, Any], now: dt.datetime) -> list[str]:
         age(row.get("expires"), now) if row.get("expires") else "",
         (row.get("status") or "") + stale, owner_text,
         f"{agent['verdict']} {agent['score']:.2f}" if agent.get("verdict") not in (None, "none") else "",
+        reach_cell(row.get("reach")),
     ]
+
+
+def reach_cell(summary: Mapping[str, Any] | None) -> str:
+    """"4 (2 sensitive): write acme-pii": how many systems, and the most sensitive one with
+    the access to it — enough to see which agent to look at first (JSON has the rest)."""
+    if not summary:
+        return ""
+    if not summary["systems"]:
+        return "-"
+    top = summary.get("top") or {}
+    text = str(summary["systems"]) + (f" ({summary['sensitive']} sensitive)" if summary["sensitive"] else "")
+    if top:
+        text += f": {top['access']}{'?' if top.get('conditional') else ''} {top['name']}"
+    return text
 
 
 def snapshots_table(infos: Sequence[SnapshotInfo]) -> Table:

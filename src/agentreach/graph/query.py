@@ -65,6 +65,24 @@ def reach(graph: Graph, start: int, *, depth: int = 5, min_level: str | None = N
     return out
 
 
+def reach_summary(graph: Graph, node_id: str, *, depth: int = 5) -> dict[str, Any]:
+    """What a listing row needs: how many systems, how many sensitive, the strongest access
+    and the most sensitive system reached (with its access), for one object."""
+    start = graph.node(node_id)
+    hits = reach(graph, start, depth=depth) if start is not None else []
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    sensitive = [h for h in hits if h.get("sensitivity") in ("critical", "high")]
+    top = min(hits, key=lambda h: (order.get(h.get("sensitivity"), 9), -level_rank(h["access"]), h["name"]),
+              default=None)
+    return {
+        "systems": len(hits), "sensitive": len(sensitive),
+        "max_access": max((h["access"] for h in hits), key=level_rank, default=None),
+        "admin": any(h["admin"] for h in hits),
+        "top": None if top is None else {"name": top["name"], "type": top["type"], "access": top["access"],
+                                         "sensitivity": top.get("sensitivity"), "conditional": top["conditional"]},
+    }
+
+
 def who_can_reach(graph: Graph, system: int, *, depth: int = 5) -> list[dict[str, Any]]:
     """Every identity, credential and workload that can reach ``system``, with its best path."""
     best: dict[int, tuple[tuple[int, bool, int], list[Hop]]] = {}
