@@ -1,10 +1,316 @@
-"""Derived gcp reach edges (being written this session)."""
+"""Derived GCP edges: who can access which resource and who can become which service
+account, from the IAM policies, roles and deny policies a snapshot holds.
+
+GCP's model, as evaluated here:
+
+- A resource's effective bindings are its own and those of its ancestors (organization ->
+  folders -> project -> bucket / secret / dataset / service account), read from each
+  System's ``resource_policy`` and a service account's ``attrs.resource_policy``; the
+  chain follows ``attrs.parent`` resource names.
+- A role's permissions are the ``includedPermissions`` of its ``gcp_role`` Policy node.
+  On a bucket, secret or dataset only that service's permissions count.
+- Deny policies (IAM v2) attached to the resource's ancestors remove the permissions they
+  name from the principals they name, unless excepted; a deny with a denial condition is
+  not subtracted (it may not apply) but is named in the grants, so the edge stays honest.
+- A binding with a condition makes what only it grants conditional, with its CEL
+  expression in ``condition_keys``.
+- Holding getAccessToken / signBlob / signJwt / implicitDelegation / keys.create / actAs
+  on a service account (on it or inherited) means becoming it: a ``can_assume`` edge. The
+  graph's walk then chains impersonation (A mints for B, B for C).
+
+Each checker below makes one kind of edge and is pure; :func:`derive` puts them together.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
 from ..classify.view import SnapshotView
-from .aws_edges import Derived
+from ..model import Edge, EdgeKind, Identity, Node, Policy, System
+from .aws_edges import MAX_ACTIONS_LISTED, Derived
+
+SOURCE = "policy:gcp"
+LEVELS = ("permissions-management", "write", "tagging", "read", "list")  # highest first, as AWS's catalogue
+HIERARCHY_TYPES = frozenset({"gcp_organization", "gcp_folder", "gcp_project"})
+RESOURCE_SERVICES = {"gcp_bucket": "storage.", "gcp_secret": "secretmanager.", "gcp_bigquery_dataset": "bigquery."}
+IDENTITY_TYPES = frozenset({"gcp_sa", "gcp_service_agent", "gcp_principal"})
+IMPERSONATE = frozenset({
+    "iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.signBlob", "iam.serviceAccounts.signJwt",
+    "iam.serviceAccounts.implicitDelegation", "iam.serviceAccountKeys.create", "iam.serviceAccounts.actAs",
+})
+ADMIN_ROLES = frozenset({"roles/owner", "roles/editor"})
+PUBLIC_ALL = "principalSet://goog/public:all"
+
+
+# -- the snapshot, indexed -------------------------------------------------------------------
+
+@dataclass
+class Index:
+    """What the checkers look up: resources by name, identities by member, roles, denies."""
+
+    by_name: dict[str, Node] = field(default_factory=dict)  # organizations/1, folders/2, projects/p
+    identities: dict[str, Identity] = field(default_factory=dict)  # by node id
+    by_email: dict[str, str] = field(default_factory=dict)
+    by_uri: dict[str, str] = field(default_factory=dict)
+    pools: dict[str, str] = field(default_factory=dict)  # pool resource name -> principalSet identity id
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    denies: dict[str, list[tuple[str, Mapping[str, Any]]]] = field(default_factory=dict)  # resource -> (policy, rule)
+    targets: list[Node] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, view: SnapshotView) -> "Index":
+        ix = cls()
+        for node in view.nodes.values():
+            if node.provider != "gcp":
+                continue
+            if isinstance(node, System) and (node.type in HIERARCHY_TYPES or node.type in RESOURCE_SERVICES):
+                ix.targets.append(node)
+                if node.type in HIERARCHY_TYPES and node.native_id:
+                    ix.by_name[node.native_id] = node
+            elif isinstance(node, Identity) and node.type in IDENTITY_TYPES:
+                ix.identities[node.id] = node
+                if node.type == "gcp_principal":
+                    ix.by_uri[node.native_id or node.name] = node.id
+                    if node.attrs.get("pool"):
+                        ix.pools[str(node.attrs["pool"])] = node.id
+                else:
+                    ix.by_email[(node.native_id or node.name).lower()] = node.id
+            elif isinstance(node, Policy) and node.type == "gcp_role":
+                ix.roles[node.native_id or node.name] = frozenset(node.document.get("includedPermissions") or ())
+            elif isinstance(node, Policy) and node.type == "gcp_deny_policy":
+                attached = str(node.attrs.get("attached_to") or "")
+                for rule in node.document.get("rules") or []:
+                    ix.denies.setdefault(attached, []).append((node.name, rule))
+        ix.targets.sort(key=lambda n: n.id)
+        return ix
+
+
+def parent_of(node: Node) -> str | None:
+    return node.attrs.get("parent") or None
+
+
+def policy_of(node: Node) -> Mapping[str, Any]:
+    return (node.resource_policy if isinstance(node, System) else node.attrs.get("resource_policy")) or {}
+
+
+def ancestry(ix: Index, node: Node) -> list[tuple[str, Mapping[str, Any]]]:
+    """(resource name, policy) from the node itself up to the organization."""
+    chain = [(node.native_id or node.id, policy_of(node))]
+    seen = {chain[0][0]}
+    parent = parent_of(node)
+    while parent and parent not in seen:
+        seen.add(parent)
+        up = ix.by_name.get(parent)
+        chain.append((parent, policy_of(up) if up else {}))
+        parent = parent_of(up) if up else None
+    return chain
+
+
+def member_ids(ix: Index, member: str) -> list[tuple[str, str | None]]:
+    """(identity id, narrowing) for what a binding member stands for; people and groups
+    stand for none. A member that is only part of a workload identity pool (one subject,
+    one repository) stands for the pool's identity, narrowed to that part: only tokens
+    whose attributes match it get the grant, which makes the grant conditional."""
+    if member.startswith("serviceAccount:"):
+        got = ix.by_email.get(member.split(":", 1)[1].lower())
+        return [(got, None)] if got else []
+    if member.startswith(("principal://", "principalSet://")):
+        if member in ix.by_uri:
+            return [(ix.by_uri[member], None)]
+        for pool, pid in ix.pools.items():
+            prefix = f"iam.googleapis.com/{pool}/"
+            if prefix in member:
+                return [(pid, "federated token with " + member.split(prefix, 1)[1])]
+    return []
+
+
+def permission_v1(v2: str) -> str:
+    """``secretmanager.googleapis.com/versions.access`` -> ``secretmanager.versions.access``."""
+    if "/" not in v2:
+        return v2
+    fqdn, _, rest = v2.partition("/")
+    return f"{fqdn.split('.', 1)[0]}.{rest}"
+
+
+def deny_principals(ident: Identity) -> set[str]:
+    """The v2 principal identifiers a deny rule could name this identity by."""
+    if ident.type == "gcp_principal":
+        return {ident.native_id or ident.name}
+    email = (ident.native_id or ident.name).lower()
+    return {f"principal://iam.googleapis.com/projects/-/serviceAccounts/{email}"}
+
+
+def _names(patterns: list[str], principals: set[str]) -> bool:
+    for p in patterns:
+        if p == PUBLIC_ALL or p in principals:
+            return True
+        if p.endswith("*") and any(x.startswith(p[:-1]) for x in principals):
+            return True
+    return False
+
+
+def denied(ix: Index, chain: list[tuple[str, Mapping[str, Any]]], ident: Identity,
+           perms: set[str]) -> tuple[set[str], list[str]]:
+    """(permissions removed by unconditional deny rules, notes on conditional ones)."""
+    principals = deny_principals(ident)
+    removed: set[str] = set()
+    notes: list[str] = []
+    for resource, _ in chain:
+        for policy_name, rule in ix.denies.get(resource, ()):
+            if not _names(rule.get("deniedPrincipals") or [], principals) or \
+                    _names(rule.get("exceptionPrincipals") or [], principals):
+                continue
+            patterns = [permission_v1(p) for p in rule.get("deniedPermissions") or []]
+            excepted = [permission_v1(p) for p in rule.get("exceptionPermissions") or []]
+            hit = {p for p in perms if any(fnmatch.fnmatchcase(p, pat) for pat in patterns)
+                   and not any(fnmatch.fnmatchcase(p, pat) for pat in excepted)}
+            if not hit:
+                continue
+            if rule.get("denialCondition"):
+                cond = rule["denialCondition"]
+                notes.append(f"deny policy {policy_name} on {resource} removes {len(hit)} permission(s) "
+                             f"if {cond.get('expression')}")
+            else:
+                removed |= hit
+                notes.append(f"deny policy {policy_name} on {resource} removes {', '.join(sorted(hit))}")
+    return removed, notes
+
+
+# -- permissions -> access level ---------------------------------------------------------------
+
+def perm_level(perm: str) -> str:
+    verb = perm.rsplit(".", 1)[-1]
+    if verb.startswith("setIamPolicy"):
+        return "permissions-management"
+    if verb == "list" or verb.startswith("list"):
+        return "list"
+    if "TagBinding" in verb or verb in ("setTags", "setLabels"):
+        return "tagging"
+    if verb.startswith(("get", "read", "access", "query", "download", "export", "search", "lookup", "view")):
+        return "read"
+    return "write"
+
+
+def strongest(levels: set[str]) -> str | None:
+    for level in LEVELS:
+        if level in levels:
+            return level
+    return None
+
+
+def fallback_perms(role: str) -> frozenset[str]:
+    """A role whose permissions could not be read: a stand-in by its name, so that the
+    grant is still seen (marked in the grants as unreadable)."""
+    svc = role.removeprefix("roles/").split(".", 1)[0] if "." in role else "*"
+    name = role.rsplit(".", 1)[-1].lower()
+    verb = "setIamPolicy" if name.endswith(("owner", "admin")) else \
+        "update" if name.endswith(("editor", "writer", "user", "creator")) else "get"
+    return frozenset({f"{svc}.unknown.{verb}"})
+
+
+# -- one access computation, used by both checkers --------------------------------------------
+
+@dataclass
+class Acc:
+    """What one identity holds on one target."""
+
+    perms: set[str] = field(default_factory=set)  # granted without condition
+    cond_perms: set[str] = field(default_factory=set)  # granted only under a condition
+    conditions: list[str] = field(default_factory=list)
+    grants: list[str] = field(default_factory=list)
+    roles: set[str] = field(default_factory=set)
+
+
+def effective(ix: Index, node: Node, prefix: str | None = None) -> dict[str, Acc]:
+    """Identity id -> what it holds on ``node`` through every binding on it or above it."""
+    chain = ancestry(ix, node)
+    target = node.native_id or node.id
+    out: dict[str, Acc] = {}
+    for where, policy in chain:
+        for binding in policy.get("bindings") or []:
+            role = str(binding.get("role") or "")
+            if not role:
+                continue
+            perms = ix.roles.get(role)
+            unreadable = perms is None
+            perms = set(fallback_perms(role) if perms is None else perms)
+            if prefix:
+                perms = {p for p in perms if p.startswith(prefix) or (unreadable and p.startswith("*."))}
+            if not perms:
+                continue
+            cond = binding.get("condition") or None
+            text = f"{role} on {target}" + (f" (inherited from {where})" if where != target else "")
+            if cond:
+                text += f" if {cond.get('title') or 'condition'}: {cond.get('expression')}"
+            if unreadable:
+                text += " (role permissions unreadable)"
+            for member in binding.get("members") or []:
+                for ident_id, narrowing in member_ids(ix, member):
+                    acc = out.setdefault(ident_id, Acc())
+                    expressions = [str(c) for c in (cond and cond.get("expression"), narrowing) if c]
+                    (acc.cond_perms if expressions else acc.perms).update(perms)
+                    acc.conditions += [e for e in expressions if e not in acc.conditions]
+                    acc.grants.append(text + (f" (as {member})" if narrowing else ""))
+                    acc.roles.add(role)
+    for ident_id, acc in out.items():
+        removed, notes = denied(ix, chain, ix.identities[ident_id], acc.perms | acc.cond_perms)
+        acc.perms -= removed
+        acc.cond_perms -= removed | acc.perms
+        acc.grants += notes
+    return out
+
+
+def edge_attrs(acc: Acc, perms: set[str]) -> dict[str, Any]:
+    conditional = not (acc.perms & perms)
+    actions = sorted(perms)
+    return {
+        "level": strongest({perm_level(p) for p in perms}),
+        "admin": bool(acc.roles & ADMIN_ROLES) or any(p.endswith(".setIamPolicy") for p in perms),
+        "conditional": conditional, "condition_keys": list(acc.conditions) if conditional or acc.cond_perms else [],
+        "action_count": len(actions), "actions": actions[:MAX_ACTIONS_LISTED],
+        "grants": list(dict.fromkeys(acc.grants)),
+    }
+
+
+# -- the checkers --------------------------------------------------------------------------------
+
+def access_edges(ix: Index) -> Iterator[Edge]:
+    """identity -can_access-> organization, folder, project, bucket, secret, dataset."""
+    for node in ix.targets:
+        for ident_id, acc in sorted(effective(ix, node, RESOURCE_SERVICES.get(node.type)).items()):
+            perms = acc.perms | acc.cond_perms
+            if perms:
+                yield Edge(src=ident_id, dst=node.id, kind=EdgeKind.CAN_ACCESS, source=SOURCE,
+                           attrs=edge_attrs(acc, perms))
+
+
+def impersonation_edges(ix: Index) -> Iterator[Edge]:
+    """identity -can_assume-> service account, for whoever can mint its tokens or keys."""
+    for sa in sorted((i for i in ix.identities.values() if i.type == "gcp_sa"), key=lambda n: n.id):
+        project = sa.attrs.get("project") or sa.account
+        shadow = System(id=sa.id, provider="gcp", source=SOURCE, type="gcp_sa",
+                        name=sa.name, native_id=str(sa.attrs.get("resource_name") or
+                                                    f"projects/{project}/serviceAccounts/{sa.native_id}"),
+                        resource_policy=sa.attrs.get("resource_policy") or {},
+                        attrs={"parent": f"projects/{project}" if project else None})
+        for ident_id, acc in sorted(effective(ix, shadow).items()):
+            if ident_id == sa.id:
+                continue
+            perms = (acc.perms | acc.cond_perms) & IMPERSONATE
+            if not perms:
+                continue
+            attrs = edge_attrs(acc, perms)
+            attrs["level"] = "write"
+            attrs["permissions"] = sorted(perms)
+            attrs["via"] = "; ".join(attrs["grants"])
+            yield Edge(src=ident_id, dst=sa.id, kind=EdgeKind.CAN_ASSUME, source=SOURCE, attrs=attrs)
 
 
 def derive(view: SnapshotView) -> Derived:
-    return Derived(nodes=[], edges=[], problems=[])
+    ix = Index.of(view)
+    if not ix.identities:
+        return Derived(nodes=[], edges=[], problems=[])
+    edges = list(access_edges(ix)) + list(impersonation_edges(ix))
+    return Derived(nodes=[], edges=edges, problems=[])

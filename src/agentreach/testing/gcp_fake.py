@@ -1,0 +1,725 @@
+"""Local fakes of the Google Cloud APIs the GCP connector reads, speaking their real wire formats.
+
+Two servers, because Google serves the IAM admin API over gRPC only in the installed
+client (google-cloud-iam's ``iam_admin_v1`` has no REST transport):
+
+* :class:`IamGrpcFake`: a gRPC server for ``google.iam.admin.v1.IAM`` built from grpcio's
+  generic handlers and the client's own proto-plus types, so the real ``IAMClient``
+  talks to it over a real channel (ListServiceAccounts paged, ListServiceAccountKeys,
+  GetRole, GetIamPolicy on service accounts), with PERMISSION_DENIED per project.
+* :class:`RestFake`: one stdlib ``ThreadingHTTPServer`` for every REST API (Resource
+  Manager v3, IAM v1 workload identity pools, IAM v2 deny policies, Policy Analyzer
+  activities, API Keys v2, Vertex AI reasoning engines, Cloud Storage, Secret Manager,
+  BigQuery), paging with ``nextPageToken`` and Google's error body
+  ``{"error": {"code", "message", "status"}}`` for injected 403 / 429 / 503.
+
+The estate is plain data in Google's own JSON field names (see ``demo/gcp_estate.yaml``);
+dates may be written ``now-200d`` and are resolved against the ``now`` given. Every
+secret-bearing field a real API could return (``privateKeyData``, ``keyString``) carries
+:data:`CANARY`, so a test can prove that the connector never keeps it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import urllib.parse
+from concurrent import futures
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Mapping
+
+CANARY = "CANARY-GCP-PRIVATE-KEY-DATA-do-not-store-7f3a9c"
+PAGE_SIZE = 2  # small, so that every list in a test crosses pages
+
+# Permissions of the predefined roles the estates use: real role names, real permission
+# names, trimmed to what matters for reach (the real lists are longer).
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "roles/owner": ["resourcemanager.projects.setIamPolicy", "resourcemanager.projects.get",
+                    "iam.serviceAccounts.actAs", "iam.serviceAccountKeys.create", "storage.objects.get",
+                    "storage.objects.create", "secretmanager.versions.access", "bigquery.tables.getData",
+                    "bigquery.tables.updateData"],
+    "roles/editor": ["resourcemanager.projects.get", "iam.serviceAccounts.actAs", "storage.objects.get",
+                     "storage.objects.create", "bigquery.tables.getData", "bigquery.tables.updateData"],
+    "roles/viewer": ["resourcemanager.projects.get", "storage.buckets.list", "bigquery.datasets.get"],
+    "roles/bigquery.dataEditor": ["bigquery.datasets.get", "bigquery.tables.create", "bigquery.tables.get",
+                                  "bigquery.tables.getData", "bigquery.tables.list", "bigquery.tables.update",
+                                  "bigquery.tables.updateData", "bigquery.tables.delete"],
+    "roles/bigquery.dataViewer": ["bigquery.datasets.get", "bigquery.tables.get", "bigquery.tables.getData",
+                                  "bigquery.tables.list"],
+    "roles/bigquery.dataOwner": ["bigquery.datasets.get", "bigquery.datasets.setIamPolicy",
+                                 "bigquery.tables.getData", "bigquery.tables.updateData"],
+    "roles/storage.objectViewer": ["storage.objects.get", "storage.objects.list"],
+    "roles/storage.objectAdmin": ["storage.objects.create", "storage.objects.delete", "storage.objects.get",
+                                  "storage.objects.list", "storage.objects.update"],
+    "roles/secretmanager.secretAccessor": ["secretmanager.versions.access"],
+    "roles/aiplatform.user": ["aiplatform.endpoints.predict", "aiplatform.reasoningEngines.query"],
+    "roles/aiplatform.reasoningEngineServiceAgent": ["aiplatform.reasoningEngines.get", "logging.logEntries.create"],
+    "roles/iam.serviceAccountTokenCreator": ["iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.signBlob",
+                                             "iam.serviceAccounts.signJwt", "iam.serviceAccounts.implicitDelegation",
+                                             "iam.serviceAccounts.getOpenIdToken"],
+    "roles/iam.serviceAccountUser": ["iam.serviceAccounts.actAs", "iam.serviceAccounts.get",
+                                     "iam.serviceAccounts.list"],
+    "roles/iam.serviceAccountKeyAdmin": ["iam.serviceAccountKeys.create", "iam.serviceAccountKeys.delete",
+                                         "iam.serviceAccountKeys.get", "iam.serviceAccountKeys.list"],
+    "roles/iam.workloadIdentityUser": ["iam.serviceAccounts.getAccessToken", "iam.serviceAccounts.getOpenIdToken",
+                                       "iam.serviceAccounts.get"],
+    "roles/logging.logWriter": ["logging.logEntries.create"],
+}
+
+_RELATIVE = re.compile(r"^now(?:([+-])(\d+)([dhm]))?$")
+
+
+def rfc3339(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolve_dates(value: Any, now: dt.datetime) -> Any:
+    """``now``, ``now-200d``, ``now+30d``, ``now-5h`` anywhere in the estate -> RFC 3339."""
+    if isinstance(value, str):
+        m = _RELATIVE.match(value)
+        if not m:
+            return value
+        delta = dt.timedelta(0)
+        if m.group(1):
+            unit = {"d": "days", "h": "hours", "m": "minutes"}[m.group(3)]
+            delta = dt.timedelta(**{unit: int(m.group(2))}) * (-1 if m.group(1) == "-" else 1)
+        return rfc3339(now + delta)
+    if isinstance(value, Mapping):
+        return {k: resolve_dates(v, now) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_dates(v, now) for v in value]
+    return value
+
+
+# -- the estate ------------------------------------------------------------------------
+
+@dataclass
+class Faults:
+    """Failures to inject. ``denied`` maps a project id to the API names that answer 403
+    for it (``"*"`` = all, ``"iam"`` is the gRPC API); ``throttle`` maps an API name to
+    how many of its next calls answer 429 before the real answer; ``unavailable`` the
+    same with 503."""
+
+    denied: dict[str, set[str]] = field(default_factory=dict)
+    service_disabled: dict[str, set[str]] = field(default_factory=dict)  # project -> APIs not enabled there
+    throttle: dict[str, int] = field(default_factory=dict)
+    unavailable: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def is_denied(self, project: str | None, api: str) -> bool:
+        apis = self.denied.get(project or "", set())
+        return "*" in apis or api in apis
+
+    def take(self, api: str) -> int | None:
+        """The status to fail this call with, if any (and count it off)."""
+        with self.lock:
+            for table, status in ((self.throttle, 429), (self.unavailable, 503)):
+                if table.get(api, 0) > 0:
+                    table[api] -= 1
+                    return status
+        return None
+
+
+class Estate:
+    """The estate as the fakes serve it, with indexes the routes need."""
+
+    def __init__(self, data: Mapping[str, Any], now: dt.datetime) -> None:
+        self.data = resolve_dates(dict(data), now)
+        self.now = now
+        self.org = self.data.get("organization") or None
+        self.folders = {f"folders/{f['id']}": f for f in self.data.get("folders") or []}
+        self.projects = {p["projectId"]: p for p in self.data.get("projects") or []}
+        self.by_number = {str(p["number"]): p for p in self.projects.values()}
+        self.roles = {**ROLE_PERMISSIONS, **(self.data.get("roles") or {})}
+        self.calls: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def count(self, what: str) -> None:
+        with self.lock:
+            self.calls[what] = self.calls.get(what, 0) + 1
+
+    def project(self, ref: str) -> dict[str, Any] | None:
+        return self.projects.get(ref) or self.by_number.get(ref)
+
+    def service_accounts(self, project: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(project.get("serviceAccounts") or [])
+
+    def find_sa(self, email: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        for p in self.projects.values():
+            for sa in p.get("serviceAccounts") or []:
+                if sa["email"] == email or sa.get("uniqueId") == email:
+                    return p, sa
+        return None
+
+
+def policy_json(policy: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An IAM policy as getIamPolicy returns it at version 3."""
+    out: dict[str, Any] = {"version": 3, "etag": "BwYfake="}
+    if policy and policy.get("bindings"):
+        out["bindings"] = [dict(b) for b in policy["bindings"]]
+    return out
+
+
+def page(items: list[Any], key: str, token: str | None, size: Any = None) -> dict[str, Any]:
+    """One page; the server may return fewer than asked (as Google's does)."""
+    n = min(int(size or PAGE_SIZE), PAGE_SIZE)
+    start = int(token or 0)
+    body: dict[str, Any] = {key: items[start:start + n]} if items[start:start + n] else {}
+    if start + n < len(items):
+        body["nextPageToken"] = str(start + n)
+    return body
+
+
+# -- gRPC: google.iam.admin.v1.IAM -------------------------------------------------------
+
+class IamGrpcFake:
+    """The IAM admin API over gRPC (insecure, loopback), from the client's own types."""
+
+    def __init__(self, estate: Estate, faults: Faults) -> None:
+        self.estate = estate
+        self.faults = faults
+        self.server: Any = None
+        self.port = 0
+
+    def start(self) -> "IamGrpcFake":
+        import grpc
+        from google.cloud.iam_admin_v1 import types as T
+        from google.iam.v1 import iam_policy_pb2, policy_pb2
+
+        def unary(fn: Callable[[Any, Any], Any], req: Any, resp: Any, proto_plus: bool = True) -> Any:
+            if proto_plus:
+                return grpc.unary_unary_rpc_method_handler(fn, request_deserializer=req.deserialize,
+                                                           response_serializer=resp.serialize)
+            return grpc.unary_unary_rpc_method_handler(fn, request_deserializer=req.FromString,
+                                                       response_serializer=resp.SerializeToString)
+
+        handlers = {
+            "ListServiceAccounts": unary(self._list_sas, T.ListServiceAccountsRequest, T.ListServiceAccountsResponse),
+            "ListServiceAccountKeys": unary(self._list_keys, T.ListServiceAccountKeysRequest,
+                                            T.ListServiceAccountKeysResponse),
+            "GetRole": unary(self._get_role, T.GetRoleRequest, T.Role),
+            "GetIamPolicy": unary(self._get_policy, iam_policy_pb2.GetIamPolicyRequest, policy_pb2.Policy,
+                                  proto_plus=False),
+        }
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("google.iam.admin.v1.IAM",
+                                                                                   handlers),))
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop(grace=None)
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _check(self, ctx: Any, project: str | None, what: str) -> None:
+        import grpc
+
+        self.estate.count(f"iam:{what}")
+        status = self.faults.take("iam")
+        if status == 429:
+            ctx.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "Quota exceeded for quota metric 'Read requests'.")
+        if status == 503:
+            ctx.abort(grpc.StatusCode.UNAVAILABLE, "The service is currently unavailable.")
+        if self.faults.is_denied(project, "iam"):
+            ctx.abort(grpc.StatusCode.PERMISSION_DENIED,
+                      f"Permission 'iam.serviceAccounts.list' denied on resource (or it may not exist): {what}")
+
+    def _list_sas(self, req: Any, ctx: Any) -> Any:
+        import grpc
+        from google.cloud.iam_admin_v1 import types as T
+
+        project_ref = req.name.split("/", 1)[1]
+        self._check(ctx, project_ref, "ListServiceAccounts")
+        project = self.estate.project(project_ref)
+        if project is None:
+            ctx.abort(grpc.StatusCode.NOT_FOUND, f"Project {project_ref} not found")
+        sas = [T.ServiceAccount(
+            name=f"projects/{project['projectId']}/serviceAccounts/{sa['email']}", project_id=project["projectId"],
+            unique_id=str(sa.get("uniqueId") or ""), email=sa["email"], display_name=sa.get("displayName") or "",
+            description=sa.get("description") or "", disabled=bool(sa.get("disabled")), etag=b"BwYfake=",
+            oauth2_client_id=str(sa.get("uniqueId") or ""),
+        ) for sa in self.estate.service_accounts(project)]
+        body = page(sas, "accounts", req.page_token, req.page_size or None)
+        return T.ListServiceAccountsResponse(accounts=body.get("accounts", []),
+                                             next_page_token=body.get("nextPageToken", ""))
+
+    def _list_keys(self, req: Any, ctx: Any) -> Any:
+        import grpc
+        from google.cloud.iam_admin_v1 import types as T
+        from google.protobuf import timestamp_pb2
+
+        parts = req.name.split("/")
+        found = self.estate.find_sa(parts[3]) if len(parts) >= 4 else None
+        self._check(ctx, found[0]["projectId"] if found else parts[1], "ListServiceAccountKeys")
+        if found is None:
+            ctx.abort(grpc.StatusCode.NOT_FOUND, f"Service account {req.name} does not exist.")
+        project, sa = found
+        wanted = {T.ListServiceAccountKeysRequest.KeyType(k).name for k in req.key_types}
+
+        def ts(text: str | None) -> Any:
+            stamp = timestamp_pb2.Timestamp()
+            if text:
+                stamp.FromJsonString(text)
+            return stamp
+
+        keys = []
+        for key in sa.get("keys") or []:
+            key_type = key.get("keyType", "USER_MANAGED")
+            if wanted and key_type not in wanted:
+                continue
+            keys.append(T.ServiceAccountKey(
+                name=f"projects/{project['projectId']}/serviceAccounts/{sa['email']}/keys/{key['id']}",
+                key_algorithm=T.ServiceAccountKeyAlgorithm[key.get("keyAlgorithm", "KEY_ALG_RSA_2048")],
+                valid_after_time=ts(key.get("validAfterTime")), valid_before_time=ts(key.get("validBeforeTime")),
+                key_origin=T.ServiceAccountKeyOrigin[key.get("keyOrigin", "GOOGLE_PROVIDED")],
+                key_type=T.ListServiceAccountKeysRequest.KeyType[key_type], disabled=bool(key.get("disabled")),
+                # A real list never carries the private key; the canary proves we would drop it.
+                private_key_data=CANARY.encode(), public_key_data=b"-----PUBLIC KEY (fake)-----",
+            ))
+        return T.ListServiceAccountKeysResponse(keys=keys)
+
+    def _get_role(self, req: Any, ctx: Any) -> Any:
+        import grpc
+        from google.cloud.iam_admin_v1 import types as T
+
+        project = req.name.split("/")[1] if req.name.startswith("projects/") else None
+        self._check(ctx, project, "GetRole")
+        perms = self.estate.roles.get(req.name)
+        if perms is None:
+            ctx.abort(grpc.StatusCode.NOT_FOUND, f"The role named {req.name} was not found.")
+        return T.Role(name=req.name, title=req.name.rsplit("/", 1)[-1], included_permissions=list(perms),
+                      stage=T.Role.RoleLaunchStage.GA, etag=b"BwYfake=")
+
+    def _get_policy(self, req: Any, ctx: Any) -> Any:
+        import grpc
+        from google.iam.v1 import policy_pb2
+        from google.protobuf import json_format
+
+        email = req.resource.split("/")[-1]
+        found = self.estate.find_sa(email)
+        self._check(ctx, found[0]["projectId"] if found else None, "GetIamPolicy")
+        if found is None:
+            ctx.abort(grpc.StatusCode.NOT_FOUND, f"Service account {req.resource} does not exist.")
+        return json_format.ParseDict(policy_json(found[1].get("policy")), policy_pb2.Policy())
+
+
+# -- REST ----------------------------------------------------------------------------------
+
+Route = tuple[str, "re.Pattern[str]", str, Callable[..., Any]]
+
+
+class RestFake:
+    """Every REST API the connector reads, on one loopback port, routed by path."""
+
+    def __init__(self, estate: Estate, faults: Faults) -> None:
+        self.estate = estate
+        self.faults = faults
+        self.server: ThreadingHTTPServer | None = None
+        self.requests: list[str] = []
+        e = estate
+        P = r"(?P<p>[^/]+)"
+        self.routes: list[Route] = [
+            ("GET", re.compile(r"^/v3/organizations/(?P<o>\d+)$"), "resourcemanager", self._org),
+            ("POST", re.compile(r"^/v3/organizations/(?P<o>\d+):getIamPolicy$"), "resourcemanager", self._org_policy),
+            ("GET", re.compile(r"^/v3/folders/(?P<f>\d+)$"), "resourcemanager", self._folder),
+            ("POST", re.compile(r"^/v3/folders/(?P<f>\d+):getIamPolicy$"), "resourcemanager", self._folder_policy),
+            ("GET", re.compile(r"^/v3/projects:search$"), "resourcemanager", self._search_projects),
+            ("GET", re.compile(rf"^/v3/projects/{P}$"), "resourcemanager", self._project),
+            ("POST", re.compile(rf"^/v3/projects/{P}:getIamPolicy$"), "resourcemanager", self._project_policy),
+            ("GET", re.compile(r"^/v2/policies/(?P<a>[^/]+)/denypolicies$"), "iam_v2", self._deny_list),
+            ("GET", re.compile(r"^/v2/policies/(?P<a>[^/]+)/denypolicies/(?P<d>[^/]+)$"), "iam_v2", self._deny_get),
+            ("GET", re.compile(rf"^/v1/projects/{P}/locations/global/workloadIdentityPools$"), "iam_rest",
+             self._pools),
+            ("GET", re.compile(rf"^/v1/projects/{P}/locations/global/workloadIdentityPools/(?P<w>[^/]+)/providers$"),
+             "iam_rest", self._providers),
+            ("GET", re.compile(rf"^/v1/projects/{P}/locations/global/activityTypes/(?P<t>[^/]+)/activities:query$"),
+             "policyanalyzer", self._activities),
+            ("GET", re.compile(rf"^/v2/projects/{P}/locations/global/keys$"), "apikeys", self._api_keys),
+            ("GET", re.compile(rf"^/v2/projects/{P}/locations/global/keys/(?P<k>[^/]+)/keyString$"), "apikeys",
+             self._key_string),
+            ("GET", re.compile(rf"^/v1/projects/{P}/locations/(?P<l>[^/]+)/reasoningEngines$"), "aiplatform",
+             self._engines),
+            ("GET", re.compile(r"^/storage/v1/b$"), "storage", self._buckets),
+            ("GET", re.compile(r"^/storage/v1/b/(?P<b>[^/]+)/iam$"), "storage", self._bucket_policy),
+            ("GET", re.compile(rf"^/v1/projects/{P}/secrets$"), "secretmanager", self._secrets),
+            ("GET", re.compile(rf"^/v1/projects/{P}/secrets/(?P<s>[^/:]+):getIamPolicy$"), "secretmanager",
+             self._secret_policy),
+            ("GET", re.compile(rf"^/bigquery/v2/projects/{P}/datasets$"), "bigquery", self._datasets),
+            ("GET", re.compile(rf"^/bigquery/v2/projects/{P}/datasets/(?P<d>[^/]+)$"), "bigquery", self._dataset),
+        ]
+        del e
+
+    # -- lifecycle
+    def start(self) -> "RestFake":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                fake._dispatch(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._dispatch(self, "POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+                         name="gcp-rest-fake").start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    # -- plumbing
+    def _dispatch(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        parsed = urllib.parse.urlsplit(h.path)
+        path = parsed.path  # raw: a deny policy's attachment point is one %2F-encoded segment
+        qs = urllib.parse.parse_qs(parsed.query)
+        length = int(h.headers.get("Content-Length") or 0)
+        body = json.loads(h.rfile.read(length) or b"{}") if length else {}
+        self.requests.append(f"{method} {path}")
+        for verb, pattern, api, fn in self.routes:
+            m = pattern.match(path)
+            if verb != method or not m:
+                continue
+            self.estate.count(f"{api}:{fn.__name__.lstrip('_')}")
+            status = self.faults.take(api)
+            if status is not None:
+                return self._error(h, status, "RESOURCE_EXHAUSTED" if status == 429 else "UNAVAILABLE",
+                                   "Quota exceeded." if status == 429 else "The service is currently unavailable.")
+            try:
+                groups = {k: v if k == "a" else urllib.parse.unquote(v) for k, v in m.groupdict().items()}
+                code, out = fn(api=api, qs=qs, body=body, **groups)
+            except _ServiceDisabled as exc:
+                return self._error(h, 403, "PERMISSION_DENIED", str(exc), details=[{
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED",
+                    "domain": "googleapis.com", "metadata": {"service": f"{api}.googleapis.com"}}])
+            except _Denied as exc:
+                return self._error(h, 403, "PERMISSION_DENIED", str(exc))
+            if code >= 400:
+                return self._error(h, code, out.get("status", "NOT_FOUND"), out.get("message", ""))
+            return self._send(h, code, out)
+        return self._error(h, 404, "NOT_FOUND", f"no route for {method} {path}")
+
+    def _send(self, h: BaseHTTPRequestHandler, code: int, out: Any) -> None:
+        raw = json.dumps(out).encode()
+        h.send_response(code)
+        h.send_header("Content-Type", "application/json; charset=UTF-8")
+        h.send_header("Content-Length", str(len(raw)))
+        h.end_headers()
+        h.wfile.write(raw)
+
+    def _error(self, h: BaseHTTPRequestHandler, code: int, status: str, message: str,
+               details: list[dict[str, Any]] | None = None) -> None:
+        err: dict[str, Any] = {"code": code, "message": message, "status": status}
+        if details:
+            err["details"] = details
+        self._send(h, code, {"error": err})
+
+    def _guard(self, project: str | None, api: str, permission: str) -> None:
+        pid = (self.estate.project(project) or {}).get("projectId", project) if project else None
+        if api in self.faults.service_disabled.get(pid or "", set()):
+            raise _ServiceDisabled(f"{api} API has not been used in project {pid} before or it is disabled.")
+        if self.faults.is_denied(pid, api):
+            raise _Denied(f"Permission '{permission}' denied on resource '{project}' (or it may not exist).")
+
+    def _proj(self, ref: str, api: str, permission: str) -> dict[str, Any]:
+        self._guard(ref, api, permission)
+        project = self.estate.project(ref)
+        if project is None:
+            raise _Denied(f"Permission '{permission}' denied on resource 'projects/{ref}' (or it may not exist).")
+        return project
+
+    @staticmethod
+    def _q(qs: Mapping[str, list[str]], key: str) -> str | None:
+        values = qs.get(key)
+        return values[0] if values else None
+
+    # -- Resource Manager v3
+    def _org(self, o: str, **_: Any) -> tuple[int, Any]:
+        org = self.estate.org
+        if not org or str(org["id"]) != o:
+            return 403, {"status": "PERMISSION_DENIED", "message": f"organizations/{o} denied"}
+        return 200, {"name": f"organizations/{o}", "displayName": org.get("displayName", o), "state": "ACTIVE",
+                     "directoryCustomerId": "C0fake", "createTime": org.get("createTime", "2020-01-01T00:00:00Z")}
+
+    def _org_policy(self, o: str, **_: Any) -> tuple[int, Any]:
+        org = self.estate.org
+        if not org or str(org["id"]) != o:
+            return 403, {"status": "PERMISSION_DENIED", "message": f"organizations/{o} denied"}
+        return 200, policy_json(org.get("policy"))
+
+    def _folder_json(self, f: dict[str, Any]) -> dict[str, Any]:
+        return {"name": f"folders/{f['id']}", "parent": f["parent"], "displayName": f.get("displayName", f["id"]),
+                "state": "ACTIVE", "createTime": f.get("createTime", "2021-01-01T00:00:00Z")}
+
+    def _folder(self, f: str, **_: Any) -> tuple[int, Any]:
+        folder = self.estate.folders.get(f"folders/{f}")
+        if folder is None:
+            return 403, {"status": "PERMISSION_DENIED", "message": f"folders/{f} denied"}
+        return 200, self._folder_json(folder)
+
+    def _folder_policy(self, f: str, **_: Any) -> tuple[int, Any]:
+        folder = self.estate.folders.get(f"folders/{f}")
+        if folder is None:
+            return 403, {"status": "PERMISSION_DENIED", "message": f"folders/{f} denied"}
+        return 200, policy_json(folder.get("policy"))
+
+    def _project_json(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"name": f"projects/{p['number']}", "parent": p.get("parent", ""), "projectId": p["projectId"],
+                "state": "ACTIVE", "displayName": p.get("displayName", p["projectId"]),
+                "createTime": p.get("createTime", "2022-01-01T00:00:00Z"), "labels": p.get("labels") or {},
+                "etag": "W/\"fake\""}
+
+    def _search_projects(self, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        items = [self._project_json(p) for p in self.estate.projects.values()]
+        return 200, page(items, "projects", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
+
+    def _project(self, p: str, api: str, **_: Any) -> tuple[int, Any]:
+        return 200, self._project_json(self._proj(p, api, "resourcemanager.projects.get"))
+
+    def _project_policy(self, p: str, api: str, **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, api, "resourcemanager.projects.getIamPolicy")
+        return 200, policy_json(project.get("policy"))
+
+    # -- IAM v2 deny policies (attachment point arrives URL-encoded, sometimes twice)
+    def _attachment(self, a: str) -> str:
+        while "%" in a:
+            a = urllib.parse.unquote(a)
+        return a
+
+    def _deny_for(self, attachment: str) -> list[dict[str, Any]]:
+        m = re.match(r"^cloudresourcemanager\.googleapis\.com/projects/([^/]+)$", attachment)
+        if not m:
+            return []
+        project = self.estate.project(m.group(1)) or {}
+        return list(project.get("denyPolicies") or [])
+
+    def _deny_json(self, attachment: str, pol: dict[str, Any], full: bool) -> dict[str, Any]:
+        out = {"name": f"policies/{urllib.parse.quote(attachment, safe='')}/denypolicies/{pol['id']}",
+               "uid": pol.get("uid", f"uid-{pol['id']}"), "kind": "DenyPolicy",
+               "displayName": pol.get("displayName", pol["id"]), "etag": "fake",
+               "createTime": pol.get("createTime", "2024-01-01T00:00:00Z")}
+        if full:
+            out["rules"] = pol.get("rules") or []
+        return out
+
+    def _deny_list(self, a: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        attachment = self._attachment(a)
+        project = attachment.rsplit("/", 1)[-1] if "/projects/" in attachment else None
+        self._guard(project, api, "iam.denypolicies.list")
+        items = [self._deny_json(attachment, p, full=False) for p in self._deny_for(attachment)]
+        return 200, page(items, "policies", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
+
+    def _deny_get(self, a: str, d: str, api: str, **_: Any) -> tuple[int, Any]:
+        attachment = self._attachment(a)
+        project = attachment.rsplit("/", 1)[-1] if "/projects/" in attachment else None
+        self._guard(project, api, "iam.denypolicies.get")
+        for pol in self._deny_for(attachment):
+            if pol["id"] == d:
+                return 200, self._deny_json(attachment, pol, full=True)
+        return 404, {"status": "NOT_FOUND", "message": f"deny policy {d} not found"}
+
+    # -- IAM v1 workload identity federation
+    def _pools(self, p: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, api, "iam.workloadIdentityPools.list")
+        items = [{"name": f"projects/{project['number']}/locations/global/workloadIdentityPools/{w['id']}",
+                  "displayName": w.get("displayName", w["id"]), "state": w.get("state", "ACTIVE"),
+                  "disabled": bool(w.get("disabled"))} for w in project.get("workloadIdentityPools") or []]
+        return 200, page(items, "workloadIdentityPools", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
+
+    def _providers(self, p: str, w: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, api, "iam.workloadIdentityPoolProviders.list")
+        pool = next((x for x in project.get("workloadIdentityPools") or [] if x["id"] == w), None)
+        if pool is None:
+            return 404, {"status": "NOT_FOUND", "message": f"pool {w} not found"}
+        items = []
+        for prov in pool.get("providers") or []:
+            item = {k: v for k, v in prov.items() if k != "id"}
+            item["name"] = (f"projects/{project['number']}/locations/global/workloadIdentityPools/{w}"
+                            f"/providers/{prov['id']}")
+            item.setdefault("state", "ACTIVE")
+            items.append(item)
+        return 200, page(items, "workloadIdentityPoolProviders", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
+
+    # -- Policy Analyzer activities
+    def _activities(self, p: str, t: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, api, "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query")
+        period = {"startTime": rfc3339(self.estate.now - dt.timedelta(days=400)), "endTime": rfc3339(self.estate.now)}
+        items = []
+        for sa in project.get("serviceAccounts") or []:
+            sa_full = f"//iam.googleapis.com/projects/{project['projectId']}/serviceAccounts/{sa['email']}"
+            if t == "serviceAccountLastAuthentication" and sa.get("lastAuthenticated"):
+                items.append({"fullResourceName": sa_full, "activityType": t, "observationPeriod": period,
+                              "activity": {"lastAuthenticatedTime": sa["lastAuthenticated"],
+                                           "serviceAccount": {"serviceAccountId": str(sa.get("uniqueId", "")),
+                                                              "projectNumber": str(project["number"]),
+                                                              "fullResourceName": sa_full}}})
+            if t == "serviceAccountKeyLastAuthentication":
+                for key in sa.get("keys") or []:
+                    if key.get("lastAuthenticated"):
+                        key_full = f"{sa_full}/keys/{key['id']}"
+                        items.append({"fullResourceName": key_full, "activityType": t, "observationPeriod": period,
+                                      "activity": {"lastAuthenticatedTime": key["lastAuthenticated"],
+                                                   "serviceAccountKey": {"serviceAccountKeyId": key["id"],
+                                                                         "projectNumber": str(project["number"]),
+                                                                         "fullResourceName": key_full}}})
+        return 200, page(items, "activities", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
+
+    # -- API Keys v2
+    def _api_keys(self, p: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, api, "apikeys.keys.list")
+        items = []
+        for key in project.get("apiKeys") or []:
+            item = {k: v for k, v in key.items() if k != "id"}
+            item["name"] = f"projects/{project['number']}/locations/global/keys/{key['id']}"
+            item["keyString"] = CANARY  # real list answers omit it; the canary proves we would drop it
+            item.setdefault("etag", "W/\"fake\"")
+            items.append(item)
+        return 200, page(items, "keys", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
+
+    def _key_string(self, p: str, k: str, api: str, **_: Any) -> tuple[int, Any]:
+        self._proj(p, api, "apikeys.keys.getKeyString")
+        return 200, {"keyString": CANARY}
+
+    # -- Vertex AI
+    def _engines(self, p: str, l: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:  # noqa: E741
+        project = self._proj(p, api, "aiplatform.reasoningEngines.list")
+        items = []
+        for eng in project.get("reasoningEngines") or []:
+            if eng.get("location", "us-central1") != l:
+                continue
+            item = {k: v for k, v in eng.items() if k not in ("id", "location")}
+            item["name"] = f"projects/{project['number']}/locations/{l}/reasoningEngines/{eng['id']}"
+            items.append(item)
+        return 200, page(items, "reasoningEngines", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
+
+    # -- Cloud Storage
+    def _buckets(self, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(self._q(qs, "project") or "", api, "storage.buckets.list")
+        items = [{"kind": "storage#bucket", "id": b["name"], "name": b["name"],
+                  "projectNumber": str(project["number"]), "location": b.get("location", "US"),
+                  "timeCreated": b.get("timeCreated", "2023-01-01T00:00:00.000Z"), "labels": b.get("labels") or {},
+                  "iamConfiguration": {"uniformBucketLevelAccess": {"enabled": True}}}
+                 for b in project.get("buckets") or []]
+        body = page(items, "items", self._q(qs, "pageToken"), self._q(qs, "maxResults"))
+        return 200, {"kind": "storage#buckets", **body}
+
+    def _bucket_policy(self, b: str, api: str, **_: Any) -> tuple[int, Any]:
+        for project in self.estate.projects.values():
+            for bucket in project.get("buckets") or []:
+                if bucket["name"] == b:
+                    self._guard(project["projectId"], api, "storage.buckets.getIamPolicy")
+                    return 200, {"kind": "storage#policy", "resourceId": f"projects/_/buckets/{b}",
+                                 **policy_json(bucket.get("policy"))}
+        return 404, {"status": "NOT_FOUND", "message": "The specified bucket does not exist."}
+
+    # -- Secret Manager
+    def _secrets(self, p: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, api, "secretmanager.secrets.list")
+        items = [{"name": f"projects/{project['number']}/secrets/{s['id']}", "labels": s.get("labels") or {},
+                  "createTime": s.get("createTime", "2024-01-01T00:00:00Z"),
+                  "replication": {"automatic": {}}, "etag": "\"fake\""} for s in project.get("secrets") or []]
+        body = page(items, "secrets", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
+        if items:
+            body["totalSize"] = len(items)
+        return 200, body
+
+    def _secret_policy(self, p: str, s: str, api: str, **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, api, "secretmanager.secrets.getIamPolicy")
+        secret = next((x for x in project.get("secrets") or [] if x["id"] == s), None)
+        if secret is None:
+            return 404, {"status": "NOT_FOUND", "message": f"Secret [{s}] not found."}
+        return 200, policy_json(secret.get("policy"))
+
+    # -- BigQuery
+    def _datasets(self, p: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, api, "bigquery.datasets.list")
+        items = [{"kind": "bigquery#dataset", "id": f"{project['projectId']}:{d['datasetId']}",
+                  "datasetReference": {"projectId": project["projectId"], "datasetId": d["datasetId"]},
+                  "labels": d.get("labels") or {}, "location": d.get("location", "US")}
+                 for d in project.get("datasets") or []]
+        body = page(items, "datasets", self._q(qs, "pageToken"), self._q(qs, "maxResults"))
+        return 200, {"kind": "bigquery#datasetList", "etag": "fake", **body}
+
+    def _dataset(self, p: str, d: str, api: str, **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, api, "bigquery.datasets.get")
+        ds = next((x for x in project.get("datasets") or [] if x["datasetId"] == d), None)
+        if ds is None:
+            return 404, {"status": "NOT_FOUND", "message": f"Not found: Dataset {p}:{d}"}
+        return 200, {"kind": "bigquery#dataset", "id": f"{project['projectId']}:{d}",
+                     "datasetReference": {"projectId": project["projectId"], "datasetId": d},
+                     "labels": ds.get("labels") or {}, "access": ds.get("access") or [],
+                     "creationTime": ds.get("creationTime", "1700000000000"), "location": ds.get("location", "US")}
+
+
+class _Denied(Exception):
+    pass
+
+
+class _ServiceDisabled(_Denied):
+    pass
+
+
+# -- both together ---------------------------------------------------------------------------
+
+@dataclass
+class GcpFakes:
+    """Both fakes over one estate; ``config()`` is the ``connectors.gcp`` section that points
+    the connector at them (anonymous credentials, insecure loopback gRPC)."""
+
+    estate: Estate
+    faults: Faults
+    grpc: IamGrpcFake
+    rest: RestFake
+
+    def config(self, **extra: Any) -> dict[str, Any]:
+        url = self.rest.url
+        cfg: dict[str, Any] = {
+            "anonymous": True, "grpc_insecure": True, "max_attempts": 3, "retry_base_delay": 0.05,
+            "projects": sorted(self.estate.projects),
+            "endpoints": {"iam": self.grpc.target, **{k: url for k in (
+                "iam_rest", "iam_v2", "resourcemanager", "policyanalyzer", "apikeys", "aiplatform", "storage",
+                "secretmanager", "bigquery")}},
+        }
+        if self.estate.org:
+            cfg["organization_id"] = str(self.estate.org["id"])
+        cfg.update(extra)
+        return cfg
+
+    def stop(self) -> None:
+        self.rest.stop()
+        self.grpc.stop()
+
+
+def start_fakes(estate: Mapping[str, Any], now: dt.datetime, faults: Faults | None = None) -> GcpFakes:
+    """Start both servers on free loopback ports over ``estate``."""
+    est = Estate(estate, now)
+    faults = faults or Faults()
+    grpc_fake = IamGrpcFake(est, faults).start()
+    try:
+        rest = RestFake(est, faults).start()
+    except BaseException:
+        grpc_fake.stop()
+        raise
+    return GcpFakes(est, faults, grpc_fake, rest)
