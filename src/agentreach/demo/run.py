@@ -98,6 +98,9 @@ def demo_estate(now: dt.datetime) -> Iterator[tuple[str, Any]]:
 
 
 CLOUDS = ("aws", "azure", "gcp")
+# One command per cloud worth trying on the demo's store.
+EXPLORE = (("aws", "explain support-agent-exec"), ("files", "show support-bot/.env:3"),
+           ("azure", "reach 'Contoso Helpdesk Agent'"), ("gcp", "path ci-deployer customer_data"))
 # The module each cloud's connector needs: a cloud whose SDK is not installed is skipped
 # with a note naming the extra, so `pip install agentreach[demo]` still gets the AWS demo.
 _SDK = {"aws": ("moto", "demo"), "azure": ("azure.identity", "azure"), "gcp": ("google.cloud.iam_admin_v1", "gcp")}
@@ -192,9 +195,9 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None, clouds: tuple[
         exe = _invocation()
         console.print(f"\nHTML report: {report_path}")
         console.print(f"\nstore: {db}\nexplore it, for example:\n"
-                      f"  {exe} --db {db} inventory --kind all\n"
-                      f"  {exe} --db {db} show support-agent-exec\n"
-                      f"  {exe} --db {db} inventory --format json")
+                      f"  {exe} --db {db} inventory --agents\n"
+                      + "".join(f"  {exe} --db {db} {cmd}\n" for cloud, cmd in EXPLORE if cloud in section)
+                      + f"  {exe} --db {db} findings --severity critical")
     ctx.exit(result.exit_code)
 
 
@@ -214,37 +217,50 @@ def _print_agents(console: Any, store: Store, snapshot_id: int) -> None:
                       f"{best['signal']}: {best['why']}")
 
 
-AGENT_WORKLOADS = ("aws_bedrock_agent", "aws_agentcore_runtime", "aws_agentcore_gateway")
-DATA_TYPES = ["aws_s3_bucket", "aws_dynamodb_table", "aws_secretsmanager_secret", "aws_kms_key"]
+AGENT_WORKLOADS = ("aws_bedrock_agent", "aws_agentcore_runtime", "aws_agentcore_gateway", "gcp_reasoning_engine",
+                   "azure_resource")
+# Data a reader recognises as a crown jewel, most telling first.
+DATA_TYPES = ["aws_s3_bucket", "gcp_bigquery_dataset", "aws_dynamodb_table", "azure_key_vault", "gcp_secret",
+              "aws_secretsmanager_secret", "azure_cognitive_account", "azure_storage_account", "gcp_bucket",
+              "aws_kms_key", "azure_directory"]
 
 
 def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
-    """One reach path a responder would care about: an agent's way to a crown jewel."""
+    """One reach path per cloud that a responder would care about: an agent's way to a
+    crown jewel, with the grant behind the last hop."""
     from ..graph import load_graph, reach
     from ..graph.query import level_rank
     from ..render import hops_line
 
     graph = load_graph(store, snapshot_id)
-    # Start from the agents themselves (a Bedrock agent, an AgentCore runtime) and prefer
-    # data a reader recognises as a crown jewel: a bucket, a table, a secret.
-    starts = [n for n in range(len(graph)) if graph.attrs[n].get("type") in AGENT_WORKLOADS]
-    best = None
-    for start in starts:
-        for hit in reach(graph, start, depth=5):
-            if hit.get("sensitivity") == "high" and hit["type"] in DATA_TYPES:
-                rank = (-DATA_TYPES.index(hit["type"]), level_rank(hit["access"]), -len(hit["path"]))
-                if best is None or rank > best[0]:
-                    best = (rank, hit)
-    if best is None:
-        return
-    hit = best[1]
-    console.print(f"\nReach: the {hit['path'][0]['from_name']} agent can {hit['access']} the sensitive "
-                  f"{hit['type']} {hit['name']}:")
-    console.print(f"  {hops_line(hit['path'])}")
-    grant = hit["path"][-1].get("grant")
-    if grant:
-        console.print(f"  granted by: {'; '.join(grant) if isinstance(grant, list) else grant}")
-    console.print(f"  ('reach {hit['path'][0]['from_name']}' and 'who-can-reach {hit['name']}' show every path)")
+    verdicts = store.annotations(snapshot_id, "agent")
+    # Start from the agents themselves (a Bedrock agent, an AgentCore runtime, a reasoning
+    # engine) and, where a cloud has none of those, from its agent identities.
+    by_provider: dict[str, list[int]] = {}
+    for n in range(len(graph)):
+        attrs = graph.attrs[n]
+        is_agent = (verdicts.get(graph.ids[n]) or {}).get("verdict") == "agent" and graph.kinds[n] == "identity"
+        if attrs.get("type") in AGENT_WORKLOADS or is_agent:
+            by_provider.setdefault(attrs.get("provider") or "", []).append(n)
+    for provider in sorted(by_provider):
+        best = None
+        for start in by_provider[provider]:
+            for hit in reach(graph, start, depth=5):
+                if hit.get("sensitivity") == "high" and hit["type"] in DATA_TYPES:
+                    rank = (graph.attrs[start].get("type") in AGENT_WORKLOADS, -DATA_TYPES.index(hit["type"]),
+                            level_rank(hit["access"]), -len(hit["path"]))
+                    if best is None or rank > best[0]:
+                        best = (rank, hit)
+        if best is None:
+            continue
+        hit = best[1]
+        console.print(f"\nReach ({provider}): the {hit['path'][0]['from_name']} agent can {hit['access']} the "
+                      f"sensitive {hit['type']} {hit['name']}:")
+        console.print(f"  {hops_line(hit['path'])}")
+        grant = hit["path"][-1].get("grant")
+        if grant:
+            console.print(f"  granted by: {'; '.join(grant) if isinstance(grant, list) else grant}")
+        console.print(f"  ('reach {hit['path'][0]['from_name']}' and 'who-can-reach {hit['name']}' show every path)")
 
 
 def _print_findings(console: Any, store: Store, info: Any, config: Any, db: Path) -> Path:
