@@ -19,6 +19,7 @@ import datetime as dt
 import importlib.util
 import logging
 import os
+import shlex
 import sys
 import tempfile
 from contextlib import ExitStack, contextmanager
@@ -100,7 +101,7 @@ def demo_estate(now: dt.datetime) -> Iterator[tuple[str, Any]]:
 CLOUDS = ("aws", "azure", "gcp")
 # One command per cloud worth trying on the demo's store.
 EXPLORE = (("aws", "explain support-agent-exec"), ("files", "show support-bot/.env:3"),
-           ("azure", "reach 'Contoso Helpdesk Agent'"), ("gcp", "path ci-deployer customer_data"))
+           ("azure", "who-can-reach kv-agents-prod"), ("gcp", "path ci-deployer customer_data"))
 # The module each cloud's connector needs: a cloud whose SDK is not installed is skipped
 # with a note naming the extra, so `pip install agentreach[demo]` still gets the AWS demo.
 _SDK = {"aws": ("moto", "demo"), "azure": ("azure.identity", "azure"), "gcp": ("google.cloud.iam_admin_v1", "gcp")}
@@ -217,8 +218,7 @@ def _print_agents(console: Any, store: Store, snapshot_id: int) -> None:
                       f"{best['signal']}: {best['why']}")
 
 
-AGENT_WORKLOADS = ("aws_bedrock_agent", "aws_agentcore_runtime", "aws_agentcore_gateway", "gcp_reasoning_engine",
-                   "azure_resource")
+AGENT_WORKLOADS = ("aws_bedrock_agent", "aws_agentcore_runtime", "aws_agentcore_gateway", "gcp_reasoning_engine")
 # Data a reader recognises as a crown jewel, most telling first.
 DATA_TYPES = ["aws_s3_bucket", "gcp_bigquery_dataset", "aws_dynamodb_table", "azure_key_vault", "gcp_secret",
               "aws_secretsmanager_secret", "azure_cognitive_account", "azure_storage_account", "gcp_bucket",
@@ -260,7 +260,8 @@ def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
         grant = hit["path"][-1].get("grant")
         if grant:
             console.print(f"  granted by: {'; '.join(grant) if isinstance(grant, list) else grant}")
-        console.print(f"  ('reach {hit['path'][0]['from_name']}' and 'who-can-reach {hit['name']}' show every path)")
+        console.print(f"  (reach {shlex.quote(hit['path'][0]['from_name'])} and who-can-reach "
+                      f"{shlex.quote(hit['name'])} show every path)")
 
 
 def _print_findings(console: Any, store: Store, info: Any, config: Any, db: Path) -> Path:

@@ -1,0 +1,108 @@
+"""The Azure connector's config section, validated once so that every later error names a key.
+
+Secrets never live here: ``client_secret_env`` is the *name* of an environment variable,
+read when the credential is built and handed straight to azure-identity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from agentreach.connector import ConnectorConfigError
+
+CREDENTIALS = ("default", "client_secret", "certificate")
+_GUIDISH = re.compile(r"^[0-9a-fA-F-]{36}$|^[a-z0-9.-]+\.[a-z]{2,}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class AzureConfig:
+    tenant_id: str | None = None
+    credential: str = "default"
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    certificate_path: str | None = None
+    authority_host: str = "https://login.microsoftonline.com"
+    graph_endpoint: str = "https://graph.microsoft.com"
+    arm_endpoint: str = "https://management.azure.com"
+    subscriptions: tuple[str, ...] = ()  # empty: every subscription the caller sees
+    beta: bool = True
+    ca_bundle: str | None = None
+    max_attempts: int = 4
+    timeout: float = 30.0
+    max_retry_after: float = 60.0
+    workers: int = 4
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> "AzureConfig":
+        known = {f.name for f in fields(cls)} | {"enabled"}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ConnectorConfigError(f"connectors.azure: unknown key(s) {', '.join(unknown)}")
+        v: dict[str, Any] = {k: val for k, val in raw.items() if k != "enabled" and val is not None}
+        if v.get("credential", "default") not in CREDENTIALS:
+            raise ConnectorConfigError(f"connectors.azure.credential: must be one of {', '.join(CREDENTIALS)}")
+        for key in ("tenant_id", "client_id", "client_secret_env", "certificate_path", "ca_bundle"):
+            if key in v and not isinstance(v[key], str):
+                raise ConnectorConfigError(f"connectors.azure.{key}: must be a string")
+        if "tenant_id" in v and not _GUIDISH.match(v["tenant_id"]):
+            raise ConnectorConfigError("connectors.azure.tenant_id: must be a tenant GUID or a domain name")
+        cred = v.get("credential", "default")
+        if cred in ("client_secret", "certificate"):
+            for key in ("tenant_id", "client_id"):
+                if not v.get(key):
+                    raise ConnectorConfigError(f"connectors.azure.{key}: required when credential is {cred}")
+        if cred == "client_secret":
+            name = v.get("client_secret_env")
+            if not name:
+                raise ConnectorConfigError("connectors.azure.client_secret_env: required when credential is "
+                                           "client_secret (the NAME of an environment variable holding the secret)")
+            if not _ENV_NAME.match(name):
+                raise ConnectorConfigError("connectors.azure.client_secret_env: must be an environment variable "
+                                           "name, not a secret value")
+        if cred == "certificate":
+            path = v.get("certificate_path")
+            if not path:
+                raise ConnectorConfigError("connectors.azure.certificate_path: required when credential is certificate")
+            if not Path(path).expanduser().is_file():
+                raise ConnectorConfigError(f"connectors.azure.certificate_path: no such file {path}")
+        if v.get("ca_bundle") and not Path(v["ca_bundle"]).expanduser().is_file():
+            raise ConnectorConfigError(f"connectors.azure.ca_bundle: no such file {v['ca_bundle']}")
+        for key in ("authority_host", "graph_endpoint", "arm_endpoint"):
+            if key in v:
+                if not isinstance(v[key], str) or not v[key].startswith("https://"):
+                    raise ConnectorConfigError(f"connectors.azure.{key}: must be an https:// URL")
+                v[key] = v[key].rstrip("/")
+        if "subscriptions" in v:
+            subs = v["subscriptions"]
+            if isinstance(subs, str):
+                subs = [s.strip() for s in subs.split(",") if s.strip()]
+            if not isinstance(subs, (list, tuple)) or not all(isinstance(s, str) for s in subs):
+                raise ConnectorConfigError("connectors.azure.subscriptions: must be a list of subscription ids")
+            v["subscriptions"] = tuple(s.lower() for s in subs)
+        if "beta" in v and not isinstance(v["beta"], bool):
+            raise ConnectorConfigError("connectors.azure.beta: must be true or false")
+        for key in ("max_attempts", "workers"):
+            if key in v and (not isinstance(v[key], int) or isinstance(v[key], bool) or v[key] < 1):
+                raise ConnectorConfigError(f"connectors.azure.{key}: must be a whole number >= 1")
+        for key in ("timeout", "max_retry_after"):
+            if key in v and (not isinstance(v[key], (int, float)) or isinstance(v[key], bool) or v[key] < 0):
+                raise ConnectorConfigError(f"connectors.azure.{key}: must be a number >= 0")
+        return cls(**v)
+
+    @property
+    def graph_scope(self) -> str:
+        return f"{self.graph_endpoint}/.default"
+
+    @property
+    def arm_scope(self) -> str:
+        return f"{self.arm_endpoint}/.default"
+
+    def graph_url(self, path: str, beta: bool = False) -> str:
+        return f"{self.graph_endpoint}/{'beta' if beta else 'v1.0'}{path}"
+
+    def arm_url(self, path: str) -> str:
+        return f"{self.arm_endpoint}{path}"

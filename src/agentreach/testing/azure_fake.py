@@ -1,0 +1,461 @@
+"""A loopback Entra ID + Microsoft Graph + Azure Resource Manager, over real TLS.
+
+The Azure connector talks plain HTTPS (azure-identity for tokens, httpx for Graph and
+ARM), so the way to test it without a tenant is a server that speaks the same wire
+format: the OpenID configuration and token endpoints MSAL calls, Graph's ``value`` +
+``@odata.nextLink`` collections with ``$select`` / ``$expand`` / ``$filter`` / ``$top``,
+ARM's ``value`` + ``nextLink`` with a mandatory ``api-version``, and both services'
+error body ``{"error": {"code": ..., "message": ...}}``. The *real* credential classes
+(ClientSecretCredential, CertificateCredential) get their tokens from it, which is why it
+is TLS: azure-core refuses bearer tokens over plain http. The certificate is generated at
+start with ``cryptography`` and written to :attr:`AzureFake.ca_path` for clients to trust.
+
+Failures are injectable per route (a regular expression over the path):
+:meth:`AzureFake.deny` answers 403 with a Graph/ARM error code, :meth:`AzureFake.throttle`
+answers 429 (or 503) with ``Retry-After`` a given number of times, then lets requests
+through. Every request is logged in :attr:`AzureFake.requests`.
+
+It ships in the package (not in tests/) because ``agentreach demo`` scans an Azure tenant
+served by it, offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import http.server
+import ipaddress
+import json
+import re
+import ssl
+import tempfile
+import threading
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+__all__ = ["AzureFake", "FakeRequest", "make_self_signed"]
+
+GRAPH_VERSIONS = ("v1.0", "beta")
+LICENCE_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+
+
+def make_self_signed(directory: Path, name: str = "agentreach-azure-fake") -> tuple[Path, Path]:
+    """A throw-away certificate for 127.0.0.1 / localhost; returns (cert PEM, key PEM)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@dataclass
+class FakeRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    authorization: str | None
+
+
+@dataclass
+class _Rule:
+    pattern: re.Pattern[str]
+    status: int
+    code: str
+    message: str
+    times: int | None  # None: for ever
+    retry_after: int | None = None
+    hits: int = 0
+
+
+@dataclass
+class AzureFake:
+    """Serve ``estate`` (see ``agentreach/demo/azure_estate.yaml`` for its shape: Graph and
+    ARM objects exactly as Microsoft returns them, plus a few links by id)."""
+
+    estate: Mapping[str, Any]
+    page_size: int = 2
+    clients: Mapping[str, str] = field(default_factory=dict)  # client_id -> secret; empty: accept any
+    requests: list[FakeRequest] = field(default_factory=list)
+    tokens_issued: int = 0
+    _rules: list[_Rule] = field(default_factory=list)
+    _server: http.server.ThreadingHTTPServer | None = None
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
+    ca_path: Path | None = None
+    url: str = ""
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def tenant_id(self) -> str:
+        return str(self.estate["tenant_id"])
+
+    def start(self) -> str:
+        self._tmp = tempfile.TemporaryDirectory(prefix="agentreach-azure-fake-")
+        cert, key = make_self_signed(Path(self._tmp.name))
+        self.ca_path = cert
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(cert), str(key))
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        self._server = server
+        threading.Thread(target=server.serve_forever, name="azure-fake", daemon=True).start()
+        self.url = f"https://127.0.0.1:{server.server_address[1]}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> "AzureFake":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- failure injection ----------------------------------------------------------------
+
+    def deny(self, path_regex: str, code: str = "Authorization_RequestDenied",
+             message: str = "Insufficient privileges to complete the operation.", status: int = 403,
+             times: int | None = None) -> None:
+        self._rules.append(_Rule(re.compile(path_regex), status, code, message, times))
+
+    def throttle(self, path_regex: str, times: int, retry_after: int = 1, status: int = 429) -> None:
+        code = "TooManyRequests" if status == 429 else "ServiceUnavailable"
+        self._rules.append(_Rule(re.compile(path_regex), status, code,
+                                 "Too many requests, retry later." if status == 429 else "Service unavailable.",
+                                 times, retry_after))
+
+    def clear_rules(self) -> None:
+        self._rules.clear()
+
+    def paths(self, prefix: str = "") -> list[str]:
+        return [r.path for r in self.requests if r.path.startswith(prefix)]
+
+    def _rule_for(self, path: str) -> _Rule | None:
+        for rule in self._rules:
+            if rule.pattern.search(path) and (rule.times is None or rule.hits < rule.times):
+                rule.hits += 1
+                return rule
+        return None
+
+    # -- data -----------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> Mapping[str, Any]:
+        return self.estate.get("graph") or {}
+
+    @property
+    def arm(self) -> Mapping[str, Any]:
+        return self.estate.get("arm") or {}
+
+    def directory_object(self, object_id: str) -> dict[str, Any] | None:
+        """An owner or sponsor as Graph's $expand / navigation returns it (default properties)."""
+        for user in self.graph.get("users") or []:
+            if user["id"] == object_id:
+                out = {"@odata.type": user.get("@odata.type", "#microsoft.graph.user"), "id": user["id"]}
+                out.update({k: user.get(k) for k in ("displayName", "userPrincipalName", "mail")})
+                return out
+        for sp in self.graph.get("servicePrincipals") or []:
+            if sp["id"] == object_id:
+                return {"@odata.type": sp.get("@odata.type", "#microsoft.graph.servicePrincipal"), "id": sp["id"],
+                        "displayName": sp.get("displayName"), "appId": sp.get("appId")}
+        for group in self.graph.get("groups") or []:
+            if group["id"] == object_id:
+                return {"@odata.type": "#microsoft.graph.group", "id": group["id"],
+                        "displayName": group.get("displayName")}
+        return None
+
+
+# What $select may name, per Graph type (v1.0 / beta reference); anything else is a 400, as
+# Graph answers it, so a connector asking for a property that does not exist fails here too.
+_SP_PROPS = {"id", "appId", "displayName", "description", "servicePrincipalType", "appOwnerOrganizationId",
+             "accountEnabled", "alternativeNames", "appRoles", "tags", "passwordCredentials", "keyCredentials",
+             "servicePrincipalNames", "appDisplayName", "appDescription", "homepage", "notes", "signInAudience",
+             "oauth2PermissionScopes", "verifiedPublisher", "deletedDateTime", "disabledByMicrosoftStatus",
+             "applicationTemplateId", "appRoleAssignmentRequired", "info", "loginUrl", "logoutUrl", "replyUrls",
+             "preferredSingleSignOnMode", "tokenEncryptionKeyId", "notificationEmailAddresses"}
+SELECTABLE: dict[str, set[str]] = {
+    "application": {"id", "appId", "displayName", "description", "signInAudience", "publisherDomain",
+                    "createdDateTime", "tags", "passwordCredentials", "keyCredentials", "identifierUris", "notes",
+                    "requiredResourceAccess", "api", "web", "spa", "deletedDateTime", "disabledByMicrosoftStatus",
+                    "serviceManagementReference", "uniqueName", "verifiedPublisher"},
+    "servicePrincipal": _SP_PROPS,
+    "agentIdentity": _SP_PROPS | {"agentIdentityBlueprintId", "createdByAppId", "createdDateTime",
+                                  "managerApplications"},
+    "agentIdentityBlueprintPrincipal": _SP_PROPS | {"createdByAppId", "createdDateTime"},
+    "agentIdentityBlueprint": {"id", "appId", "displayName", "description", "signInAudience", "createdDateTime",
+                               "tags", "passwordCredentials", "keyCredentials", "identifierUris",
+                               "createdByAppId"},
+    "user": {"id", "displayName", "mail", "userPrincipalName", "accountEnabled", "givenName", "surname",
+             "jobTitle", "department", "createdDateTime", "employeeId", "userType"},
+    "agentUser": {"id", "displayName", "mail", "userPrincipalName", "accountEnabled", "identityParentId",
+                  "createdDateTime", "userType"},
+    "organization": {"id", "displayName", "verifiedDomains", "tenantType", "createdDateTime", "countryLetterCode"},
+}
+
+# Graph properties that a link list in the estate stands for, and what they expand to.
+_LINKS = ("owners", "sponsors")
+_HIDDEN = ("owners", "sponsors", "appRoleAssignments", "federatedIdentityCredentials")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    owner: AzureFake
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # without it every keep-alive request waits ~40 ms
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; odata.metadata=minimal")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("request-id", str(uuid.uuid4()))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+        body: dict[str, Any] = {"error": {"code": code, "message": message}}
+        if self.path.startswith(tuple(f"/{v}/" for v in GRAPH_VERSIONS)):
+            body["error"]["innerError"] = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+                                           "request-id": str(uuid.uuid4())}
+        self._send(status, body, headers)
+
+    def _parsed(self) -> tuple[str, dict[str, str]]:
+        parts = urllib.parse.urlsplit(self.path)
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query, keep_blank_values=True).items()}
+        return urllib.parse.unquote(parts.path), query
+
+    def _page(self, path: str, query: Mapping[str, str], items: list[Any], link_key: str, max_top: int) -> None:
+        """One page of a collection, with an absolute next link that carries the query."""
+        size = self.owner.page_size
+        if query.get("$top", "").isdigit():
+            size = max(1, min(int(query["$top"]), size, max_top))
+        start = int(query.get("$skiptoken") or 0)
+        body: dict[str, Any] = {"value": items[start:start + size]}
+        if start + size < len(items):
+            rest = {k: v for k, v in query.items() if k != "$skiptoken"}
+            rest["$skiptoken"] = str(start + size)
+            host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
+            body[link_key] = f"https://{host}{urllib.parse.quote(path)}?{urllib.parse.urlencode(rest)}"
+        if link_key == "@odata.nextLink":
+            body = {"@odata.context": f"https://graph.microsoft.com/$metadata#{path.split('/', 2)[-1]}", **body}
+        self._send(200, body)
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        path, query = self._parsed()
+        length = int(self.headers.get("Content-Length") or 0)
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(self.rfile.read(length).decode()).items()}
+        self.owner.requests.append(FakeRequest("POST", path, query, None))
+        m = re.fullmatch(r"/([^/]+)/oauth2/v2\.0/token", path)
+        if not m:
+            return self._error(404, "NotFound", f"no route for POST {path}")
+        clients = self.owner.clients
+        client_id = form.get("client_id", "")
+        if clients and "client_secret" in form and clients.get(client_id) != form["client_secret"]:
+            body = {"error": "invalid_client", "error_codes": [7000215],
+                    "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
+                                         "sent in the request is the client secret value, not the client secret ID."}
+            return self._send(401, body)
+        if clients and client_id not in clients:
+            return self._send(400, {"error": "unauthorized_client", "error_codes": [700016],
+                                    "error_description": f"AADSTS700016: Application with identifier '{client_id}' "
+                                                         "was not found in the directory."})
+        self.owner.tokens_issued += 1
+        token = base64.urlsafe_b64encode(f"fake-token:{client_id}:{uuid.uuid4()}".encode()).decode().rstrip("=")
+        self._send(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token})
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        path, query = self._parsed()
+        self.owner.requests.append(FakeRequest("GET", path, query, self.headers.get("Authorization")))
+        host = f"https://{self.headers.get('Host')}"
+        m = re.fullmatch(r"/([^/]+)/v2\.0/\.well-known/openid-configuration", path)
+        if m:
+            tenant = m.group(1)
+            return self._send(200, {
+                "token_endpoint": f"{host}/{tenant}/oauth2/v2.0/token",
+                "authorization_endpoint": f"{host}/{tenant}/oauth2/v2.0/authorize",
+                "device_authorization_endpoint": f"{host}/{tenant}/oauth2/v2.0/devicecode",
+                "issuer": f"{host}/{self.owner.tenant_id}/v2.0",
+                "jwks_uri": f"{host}/{tenant}/discovery/v2.0/keys",
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
+                                                          "client_secret_basic"],
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "tenant_region_scope": "EU",
+            })
+        if path == "/common/discovery/instance":
+            return self._send(200, {"tenant_discovery_endpoint":
+                                    f"{host}/{self.owner.tenant_id}/v2.0/.well-known/openid-configuration",
+                                    "api-version": "1.1", "metadata": []})
+        if not (self.headers.get("Authorization") or "").startswith("Bearer "):
+            return self._error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        rule = self.owner._rule_for(path)
+        if rule is not None:
+            headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else None
+            return self._error(rule.status, rule.code, rule.message, headers)
+        first = path.split("/")[1] if "/" in path else ""
+        if first in GRAPH_VERSIONS:
+            return self._graph(path, query)
+        if first in ("subscriptions", "providers"):
+            return self._arm(path, query)
+        return self._error(404, "NotFound", f"no route for GET {path}")
+
+    # -- Graph ----------------------------------------------------------------------------
+
+    def _graph(self, path: str, query: Mapping[str, str]) -> None:
+        fake = self.owner
+        g = fake.graph
+        version, rest = path.split("/", 2)[1], "/" + path.split("/", 2)[2]
+        routes: list[tuple[str, str | None, Any]] = [
+            (r"/organization", "organization", lambda: [fake.estate.get("organization") or {"id": fake.tenant_id}]),
+            (r"/applications", "application", lambda: g.get("applications") or []),
+            (r"/applications/microsoft\.graph\.agentIdentityBlueprint", "agentIdentityBlueprint",
+             lambda: _of_type(g.get("applications"), "agentIdentityBlueprint")),
+            (r"/servicePrincipals", "servicePrincipal", lambda: g.get("servicePrincipals") or []),
+            (r"/servicePrincipals/microsoft\.graph\.agentIdentity", "agentIdentity",
+             lambda: _of_type(g.get("servicePrincipals"), "agentIdentity")),
+            (r"/servicePrincipals/microsoft\.graph\.agentIdentityBlueprintPrincipal", "agentIdentityBlueprintPrincipal",
+             lambda: _of_type(g.get("servicePrincipals"), "agentIdentityBlueprintPrincipal")),
+            (r"/users", "user", lambda: _users_filter(g.get("users") or [], query.get("$filter"))),
+            (r"/users/microsoft\.graph\.agentUser", "agentUser", lambda: _of_type(g.get("users"), "agentUser")),
+            (r"/roleManagement/directory/roleAssignments", None, lambda: g.get("directoryRoleAssignments") or []),
+        ]
+        beta_only = [
+            (r"/reports/servicePrincipalSignInActivities", None, lambda: g.get("servicePrincipalSignInActivities")),
+            (r"/reports/appCredentialSignInActivities", None, lambda: g.get("appCredentialSignInActivities")),
+        ]
+        for pattern, type_name, get in routes + (beta_only if version == "beta" else []):
+            if re.fullmatch(pattern, rest):
+                unknown = sorted({s.strip() for s in (query.get("$select") or "").split(",") if s.strip()}
+                                 - SELECTABLE.get(type_name or "", set())) if type_name else []
+                if unknown:
+                    return self._error(400, "BadRequest", f"Could not find a property named '{unknown[0]}' on type "
+                                                          f"'microsoft.graph.{type_name}'.")
+                items = get()
+                if items is None:  # the estate says this tenant has no licence for the report
+                    return self._error(403, LICENCE_CODE, "Tenant is not a B2C tenant and doesn't have premium license")
+                items = [self._shape(dict(i), query) for i in items]
+                return self._page(path, query, items, "@odata.nextLink", 999)
+        m = re.fullmatch(r"/(applications|servicePrincipals)/([^/]+)/(owners|federatedIdentityCredentials|"
+                         r"appRoleAssignments|sponsors)", rest)
+        if m:
+            coll, oid, nav = m.groups()
+            obj = next((o for o in g.get(coll) or [] if o["id"] == oid), None)
+            if obj is None:
+                return self._error(404, "Request_ResourceNotFound",
+                                   f"Resource '{oid}' does not exist or one of its queried reference-property "
+                                   "objects are not present.")
+            return self._page(path, query, self._navigation(obj, nav), "@odata.nextLink", 999)
+        return self._error(400, "BadRequest", f"Resource not found for the segment '{rest.strip('/').split('/')[0]}'.")
+
+    def _navigation(self, obj: Mapping[str, Any], nav: str) -> Any:
+        if nav in _LINKS:
+            return [d for d in (self.owner.directory_object(i) for i in obj.get(nav) or []) if d]
+        value = obj.get(nav)
+        return dict(value) if isinstance(value, Mapping) else list(value or [])
+
+    def _shape(self, item: dict[str, Any], query: Mapping[str, str]) -> dict[str, Any]:
+        """Apply $expand and $select the way Graph does: only the selected properties (and
+        the type annotation of a derived type), links expanded to directory objects."""
+        expanded = {}
+        for nav in [n.strip().split("(")[0] for n in (query.get("$expand") or "").split(",") if n.strip()]:
+            expanded[nav] = self._navigation(item, nav)
+        select = [s.strip() for s in (query.get("$select") or "").split(",") if s.strip()]
+        if select:
+            out = {k: item.get(k) for k in select}
+            if "@odata.type" in item:
+                out["@odata.type"] = item["@odata.type"]
+        else:
+            out = {k: v for k, v in item.items() if k not in _HIDDEN}
+        out.update(expanded)
+        return out
+
+    # -- ARM ------------------------------------------------------------------------------
+
+    def _arm(self, path: str, query: Mapping[str, str]) -> None:
+        if not query.get("api-version"):
+            return self._error(400, "MissingApiVersionParameter",
+                               "The api-version query parameter (?api-version=) is required for all requests.")
+        arm = self.owner.arm
+        if path == "/subscriptions":
+            subs = [{k: v for k, v in s.items() if k != "resources"} for s in arm.get("subscriptions") or []]
+            return self._page(path, query, subs, "nextLink", 1000)
+        m = re.fullmatch(r"/subscriptions/([^/]+)(/.*)", path)
+        sub = next((s for s in arm.get("subscriptions") or [] if m and s["subscriptionId"] == m.group(1)), None)
+        if m is None or sub is None:
+            return self._error(404, "SubscriptionNotFound", f"The subscription '{path.split('/')[2:3]}' could not "
+                                                            "be found.")
+        data = sub.get("resources") or {}
+        routes = {
+            "/providers/microsoft.authorization/roleassignments": "roleAssignments",
+            "/providers/microsoft.authorization/roledefinitions": "roleDefinitions",
+            "/providers/microsoft.authorization/denyassignments": "denyAssignments",
+            "/resourcegroups": "resourceGroups",
+            "/resources": "resources",
+            "/providers/microsoft.managedidentity/userassignedidentities": "userAssignedIdentities",
+            "/providers/microsoft.cognitiveservices/accounts": "cognitiveAccounts",
+            "/providers/microsoft.keyvault/vaults": "vaults",
+        }
+        key = routes.get(m.group(2).lower())
+        if key is None:
+            return self._error(404, "InvalidResourceType", f"The resource type could not be found in {path}.")
+        return self._page(path, query, list(data.get(key) or []), "nextLink", 1000)
+
+
+def _of_type(items: Any, type_name: str) -> list[Any]:
+    return [i for i in items or [] if i.get("@odata.type") == f"#microsoft.graph.{type_name}"]
+
+
+def _users_filter(users: list[Mapping[str, Any]], flt: str | None) -> list[Any]:
+    """``id in ('a','b')`` (what the connector asks), or no filter at all."""
+    if not flt:
+        return list(users)
+    ids = set(re.findall(r"'([^']+)'", flt))
+    return [u for u in users if u["id"] in ids]
+
+
+def iter_secret_texts(estate: Mapping[str, Any]) -> Iterator[str]:
+    """Every ``secretText`` the estate carries (the canary tests look for them in outputs)."""
+    for coll in ("applications", "servicePrincipals"):
+        for obj in (estate.get("graph") or {}).get(coll) or []:
+            for cred in obj.get("passwordCredentials") or []:
+                if cred.get("secretText"):
+                    yield str(cred["secretText"])

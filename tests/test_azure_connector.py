@@ -1,0 +1,233 @@
+"""The Azure connector against the TLS fake: the real ClientSecretCredential gets its token
+from the fake authority, httpx reads Graph and ARM pages, and failures (403, missing
+licence, 429/503 with Retry-After, a bad secret) become coverage gaps while the scan goes on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from typing import Any, Iterator
+
+import pytest
+from agentreach_connectors.azure import AzureConnector
+
+from agentreach.connector import ScanContext
+from agentreach.demo.azure import load_estate
+from agentreach.model import Credential, CredentialStatus, Edge, EdgeKind, Identity, Owner, System, Workload
+from agentreach.testing.azure_fake import LICENCE_CODE, AzureFake
+
+NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+CLIENT_ID = "e5e5e5e5-0000-4000-8000-0000000000e5"
+SECRET = "fake-client-secret-for-tests-only"
+ENV = "AGENTREACH_TEST_AZURE_SECRET"
+SUB = "5b5b5b5b-0000-4000-8000-000000000001"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[AzureFake]:
+    server = AzureFake(load_estate(NOW), page_size=2, clients={CLIENT_ID: SECRET})
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def clean(fake: AzureFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.clear_rules()
+    fake.requests.clear()
+    monkeypatch.setenv(ENV, SECRET)
+
+
+def config(fake: AzureFake, **extra: Any) -> dict[str, Any]:
+    return {"tenant_id": fake.tenant_id, "credential": "client_secret", "client_id": CLIENT_ID,
+            "client_secret_env": ENV, "authority_host": fake.url, "graph_endpoint": fake.url,
+            "arm_endpoint": fake.url.replace("127.0.0.1", "localhost"), "ca_bundle": str(fake.ca_path), "max_attempts": 3, "timeout": 5,
+            "max_retry_after": 0.05, "workers": 2, **extra}
+
+
+class Scan:
+    def __init__(self, fake: AzureFake, **extra: Any) -> None:
+        self.connector = AzureConnector(config(fake, **extra))
+        self.ctx = ScanContext(clock=lambda: NOW)
+        started = time.monotonic()
+        self.records = list(self.connector.scan(self.ctx))
+        self.seconds = time.monotonic() - started
+        self.gaps = self.ctx.gaps.gaps
+        self.nodes = {r.id: r for r in self.records if not isinstance(r, Edge)}
+        self.edges = {(e.src, e.kind.value, e.dst): e for e in self.records if isinstance(e, Edge)}
+
+    def named(self, name: str, type_: str | None = None) -> Any:
+        hits = [n for n in self.nodes.values() if n.name == name and (type_ is None or n.type == type_)]
+        assert len(hits) == 1, (name, hits)
+        return hits[0]
+
+
+@pytest.fixture(scope="module")
+def baseline(fake: AzureFake) -> Scan:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV, SECRET)
+        fake.requests.clear()
+        scan = Scan(fake)
+        scan.requests = list(fake.requests)  # type: ignore[attr-defined]
+    return scan
+
+
+def test_real_client_secret_credential_signs_in_over_tls(baseline: Scan, fake: AzureFake) -> None:
+    assert baseline.gaps == []
+    posts = [r for r in baseline.requests if r.method == "POST"]  # type: ignore[attr-defined]
+    assert [r.path for r in posts] == [f"/{fake.tenant_id}/oauth2/v2.0/token"] * len(posts) and posts
+    gets = [r for r in baseline.requests if r.method == "GET" and "/oauth2/" not in r.path  # type: ignore[attr-defined]
+            and ".well-known" not in r.path]
+    assert gets and all((r.authorization or "").startswith("Bearer ") for r in gets)
+    assert sum(baseline.connector.api_calls.values()) == len(gets)
+
+
+def test_paging_select_and_expand(baseline: Scan) -> None:
+    reqs = baseline.requests  # type: ignore[attr-defined]
+    apps = [r for r in reqs if r.path == "/v1.0/applications" and "owners" in r.query.get("$expand", "")]
+    assert apps[0].query["$select"].startswith("id,appId,displayName") and "passwordCredentials" in apps[0].query["$select"]
+    sps = [r for r in reqs if r.path == "/v1.0/servicePrincipals"]
+    assert len(sps) == 5 and sps[-1].query["$skiptoken"] == "8" and sps[-1].query["$select"] == sps[0].query["$select"]
+    assert any(r.path.endswith("/roleAssignments") and r.query.get("$skiptoken") for r in reqs)  # ARM nextLink
+    types = Counter(n.type for n in baseline.nodes.values())
+    assert types["azure_sp"] == 8 and types["azure_app"] == 3 and types["azure_managed_identity"] == 2
+    assert types["azure_role_definition"] == 6 and types["azure_deny_assignment"] == 1
+
+
+def test_credentials_expired_expiring_long_lived_and_federated(baseline: Scan) -> None:
+    expired = baseline.named("research-old")
+    assert isinstance(expired, Credential) and expired.status == CredentialStatus.EXPIRED
+    expiring = baseline.named("blueprint-prod")
+    assert expiring.status == CredentialStatus.ACTIVE and expiring.expires == NOW + dt.timedelta(days=10)
+    assert expiring.last_used == NOW - dt.timedelta(days=1) and expiring.preview == "Xy7…"
+    two_years = baseline.named("research-2y")
+    assert (two_years.expires - two_years.created).days == 730
+    fic = baseline.named("token.actions.githubusercontent.com repo:contoso/agents:ref:refs/heads/main")
+    assert fic.type == "azure_federated_credential" and fic.attrs["issuer"] == "https://token.actions.githubusercontent.com"
+    research_sp = baseline.named("research-agent", "azure_sp")
+    for cred in (expired, two_years, fic):
+        assert (cred.id, "authenticates", research_sp.id) in baseline.edges
+    cert = baseline.named("CN=research-agent")
+    assert cert.attrs["thumbprint_sha1"] == "ABCDEF123456789ABCDEF123456789ABCDEF1234"
+
+
+def test_foreign_tenant_managed_identities_and_workloads(baseline: Scan) -> None:
+    foreign = baseline.named("Fabrikam Analytics Connector")
+    assert foreign.attrs["foreign_tenant"] is True
+    assert foreign.attrs["app_owner_organization_id"] == "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+    assert baseline.named("research-agent", "azure_sp").attrs["foreign_tenant"] is False
+    mi = baseline.named("mi-agent-runtime", "azure_managed_identity")
+    assert mi.attrs["mi_kind"] == "user_assigned" and mi.attrs["client_id"] == "c1c1c1c1-0000-4000-8000-0000000000c1"
+    web_mi = baseline.named("app-contoso-web", "azure_managed_identity")
+    assert web_mi.attrs["mi_kind"] == "system_assigned"
+    runtime = baseline.named("ca-helpdesk-runtime")
+    assert isinstance(runtime, Workload) and (runtime.id, "runs_as", mi.id) in baseline.edges
+    oai = baseline.named("oai-contoso-agents")
+    assert isinstance(oai, System) and oai.attrs["kind"] == "OpenAI" and oai.attrs["disable_local_auth"] is False
+    assert "Microsoft.CognitiveServices/accounts/OpenAI/*/read" in mi.attrs["granted_actions"]
+
+
+def test_agent_identities_sponsors_and_owners(baseline: Scan) -> None:
+    us = baseline.named("Helpdesk Agent (US)")
+    assert isinstance(us, Identity) and us.attrs["odata_type"] == "#microsoft.graph.agentIdentity"
+    assert us.attrs["agent_identity_blueprint_id"] == "b1b1b1b1-0000-4000-8000-000000000001"
+    assert us.attrs["sponsors"] == [{"name": "Bob Lee", "email": "bob@contoso.example", "active": False,
+                                     "object_id": "11111111-aaaa-4aaa-8aaa-000000000002", "kind": "person"}]
+    bob = baseline.named("Bob Lee")
+    assert isinstance(bob, Owner) and bob.active is False
+    blueprint_sp = baseline.named("Helpdesk Agent Blueprint", "azure_sp")
+    assert (blueprint_sp.id, "can_assume", us.id) in baseline.edges
+    assert baseline.named("Helpdesk Agent Blueprint", "azure_app").attrs["odata_type"] == \
+        "#microsoft.graph.agentIdentityBlueprint"
+    alice = baseline.named("Alice Martin")
+    assert (alice.id, "owns", blueprint_sp.id) in baseline.edges
+    assert baseline.named("Helpdesk Agent (EU) mailbox").attrs["odata_type"] == "#microsoft.graph.agentUser"
+
+
+def test_throttling_honours_retry_after_and_recovers(fake: AzureFake) -> None:
+    fake.throttle(r"^/v1\.0/servicePrincipals$", times=2, retry_after=1)
+    fake.throttle(r"/providers/Microsoft\.Authorization/roleAssignments$", times=1, retry_after=2, status=503)
+    scan = Scan(fake)
+    assert scan.gaps == []
+    assert scan.connector.http is not None
+    assert scan.connector.http.retried["GET /servicePrincipals"] == 2
+    assert scan.connector.http.retried["GET roleAssignments"] == 1
+    assert Counter(n.type for n in scan.nodes.values())["azure_sp"] == 8
+    assert scan.seconds < 5  # Retry-After of 1-2 s capped by max_retry_after (0.05 s)
+
+
+def test_throttling_past_the_attempts_is_a_gap(fake: AzureFake) -> None:
+    fake.throttle(r"/denyAssignments$", times=10, retry_after=1)
+    scan = Scan(fake)
+    assert [(g.operation, g.error_code, g.account) for g in scan.gaps] == \
+        [("GET denyAssignments", "TooManyRequests", SUB)]
+    assert not any(n.type == "azure_deny_assignment" for n in scan.nodes.values())
+    assert any(n.type == "azure_role_definition" for n in scan.nodes.values())
+
+
+def test_a_denied_endpoint_is_a_gap_and_the_scan_goes_on(fake: AzureFake) -> None:
+    fake.deny(r"/roleManagement/directory/roleAssignments$")
+    fake.deny(r"/providers/Microsoft\.KeyVault/vaults$", code="AuthorizationFailed",
+              message="The client does not have authorization to perform action 'Microsoft.KeyVault/vaults/read'")
+    scan = Scan(fake)
+    gaps = {(g.operation, g.error_code, g.account, g.service) for g in scan.gaps}
+    assert gaps == {("GET directory roleAssignments", "Authorization_RequestDenied", fake.tenant_id, "graph"),
+                    ("GET vaults", "AuthorizationFailed", SUB, "arm")}
+    assert scan.named("Helpdesk Agent (US)").attrs["directory_roles"] == []
+    vault = scan.named("kv-agents-prod")  # still known from the generic /resources listing
+    assert vault.type == "azure_key_vault" and "vault_uri" in vault.attrs and vault.attrs["vault_uri"] is None
+    assert len(scan.records) > 60
+
+
+def test_missing_licence_for_sign_in_activity(fake: AzureFake) -> None:
+    fake.deny(r"^/beta/reports/", code=LICENCE_CODE,
+              message="Tenant is not a B2C tenant and doesn't have premium license")
+    scan = Scan(fake)
+    assert sorted(g.operation for g in scan.gaps) == ["GET appCredentialSignInActivities",
+                                                      "GET servicePrincipalSignInActivities"]
+    assert {g.error_code for g in scan.gaps} == {LICENCE_CODE}
+    secret = scan.named("research-2y")
+    assert secret.last_used is None and secret.attrs["last_used_source"] is None
+    assert scan.named("research-agent", "azure_sp").attrs["last_used_source"] is None
+
+
+def test_a_wrong_secret_is_one_gap_per_api_not_a_crash(fake: AzureFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV, "not-the-secret")
+    scan = Scan(fake)
+    assert scan.records == []
+    assert [(g.error_code, g.operation.split(" (")[0]) for g in scan.gaps] == \
+        [("ClientAuthenticationError", "sign-in")] * 2
+    assert "AADSTS7000215" in scan.gaps[0].message and SECRET not in repr(scan.gaps)
+
+
+def test_beta_off_is_said_not_hidden(fake: AzureFake) -> None:
+    scan = Scan(fake, beta=False)
+    assert {g.error_code for g in scan.gaps} == {"BetaDisabled"}
+    assert not any(r.path.startswith("/beta/") for r in fake.requests)
+    us = scan.named("Helpdesk Agent (US)")  # v1.0 still lists agent identities as service principals
+    assert us.attrs["odata_type"] == "#microsoft.graph.agentIdentity"
+
+
+def test_subscription_shard(fake: AzureFake) -> None:
+    scan = Scan(fake, subscriptions=["00000000-1111-4000-8000-000000000000"])
+    assert [(g.error_code, g.account) for g in scan.gaps] == \
+        [("SubscriptionNotFound", "00000000-1111-4000-8000-000000000000")]
+    assert not any(n.type == "azure_subscription" for n in scan.nodes.values())
+    assert all(e.kind != EdgeKind.HAS_POLICY for e in scan.records if isinstance(e, Edge))
+
+
+def test_the_fake_answers_like_graph_for_unknown_select_and_missing_api_version(fake: AzureFake) -> None:
+    """The fake must be able to fail a connector that asks for what Graph / ARM would refuse."""
+    import httpx
+
+    with httpx.Client(verify=__import__("ssl").create_default_context(cafile=str(fake.ca_path))) as client:
+        auth = {"Authorization": "Bearer x"}
+        bad = client.get(f"{fake.url}/v1.0/servicePrincipals", params={"$select": "id,createdDateTime"}, headers=auth)
+        assert bad.status_code == 400
+        assert bad.json()["error"]["message"] == ("Could not find a property named 'createdDateTime' on type "
+                                                  "'microsoft.graph.servicePrincipal'.")
+        assert "innerError" in bad.json()["error"]
+        arm = client.get(f"{fake.url}/subscriptions", headers=auth)
+        assert arm.status_code == 400 and arm.json()["error"]["code"] == "MissingApiVersionParameter"
+        assert client.get(f"{fake.url}/v1.0/applications").status_code == 401
