@@ -4,8 +4,10 @@ Generates a tree of code-like files (Python, JS, YAML, .env, JSON) with planted 
 several formats and hard negatives (placeholders, hashes, UUIDs, lookalike prefixes), then
 times both scanners on it and prints files/s, MB/s, the ratio, and the recall of each on
 the planted keys (a planted key counts as found when the scanner reports its file and line).
+Ours runs twice, with one process and with ``--workers`` processes (default: the connector's
+default, min(4, CPUs)), and the two must report the same locations.
 
-    .venv/bin/python bench/files_scan.py [--mb 50] [--skip-detect-secrets]
+    .venv/bin/python bench/files_scan.py [--mb 50] [--workers N] [--skip-detect-secrets]
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agentreach_connectors.files import FilesConnector
+from agentreach_connectors.files import FilesConnector, default_workers
 
 from agentreach.connector import ScanContext
 from agentreach.model import Location
@@ -75,9 +77,9 @@ def generate(root: Path, mb: float, r: random.Random) -> tuple[list[tuple[str, i
     return planted, files
 
 
-def ours(root: Path) -> tuple[float, set[tuple[str, int]]]:
+def ours(root: Path, workers: int) -> tuple[float, set[tuple[str, int]]]:
     t = time.perf_counter()
-    records = list(FilesConnector({"paths": [str(root)], "all_files": True}).scan(ScanContext()))
+    records = list(FilesConnector({"paths": [str(root)], "all_files": True, "workers": workers}).scan(ScanContext()))
     seconds = time.perf_counter() - t
     return seconds, {(r.path, r.line) for r in records if isinstance(r, Location) and r.line}
 
@@ -94,6 +96,7 @@ def detect_secrets(root: Path) -> tuple[float, set[tuple[str, int]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=50)
+    parser.add_argument("--workers", type=int, default=default_workers(), help="processes for the second run")
     parser.add_argument("--skip-detect-secrets", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,15 +104,21 @@ def main() -> None:
         planted, files = generate(root, args.mb, random.Random(11))
         mb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 1e6
         print(f"tree: {files:,} files, {mb:.1f} MB, {len(planted)} planted keys")
-        rows = [("agentreach files", *ours(root))]
+        rows = [("agentreach files, 1 worker", *ours(root, 1))]
+        if args.workers > 1:
+            rows.append((f"agentreach files, {args.workers} workers", *ours(root, args.workers)))
+            if rows[1][2] != rows[0][2]:
+                raise SystemExit("the multi-process scan reported other locations than the single-process one")
         if not args.skip_detect_secrets:
             rows.append(("detect-secrets --all-files", *detect_secrets(root)))
         for name, seconds, hits in rows:
             recall = sum(1 for p in planted if p in hits) / len(planted)
-            print(f"{name:28} {seconds:8.1f} s  {files / seconds:8.0f} files/s  {mb / seconds:6.2f} MB/s  "
+            print(f"{name:30} {seconds:8.1f} s  {files / seconds:8.0f} files/s  {mb / seconds:6.2f} MB/s  "
                   f"recall {recall:.3f}  ({len(hits)} findings)")
-        if len(rows) == 2:
-            print(f"throughput ratio: {rows[1][1] / rows[0][1]:.1f}x")
+        if args.workers > 1:
+            print(f"{args.workers} workers vs 1: {rows[0][1] / rows[1][1]:.2f}x faster")
+        if not args.skip_detect_secrets:
+            print(f"throughput ratio vs detect-secrets (1 worker): {rows[-1][1] / rows[0][1]:.1f}x")
 
 
 if __name__ == "__main__":

@@ -88,23 +88,46 @@ def test_no_byte_of_the_store_holds_a_secret(scanned_db: tuple[Path, list[str]],
     assert not leaked(raw, seeded_estate.canaries)
 
 
+def _demo_canaries(seeded_estate: Any, tmp_path: Path) -> list[str]:
+    """Every value the three-cloud demo plants: the AWS estate's deterministic ones, the
+    leaked repository's, the Entra secrets' secretText and GCP's private-key canary."""
+    import datetime as dt
+
+    from agentreach.demo.azure import load_estate
+    from agentreach.demo.leaked_repo import write_leaked_repo
+    from agentreach.testing import gcp_fake
+    from agentreach.testing.azure_fake import iter_secret_texts
+
+    fake_expected = {"accounts": {"1": {"users": {"langchain-bot": {"access_keys": [
+        {"id": "AKIAIOSFODNN7TESTING", "status": "Active"}]}}}}}
+    _, repo = write_leaked_repo(tmp_path / "repo-canaries", fake_expected)
+    azure = list(iter_secret_texts(load_estate(dt.datetime.now(dt.timezone.utc))))
+    assert repo and azure
+    return [*(c for c in seeded_estate.canaries if "DEMOCANARY" in c), *repo, *azure, gcp_fake.CANARY]
+
+
 def test_the_demo_prints_and_stores_no_secret(seeded_estate: Any, tmp_path: Path) -> None:
-    """The demo in its own process (moto's state is per process), as a user runs it. Its
-    estate is seeded from the same file; deterministic canaries are the same strings."""
+    """The demo in its own process (moto's state is per process), as a user runs it: three
+    clouds and a leaked repository. Its estates are seeded from the same files, so the
+    deterministic canaries are the same strings."""
     db = tmp_path / "demo.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(db), "demo"],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "support-agent-exec" in proc.stdout and "aws_bedrock_api_key" in proc.stdout
+    for shown in ("azure_client_secret", "gcp_sa_key", "file_secret", "Reach (aws)", "Reach (azure)", "Reach (gcp)",
+                  "AR-SECRET-LEAKED-LIVE"):
+        assert shown in proc.stdout, shown
     proc_json = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(db), "-q", "demo", "--format", "json"],
                                capture_output=True, text=True, env=env, timeout=300)
     assert proc_json.returncode == 0
     body = json.loads(proc_json.stdout)
     assert body["snapshot"]["status"] == "complete" and body["coverage_gaps"] == []
-    deterministic = [c for c in seeded_estate.canaries if "DEMOCANARY" in c]
-    assert deterministic
+    assert {o["provider"] for o in body["objects"]} >= {"aws", "azure", "gcp", "files"}
+    canaries = _demo_canaries(seeded_estate, tmp_path)
     text = proc.stdout + proc.stderr + proc_json.stdout + proc_json.stderr
-    assert not leaked(text, seeded_estate.canaries)
-    assert not leaked(store_bytes(db), seeded_estate.canaries)
+    assert not leaked(text, canaries)
+    assert not leaked(store_bytes(db), canaries)
+    assert not leaked((db.with_name("demo-report.html")).read_bytes(), canaries)
     assert "Traceback" not in text

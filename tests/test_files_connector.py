@@ -98,6 +98,16 @@ def assert_no_values(records: list) -> None:
         assert value not in blob
 
 
+def derived_links(records: list, *cloud: Credential) -> list[Edge]:
+    """found_in edges the reach-time deriver makes from cloud credentials to these records."""
+    from agentreach.classify.view import SnapshotView
+    from agentreach.graph import link_edges
+
+    nodes = [r for r in records if not isinstance(r, Edge)] + list(cloud)
+    view = SnapshotView.build(nodes, [r.to_dict() for r in records if isinstance(r, Edge)])
+    return link_edges.derive(view).edges
+
+
 def git(root: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(root), "-c", "user.email=t@t", "-c", "user.name=t", *args], check=True,
                    capture_output=True)
@@ -195,8 +205,11 @@ def test_aws_pair_links_to_access_key(tmp_path: Path) -> None:
     sec = next(c for c in creds(records) if c.attrs["detector"] == "AWS Secret Access Key")
     assert sec.attrs["public_id"] == {"aws_access_key_id": kid}
     [loc] = loc_of(records, sec.id)
-    assert any(isinstance(r, Edge) and r.src == f"aws:access_key:{kid}" and r.dst == loc.id
-               and r.attrs == {"via": "public id"} for r in records)
+    live = Credential(id=f"aws:access_key:{kid}", provider="aws", source="aws", type="aws_access_key", name=kid,
+                      native_id=kid)
+    [edge] = [e for e in derived_links(records, live) if e.dst == loc.id]
+    assert edge.src == live.id and edge.attrs["via"] == "access key id" and edge.attrs["matched"] == kid
+    assert not [r for r in records if isinstance(r, Edge) and r.src.startswith("aws:")]  # the deriver's job
     assert_no_values(records)
 
 
@@ -228,7 +241,10 @@ def test_gcp_service_account_key_links_by_private_key_id(tmp_path: Path) -> None
     [c] = creds(records)
     assert c.attrs["detector"] == "GCP Service Account Key"
     assert c.attrs["public_id"]["gcp_private_key_id"] == "0123abcd" * 5
-    assert any(isinstance(r, Edge) and r.src == "gcp:sa_key:" + "0123abcd" * 5 for r in records)
+    live = Credential(id="gcp:sa_key:k", provider="gcp", source="gcp", type="gcp_sa_key", name="k",
+                      native_id="projects/p1/serviceAccounts/bot@p1.iam.gserviceaccount.com/keys/" + "0123abcd" * 5)
+    [edge] = derived_links(records, live)
+    assert edge.src == live.id and edge.attrs["via"] == "private key id" and edge.dst == loc_of(records, c.id)[0].id
     assert_no_values(records)
 
 
@@ -244,7 +260,11 @@ def test_certificate_with_thumbprint_and_expiry(tmp_path: Path) -> None:
     assert c.id == f"x509:certificate:{thumb}" and c.status == "expired"
     assert c.expires == cert.not_valid_after_utc and "agent.example" in c.attrs["subject"]
     key = next(c for c in creds(records) if c.type == "file_secret")
-    assert key.attrs["public_id"] == {"certificate_sha1": thumb}
+    assert key.attrs["public_id"] == {"certificate_sha1": thumb,
+                                      "certificate_sha256": cert.fingerprint(hashes.SHA256()).hex().upper()}
+    assert c.attrs["public_id"]["certificate_sha1"] == thumb
+    [cert_edge] = [r for r in records if isinstance(r, Edge) and r.src == c.id]
+    assert cert_edge.attrs == {"public_only": True}
     assert_no_values(records)
 
 

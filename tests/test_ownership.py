@@ -206,11 +206,26 @@ def test_owner_nodes_act_as_the_directory() -> None:
                   attrs={"user_principal_name": "hana@contoso.com"}, active=True)
     gone = Owner(id="azure:user:2", provider="azure", source="azure", type="azure_user", name="Ivo",
                  attrs={"email": "ivo@contoso.com"}, active=False)
-    a, b, c = role("a", {"Owner": "hana@contoso.com"}), role("b", {"Owner": "Ivo"}), role("c", {"Owner": "nobody"})
-    v = resolve([alive, gone, a, b, c])
+    a, b, c = role("a", {"Owner": "hana@contoso.com"}), role("b", {"Owner": "Ivo"}), role("c", {"Owner": "x@contoso.com"})
+    # Entra users know contoso.com only: an owner named elsewhere with another domain, or
+    # by a bare name, is not judged gone by them (a GCP description, an AWS tag)
+    d, e = role("d", {"Owner": "alice@example.com"}), role("e", {"Owner": "nobody"})
+    v = resolve([alive, gone, a, b, c, d, e])
     assert v[a.id].status == "owned" and v[b.id].status == "orphaned" and v[c.id].status == "orphaned"
-    assert "Owner nodes of the snapshot" in v[c.id].evidence[-1].note
+    assert "unknown to the Owner nodes of the snapshot" in v[c.id].evidence[-1].note
+    assert v[d.id].status == "owned" and "only knows contoso.com" in v[d.id].evidence[-1].note
+    assert v[e.id].status == "owned"
     assert alive.id not in v  # owners themselves get no verdict
+
+
+def test_a_directory_file_judges_every_domain_even_with_owner_nodes(tmp_path: Path) -> None:
+    path = tmp_path / "people.yaml"
+    path.write_text("- {name: Alice, email: alice@example.com, active: true}\n")
+    hana = Owner(id="azure:user:1", provider="azure", source="azure", type="azure_user", name="Hana",
+                 attrs={"email": "hana@contoso.com"}, active=True)
+    r = role("r", {"Owner": "mallory@elsewhere.org"})
+    v = resolve([hana, r], directory=Directory.load(path))
+    assert v[r.id].status == "orphaned"
 
 
 def test_config_user_section_merges_and_rejects_unknown_keys() -> None:

@@ -33,6 +33,7 @@ from agentreach.model import (
     parse_datetime,
 )
 
+from .acm import thumbprints
 from .calls import AwsCalls
 from .ids import SOURCE, identity_id, tags_dict
 from .policies import parse_policy
@@ -76,6 +77,11 @@ def get_iam(calls: AwsCalls) -> IamRaw:
         "iam", "ListServiceSpecificCredentials", "ServiceSpecificCredentials", AllUsers=True))
     raw.server_certificates = list(calls.paginate(
         "iam", "ListServerCertificates", "ServerCertificateMetadataList"))
+    for cert in raw.server_certificates:
+        # The certificate body is public (the private key is never returned): thumbprints only.
+        got = calls.call("iam", "GetServerCertificate", ServerCertificateName=cert["ServerCertificateName"])
+        body = ((got or {}).get("ServerCertificate") or {}).get("CertificateBody")
+        cert.update(thumbprints(body))
     return raw
 
 
@@ -228,7 +234,8 @@ def transform(raw: IamRaw, now: dt.datetime | None = None) -> Iterator[Record]:
             account=account, created=parse_datetime(cert.get("UploadDate")),
             expires=expires,
             status=CredentialStatus.EXPIRED if expires and now and expires < now else CredentialStatus.ACTIVE,
-            attrs={"certificate_id": cert.get("ServerCertificateId"), "path": cert.get("Path")},
+            attrs={"certificate_id": cert.get("ServerCertificateId"), "path": cert.get("Path"),
+                   **{k: cert[k] for k in ("thumbprint_sha1", "thumbprint_sha256") if cert.get(k)}},
         )
 
 

@@ -13,11 +13,13 @@ loaded by file path with ``get_mapping_from_secret_type_to_class.cache_clear()``
 from __future__ import annotations
 
 import contextlib
+import math
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import yaml
 
@@ -85,6 +87,8 @@ class DetectorSpec:
     agent_related: bool
     near: str | None = None
     near_lines: int = 20
+    min_entropy: float | None = None  # Shannon bits/char of the body; None: the format is proof enough
+    generic: bool = False  # matches a shape, not a format: placeholder and reference noise apply
 
     @property
     def class_name(self) -> str:
@@ -92,8 +96,14 @@ class DetectorSpec:
 
 
 @lru_cache(maxsize=1)
+def detectors_file() -> dict[str, Any]:
+    """config/secret-detectors.yaml, parsed once per process (detectors, noise, fixtures, verifiers)."""
+    return yaml.safe_load(shipped(DETECTORS_FILE)) or {}
+
+
+@lru_cache(maxsize=1)
 def load_specs() -> tuple[DetectorSpec, ...]:
-    data = yaml.safe_load(shipped(DETECTORS_FILE)) or {}
+    data = detectors_file()
     out = []
     for item in data.get("detectors") or []:
         spec = DetectorSpec(
@@ -101,10 +111,20 @@ def load_specs() -> tuple[DetectorSpec, ...]:
             pattern=item["pattern"], keywords=tuple(item.get("keywords") or ()), provider=item.get("provider", ""),
             agent_related=bool(item.get("agent_related")), near=item.get("near"),
             near_lines=int(item.get("near_lines") or 20),
+            min_entropy=float(item["min_entropy"]) if item.get("min_entropy") is not None else None,
+            generic=bool(item.get("generic")),
         )
         re.compile(spec.pattern)
         out.append(spec)
     return tuple(out)
+
+
+def shannon(text: str) -> float:
+    """Shannon entropy in bits per character (0 for an empty string)."""
+    if not text:
+        return 0.0
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
 
 
 @dataclass(frozen=True)
@@ -115,24 +135,41 @@ class Noise:
     placeholder: tuple[re.Pattern[str], ...]
     examples: frozenset[str]
     reference: re.Pattern[str]
+    # secret_type -> floor for detectors that are not ours (built-ins, generic MCP credentials)
+    min_entropy: Mapping[str, float] = field(default_factory=dict)
+    entropy_prefix: re.Pattern[str] = re.compile(r"(?!x)x")
 
     @classmethod
     def load(cls) -> "Noise":
-        data = (yaml.safe_load(shipped(DETECTORS_FILE)) or {}).get("noise") or {}
+        data = detectors_file().get("noise") or {}
         join = lambda items: re.compile("|".join(f"(?:{p})" for p in items) or r"(?!x)x", re.I)  # noqa: E731
         return cls(allow=join(data.get("allow_comments") or []),
                    placeholder=tuple(re.compile(p, re.I) for p in data.get("placeholder_values") or []),
                    examples=frozenset(data.get("example_values") or []),
-                   reference=join(data.get("reference_lines") or []))
+                   reference=join(data.get("reference_lines") or []),
+                   min_entropy={str(k): float(v) for k, v in (data.get("min_entropy") or {}).items()},
+                   entropy_prefix=re.compile(data.get("entropy_prefix") or r"(?!x)x"))
 
-    def reason(self, value: str, line: str, ours: bool) -> str | None:
+    def body(self, value: str) -> str:
+        """The part of a value entropy is measured on: without a leading ``sk-``-style prefix,
+        which is the same in every key and would only pad the count."""
+        m = self.entropy_prefix.match(value)
+        return value[m.end():] if m and m.end() < len(value) else value
+
+    def below_floor(self, value: str, floor: float | None) -> bool:
+        return floor is not None and shannon(self.body(value)) < floor
+
+    def reason(self, value: str, line: str, ours: bool, floor: float | None = None) -> str | None:
         """Why a hit is noise, or None. Our typed detectors match a key's real shape, so only
-        allow comments and documented examples silence them; keyword and entropy hits from
-        the built-ins are also dropped for placeholders and lines that only read a secret."""
+        allow comments, documented examples and (for the generic, context-anchored ones) an
+        entropy floor silence them; keyword hits from the built-ins are also dropped for
+        placeholders and lines that only read a secret."""
         if self.allow.search(line):
             return "allow comment"
         if value in self.examples:
             return "documented example"
+        if self.below_floor(value, floor):
+            return "below entropy floor"
         if ours:
             return None
         stripped = value.strip("'\"` ")
@@ -186,6 +223,7 @@ class Scanner:
             "filters_used": [{"path": p} for p in FILTERS],
         }
         self._order = {s.secret_type: i for i, s in enumerate(self.specs)}
+        self.generic = frozenset({"Secret Keyword"} | {s.secret_type for s in self.specs if s.generic})
         self._plugins: list[Any] = []
         self._depth = 0
         self.noise = Noise.load()
@@ -226,6 +264,8 @@ class Scanner:
         if not numbers:
             return []
         found: dict[tuple[int, str], Hit] = {}
+        # values one of our detectors judged noise: a built-in's generic hit on them is noise too
+        floored: set[tuple[int, str]] = set()
         with self.session():
             plugins = self._plugins
             for n in numbers:
@@ -246,15 +286,20 @@ class Scanner:
                         hit = self._hit(secret.type, value, n + offset, plugin, lines, n)
                         if hit is None:
                             continue
-                        why = self.noise.reason(value, line, hit.ours)
+                        why = self.noise.reason(value, line, hit.ours and hit.secret_type not in self.generic,
+                                                self.floor(hit.secret_type))
                         if why is not None:
                             self.dropped[why] = self.dropped.get(why, 0) + 1
+                            if hit.ours:
+                                floored.add((hit.line, value))
                             continue
                         key = (hit.line, hit.value)
                         old = found.get(key)
                         if old is None or self._rank(hit) < self._rank(old):
                             found[key] = hit
-        return self._collapse(list(found.values()))
+        hits = [h for h in found.values() if (h.ours and h.secret_type not in self.generic) or not any(
+            n == h.line and (v in h.value or h.value in v) for n, v in floored)]
+        return self._collapse(hits)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
@@ -281,17 +326,29 @@ class Scanner:
                 self._plugins = []
                 get_mapping_from_secret_type_to_class.cache_clear()
 
+    def floor(self, secret_type: str) -> float | None:
+        """The entropy floor of a detector: ours from its spec, built-ins from ``noise.min_entropy``."""
+        spec = self.by_type.get(secret_type)
+        return spec.min_entropy if spec is not None else self.noise.min_entropy.get(secret_type)
+
     def _rank(self, hit: Hit) -> int:
-        return self._order.get(hit.secret_type, 1000 + (0 if hit.secret_type != "Secret Keyword" else 500))
+        if hit.secret_type in self.generic:  # a shape loses to any format, typed built-ins included
+            return 1200 + self._order.get(hit.secret_type, 300)
+        return self._order.get(hit.secret_type, 1000)
 
     def _collapse(self, hits: list[Hit]) -> list[Hit]:
-        """A keyword hit whose value contains a typed hit on the same line is the same secret."""
-        typed = [h for h in hits if h.secret_type != "Secret Keyword"]
-        ours = [h for h in hits if h.ours]
+        """A keyword or generic hit whose value contains a typed hit on the same line is the same
+        secret; so are two generic hits of which one holds the other."""
+        typed = [h for h in hits if h.secret_type not in self.generic]
+        ours = [h for h in hits if h.ours and h.secret_type not in self.generic]
         out = []
         for h in hits:
-            if h.secret_type == "Secret Keyword" and any(
+            if h.secret_type in self.generic and any(
                     t.line == h.line and (t.value in h.value or h.value in t.value) for t in typed):
+                continue
+            if h.secret_type in self.generic and any(
+                    g is not h and g.line == h.line and g.secret_type in self.generic and h.value in g.value
+                    and (len(g.value) > len(h.value) or self._rank(g) < self._rank(h)) for g in hits):
                 continue
             if not h.ours and any(t.line == h.line and h.value in t.value for t in ours):
                 continue  # a built-in plugin matched part of one of our keys

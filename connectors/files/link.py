@@ -1,11 +1,11 @@
 """Public ids of found secrets: the id under which a cloud connector knows the same
-credential, so a found_in edge can start at that credential (AR-SECRET-LEAKED-LIVE)."""
+credential. The connector records them in ``attrs.public_id``; the reach-time deriver
+``agentreach.graph.link_edges`` turns a match into a found_in edge from that credential
+(AR-SECRET-LEAKED-LIVE), so this connector never guesses another connector's node ids."""
 
 from __future__ import annotations
 
 import re
-
-from agentreach.model import node_id
 
 AWS_KEY_ID = re.compile(r"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b")
 
@@ -26,15 +26,3 @@ def nearest(pairs: list[tuple[int, str]], line: int, window: int = 10) -> str | 
         if d <= window and (best is None or d < best[0]):
             best = (d, key)
     return best[1] if best else None
-
-
-def linked_ids(public_id: dict[str, str]) -> list[str]:
-    """Ids of the cloud credentials a public id names."""
-    out = []
-    if public_id.get("aws_access_key_id"):
-        out.append(node_id("aws", "access_key", public_id["aws_access_key_id"]))
-    if public_id.get("gcp_private_key_id"):
-        out.append(node_id("gcp", "sa_key", public_id["gcp_private_key_id"]))
-    if public_id.get("certificate_sha1"):
-        out.append(node_id("x509", "certificate", public_id["certificate_sha1"]))
-    return out

@@ -169,15 +169,27 @@ class Directory:
 
     entries: Mapping[str, DirectoryEntry]
     description: str = "owner directory"
+    # Where "unknown to the directory" means gone. None: everywhere (a directory file the user
+    # gives is the whole organisation). A directory made of one source's users (an Entra
+    # tenant) only knows its own email domains: an owner named elsewhere (a GCP description,
+    # an AWS tag) with another domain is not judged by it.
+    domains: frozenset[str] | None = None
 
     @classmethod
-    def of(cls, entries: Iterable[DirectoryEntry], description: str = "owner directory") -> "Directory":
+    def of(cls, entries: Iterable[DirectoryEntry], description: str = "owner directory",
+           domains: frozenset[str] | None = None) -> "Directory":
         index: dict[str, DirectoryEntry] = {}
         for entry in entries:
             for key in (entry.name, entry.email, *entry.aliases):
                 if _norm(key):
                     index.setdefault(_norm(key), entry)
-        return cls(index, description)
+        return cls(index, description, domains)
+
+    def covers(self, email: str | None) -> bool:
+        """Whether someone missing from this directory can be taken as gone."""
+        if self.domains is None:
+            return True
+        return bool(email and "@" in email and email.rsplit("@", 1)[1].lower() in self.domains)
 
     @classmethod
     def load(cls, path: str | Path) -> "Directory":
@@ -219,11 +231,14 @@ class Directory:
                     name=n.name, email=emails[0] if emails else None, active=n.active,
                     kind=str(a.get("kind") or "person"),
                     aliases=tuple(str(x) for x in (*emails[1:], n.native_id, n.id) if x)))
-        return cls.of(entries, "Owner nodes of the snapshot")
+        domains = frozenset(a.rsplit("@", 1)[1].lower() for e in entries for a in (e.email, *e.aliases)
+                            if a and "@" in a)
+        return cls.of(entries, "Owner nodes of the snapshot", domains)
 
     def over(self, other: "Directory") -> "Directory":
         """This directory's entries, with ``other`` filling what it lacks."""
-        return Directory({**other.entries, **self.entries}, f"{self.description} and {other.description}")
+        domains = None if self.domains is None or other.domains is None else self.domains | other.domains
+        return Directory({**other.entries, **self.entries}, f"{self.description} and {other.description}", domains)
 
     def find(self, *keys: str | None) -> DirectoryEntry | None:
         for key in keys:
@@ -355,8 +370,12 @@ def _judge(claim: _Claim, directory: Directory | None, subject: Node) -> tuple[s
     judged: list[tuple[_Candidate, str, OwnerEvidence]] = []
     for c in claim.candidates:
         entry = directory.find(c.email, c.name) if directory else None
-        if directory and entry is None:
+        if directory and entry is None and directory.covers(c.email or (c.name if "@" in c.name else None)):
             status, note = ORPHANED, f"{c.name} is unknown to the {directory.description}"
+        elif directory and entry is None and c.active is not False:
+            status = OWNED
+            note = (f"{c.name} is not in the {directory.description}, which only knows "
+                    f"{', '.join(sorted(directory.domains or ())) or 'no email domain'}: taken as active")
         elif entry is not None and entry.active is not None:
             status = OWNED if entry.active else ORPHANED
             note = f"{entry.name} is {'active' if entry.active else 'inactive'} in the {directory.description}"

@@ -272,10 +272,15 @@ def _print_findings(console: Any, store: Store, info: Any, config: Any, db: Path
     body = snapshot_findings(store, info, config)
     counts = body["summary"]["counts"]
     console.print("\nFindings: " + ", ".join(f"{n} {sev}" for sev, n in counts.items() if n))
-    for f in [f for f in body["findings"] if f["severity"] in ("critical", "high")][:8]:
+    # The most serious thing agentreach reports first: a leaked secret that is a live credential.
+    top = sorted((f for f in body["findings"] if f["severity"] in ("critical", "high")),
+                 key=lambda f: (f["rule"] != "AR-SECRET-LEAKED-LIVE", f["severity"] != "critical"))
+    for f in top[:10]:
         why = (f.get("evidence") or [f["title"]])[0]
         console.print(f"  {f['severity']:<9}{f['rule']:<26} {f.get('subject_name') or f['subject']}: "
                       f"{why[:110] + '…' if len(why) > 110 else why}")
+    if len(top) > 10:
+        console.print(f"  … and {len(top) - 10} more critical and high ('findings --severity critical' lists them)")
     for r in body["rules"]:
         if r["status"] == "skipped":
             console.print(f"  (skipped {r['rule']}: {r['note']})")

@@ -9,10 +9,11 @@ from ..classify.view import SnapshotView
 from ..model import CoverageGap, System, Workload
 from ..sensitivity import assess, load_rules
 from ..store import Store
-from . import aws_edges, azure_edges, gcp_edges
+from . import aws_edges, azure_edges, gcp_edges, link_edges
 
-# One deriver per provider, each the single seam where that provider's reach edges are made.
-DERIVERS = (aws_edges, azure_edges, gcp_edges)
+# One deriver per provider, each the single seam where that provider's reach edges are made,
+# and the linker that ties secrets found in files to the cloud credentials they are.
+DERIVERS = (aws_edges, azure_edges, gcp_edges, link_edges)
 
 
 def derive_reach(store: Store, snapshot_id: int, config: Mapping[str, Any]) -> list[CoverageGap]:

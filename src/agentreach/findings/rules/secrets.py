@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from ...model import Credential, CredentialStatus, Node
-from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, rule, shift
+from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, rule, severity_rank, shift
 
 LEAKED = RuleMeta(
     id="AR-SECRET-IN-FILES",
@@ -44,12 +44,24 @@ def _where(ctx: FindingContext, node: Node) -> list[str]:
     return out
 
 
+def _leaks(ctx: FindingContext, node_id: str) -> list:
+    """found_in edges out of a node that show a secret; one marked ``public_only`` (a public
+    certificate sitting in a file) links it to the file but is no leak."""
+    return [e for e in ctx.view.out_edges.get(node_id, ())
+            if e["kind"] == "found_in" and not (e.get("attrs") or {}).get("public_only")]
+
+
 def _live_match(ctx: FindingContext, node: Credential) -> Credential | None:
-    """The inventory credential a found secret is (itself, when the files connector emitted
-    a found_in edge from the cloud credential's own id; or the one ``attrs.matches`` names)."""
+    """The inventory credential a found secret is: itself, when a cloud credential has a
+    found_in edge (graph/link_edges.py matched its public id); the cloud credential with a
+    found_in edge into the same location; or the one ``attrs.matches`` names."""
     if node.provider != "files" and node.status == CredentialStatus.ACTIVE:
         return node
-    for mid in node.attrs.get("matches") or ():
+    mids = list(node.attrs.get("matches") or ())
+    for edge in _leaks(ctx, node.id):
+        mids += [e["src"] for e in ctx.view.in_edges.get(edge["dst"], ())
+                 if e["kind"] == "found_in" and not (e.get("attrs") or {}).get("public_only")]
+    for mid in mids:
         other = ctx.view.nodes.get(mid)
         if isinstance(other, Credential) and other.provider != "files" and other.status == CredentialStatus.ACTIVE:
             return other
@@ -58,7 +70,15 @@ def _live_match(ctx: FindingContext, node: Credential) -> Credential | None:
 
 def _found(ctx: FindingContext) -> list[Credential]:
     return sorted((n for n in ctx.view.nodes.values()
-                   if isinstance(n, Credential) and ctx.view.locations_of(n.id)), key=lambda n: n.id)
+                   if isinstance(n, Credential) and ctx.view.locations_of(n.id) and _leaks(ctx, n.id)),
+                  key=lambda n: n.id)
+
+
+def _verified_line(node: Node) -> str:
+    v = node.attrs.get("verified")
+    if not isinstance(v, Mapping) or not v.get("result"):
+        return ""
+    return f"verified {v['result']} by {v.get('verifier') or 'no verifier'} at {v.get('at')}"
 
 
 @rule(LEAKED)
@@ -68,13 +88,22 @@ def secret_in_files(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, An
             continue  # AR-SECRET-LEAKED-LIVE says it, one level up
         detector = node.attrs.get("detector")
         severity, why = meta.severity, []
-        if ctx.is_agent(node.id):
+        verified = (node.attrs.get("verified") or {}).get("result")
+        if verified == "valid":
+            severity = "critical"  # checked live: whoever reads the file can use it now
+            why.append("severity raised to critical: the secret works (checked live with --verify)")
+        elif node.attrs.get("likely_test_fixture"):
+            if severity_rank(severity) > severity_rank("low"):
+                severity = "low"
+            why.append(f"severity lowered to {severity}: likely a test fixture "
+                       f"({node.attrs.get('test_fixture_reason') or 'test path or made-up value'})")
+        elif ctx.is_agent(node.id):
             severity = shift(meta.severity, +1) if ctx.verdict(node.id) == "agent" else meta.severity
             if severity != meta.severity:
                 why.append(f"severity raised to {severity}: an agent's credential")
         yield ctx.finding(meta, node, severity, [
-            *_where(ctx, node), f"detector {detector}" if detector else "", agent_line(ctx, node.id),
-            owner_line(ctx, node.id), *why])
+            *_where(ctx, node), f"detector {detector}" if detector else "", _verified_line(node),
+            agent_line(ctx, node.id), owner_line(ctx, node.id), *why])
 
 
 @rule(LEAKED_LIVE)
@@ -85,6 +114,7 @@ def secret_leaked_live(ctx: FindingContext, meta: RuleMeta, params: Mapping[str,
             continue
         idents = ", ".join(ctx.name(i) for i in ctx.view.identities_of(live.id)) or "an unknown identity"
         used = f"last used {live.last_used.date()}" if live.last_used else "no recorded use"
+        where = [w.removeprefix("found in ") for w in _where(ctx, node)]
         yield ctx.finding(meta, live, meta.severity, [
-            *_where(ctx, node), f"matches active credential {live.name} ({live.type}) of {idents}, {used}",
-            agent_line(ctx, live.id), owner_line(ctx, live.id)])
+            f"the active {live.type} {live.name} of {idents} ({used}) is written in {', '.join(where) or 'a file'}",
+            *_where(ctx, node), agent_line(ctx, live.id), owner_line(ctx, live.id)])

@@ -1,0 +1,204 @@
+"""Noise control of the files connector beyond allow comments and placeholders: entropy floors
+per detector (at their boundaries), test-fixture heuristics (paths, made-up values, the three
+modes, and the findings rule keeping fixtures low), and a multi-process scan whose records are
+identical to a single-process one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import string
+from collections import Counter
+from pathlib import Path
+
+import agentreach_connectors.files as files_connector
+import pytest
+from agentreach_connectors.files import CHUNK, FilesConnector
+from agentreach_connectors.files.detectors import Noise, load_specs, shannon
+from agentreach_connectors.files.fixtures import FixtureRules, path_reason, value_reason
+
+from agentreach.connector import ConnectorConfigError, ScanContext
+from agentreach.model import Credential, Edge, Location
+
+R = random.Random(5)
+HEX = "0123456789abcdef"
+AN = string.ascii_letters + string.digits
+
+
+def scan(config: dict) -> list:
+    ctx = ScanContext(clock=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    return list(FilesConnector(config).scan(ctx))
+
+
+def creds(records: list) -> list[Credential]:
+    return [r for r in records if isinstance(r, Credential) and r.type == "file_secret"]
+
+
+def with_entropy(n: int, alphabet: str, lo: float, hi: float, rng: random.Random) -> str:
+    """A shuffled string of ``n`` characters from ``alphabet`` whose entropy is in [lo, hi)."""
+    for _ in range(20000):
+        k = rng.randint(2, min(len(alphabet), n))
+        cuts = sorted(rng.sample(range(1, n), k - 1))
+        counts = [b - a for a, b in zip([0, *cuts], [*cuts, n], strict=True)]
+        h = -sum(c / n * math.log2(c / n) for c in counts)
+        if lo <= h < hi:
+            chars = [ch for ch, c in zip(rng.sample(alphabet, k), counts, strict=True) for _ in range(c)]
+            rng.shuffle(chars)
+            return "".join(chars)
+    raise AssertionError(f"no string of entropy in [{lo}, {hi})")
+
+
+# detector id -> (line template, body length, alphabet, prefix inside the value)
+FLOORED = {
+    "azure-openai-key": ("AZURE_OPENAI_API_KEY = '{}'  # https://res1.openai.azure.com/", 32, HEX, ""),
+    "cohere-api-key": ("COHERE_API_KEY={}", 40, AN, ""),
+    "mistral-api-key": ("MISTRAL_API_KEY={}", 32, AN, ""),
+    "deepseek-api-key": ("DEEPSEEK_API_KEY={}", 32, HEX, "sk-"),
+    "aws-secret-access-key": ("aws_secret_access_key = {}", 40, AN + "/+", ""),
+    "env-secret-assignment": ("export DB_PASSWORD={}", 24, AN, ""),
+}
+
+
+def test_floors_are_set_where_the_pattern_is_generic_only() -> None:
+    floors = {s.id: s.min_entropy for s in load_specs() if s.min_entropy is not None}
+    assert set(floors) == set(FLOORED)
+    for strong in ("openai-project-key", "anthropic-api-key", "huggingface-token", "groq-api-key", "github-token"):
+        assert next(s for s in load_specs() if s.id == strong).min_entropy is None
+
+
+def test_shannon() -> None:
+    assert shannon("") == 0 and shannon("aaaa") == 0
+    assert shannon("ab" * 8) == pytest.approx(1.0)
+    assert shannon(HEX) == pytest.approx(4.0)
+    assert Noise.load().body("sk-" + HEX) == HEX and Noise.load().body(HEX) == HEX
+
+
+@pytest.mark.parametrize("detector", sorted(FLOORED))
+def test_entropy_floor_boundary(tmp_path: Path, detector: str) -> None:
+    spec = next(s for s in load_specs() if s.id == detector)
+    template, n, alphabet, prefix = FLOORED[detector]
+    floor = spec.min_entropy
+    rng = random.Random(detector)
+    above = prefix + with_entropy(n, alphabet, floor, floor + 0.15, rng)
+    below = prefix + with_entropy(n, alphabet, floor - 0.15, floor, rng)
+    (tmp_path / "above.py").write_text(template.format(above) + "\n")
+    (tmp_path / "below.py").write_text(template.format(below) + "\n")
+    found = {c.name.rsplit(" in ", 1)[1]: c.attrs["detector"] for c in creds(scan({"paths": [str(tmp_path)]}))}
+    assert found.get("above.py:1") == spec.secret_type, found
+    assert "below.py:1" not in found, found
+
+
+def test_exactly_at_the_floor_is_kept(tmp_path: Path) -> None:
+    value = "".join(R.sample(HEX[:8] * 4, 32))  # 8 symbols x 4: exactly 3.0 bits
+    assert shannon(value) == pytest.approx(3.0)
+    (tmp_path / "a.py").write_text(f"DEEPSEEK_API_KEY=sk-{value}\n")
+    assert [c.attrs["detector"] for c in creds(scan({"paths": [str(tmp_path)]}))] == ["DeepSeek API Key"]
+
+
+def test_generic_keyword_and_mcp_floors(tmp_path: Path) -> None:
+    (tmp_path / "settings.py").write_text('password = "abababab12"\nsecret = "Zx8#kL2!qW9$mN4@vB7&"\n')
+    lines = sorted(c.name for c in creds(scan({"paths": [str(tmp_path)], "all_files": True})))
+    assert len(lines) == 1 and lines[0].endswith(":2")
+
+
+# ---------------------------------------------------------------------------- test fixtures
+
+def test_fixture_rules_paths_and_values() -> None:
+    rules = FixtureRules.load()
+    for rel in ("tests/.env", "src/__tests__/a.ts", "pkg/testdata/x.json", "fixtures/k.yaml", "spec/a.rb",
+                "examples/bot.py", "app/test_client.py", "svc/client_test.go", "web/api.spec.ts", "conftest.py"):
+        assert path_reason(rel, rules), rel
+    for rel in ("src/app.py", "latest/x.py", "contest.py", "attestation/key.py", "specimen.py"):
+        assert path_reason(rel, rules) is None, rel
+    assert "test" in value_reason("abTESTxyz", rules)
+    assert "dummy" in value_reason("my_dummy_key_0", rules)
+    assert "repeats" in value_reason("x7Kp000000Yq", rules)
+    assert "sequential" in value_reason("q9abcdefZ", rules) and "sequential" in value_reason("k987654p", rules)
+    assert "distinct" in value_reason("abababababababab", rules)
+    rng = random.Random(1)
+    randoms = ["".join(rng.choice(AN) for _ in range(48)) for _ in range(3000)]
+    assert sum(1 for v in randoms if value_reason(v, rules)) <= 2  # chance hits stay rare
+
+
+def _fixture_tree(root: Path) -> dict[str, str]:
+    keys = {"path": "gsk_" + "".join(R.choice(AN) for _ in range(52)),
+            "value": "sk-proj-" + "".join(R.choice(AN) for _ in range(30)) + "Test" + "".join(R.choice(AN)
+                                                                                            for _ in range(30)),
+            "both": "hf_" + "".join(R.choice(AN) for _ in range(34)),
+            "real": "pplx-" + "".join(R.choice(AN) for _ in range(48))}
+    (root / "tests" / "fixtures").mkdir(parents=True)
+    (root / "src").mkdir()
+    (root / "tests" / "fixtures" / "app.env").write_text(f"GROQ_API_KEY={keys['path']}\nHF_TOKEN={keys['both']}\n")
+    (root / "src" / "agent.py").write_text(f'OPENAI_API_KEY = "{keys["value"]}"\nHF = "{keys["both"]}"\n'
+                                           f'PPLX = "{keys["real"]}"\n')
+    return keys
+
+
+def test_fixtures_downgrade_drop_keep(tmp_path: Path) -> None:
+    _fixture_tree(tmp_path)
+    records = scan({"paths": [str(tmp_path)]})
+    by = {c.attrs["detector"]: c for c in creds(records)}
+    groq, openai = by["Groq API Key"].attrs, by["OpenAI Project Key"].attrs
+    assert groq["likely_test_fixture"] is True and "'tests'" in groq["test_fixture_reason"]
+    assert groq["confidence"] == "low"
+    assert openai["likely_test_fixture"] is True and "'test'" in openai["test_fixture_reason"]
+    # found in a test and in real code: not a fixture
+    assert "likely_test_fixture" not in by["Hugging Face Token"].attrs
+    assert "likely_test_fixture" not in by["Perplexity API Key"].attrs
+    assert by["Perplexity API Key"].attrs["confidence"] == "high"
+    locs = {r.name: r.attrs for r in records if isinstance(r, Location)}
+    assert "test_fixture" in locs["tests/fixtures/app.env:2"] and "test_fixture" not in locs["src/agent.py:2"]
+
+    dropped = {c.attrs["detector"] for c in creds(scan({"paths": [str(tmp_path)], "test_fixtures": "drop"}))}
+    assert dropped == {"Hugging Face Token", "Perplexity API Key"}
+    kept = creds(scan({"paths": [str(tmp_path)], "test_fixtures": "keep"}))
+    assert len(kept) == 4 and not any("likely_test_fixture" in c.attrs for c in kept)
+    with pytest.raises(ConnectorConfigError, match="test_fixtures"):
+        FilesConnector({"paths": ["."], "test_fixtures": "ignore"})
+
+
+def test_fixture_findings_stay_low(tmp_path: Path) -> None:
+    from agentreach.findings import FindingContext, evaluate
+    from agentreach.scan import run_scan
+    from agentreach.store import Store
+
+    keys = _fixture_tree(tmp_path / "tree")
+    (tmp_path / "tree" / "requirements.txt").write_text("langchain-openai\n")
+    store = Store(tmp_path / "s.db")
+    result = run_scan(store, {}, [FilesConnector({"paths": [str(tmp_path / "tree")]})], ScanContext())
+    ctx = FindingContext.from_store(store, result.snapshot.id)
+    found = next(r for r in evaluate(ctx) if r.rule.id == "AR-SECRET-IN-FILES").findings
+    sev = {ctx.view.nodes[f.subject].attrs["detector"]: f for f in found}
+    for detector in ("Groq API Key", "OpenAI Project Key"):
+        assert sev[detector].severity == "low", detector
+        assert any("likely a test fixture" in e for e in sev[detector].evidence)
+    assert sev["Perplexity API Key"].severity in ("high", "critical")
+    store.close()
+    data = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
+    for value in keys.values():
+        assert value.encode() not in data
+
+
+# ---------------------------------------------------------------------------- several cores
+
+def test_pool_gives_the_same_records_as_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files_connector, "PARALLEL_MIN_BYTES", 0)  # a pool even for this small tree
+    rng = random.Random(3)
+    n = 3 * CHUNK + 10
+    shared = "nvapi-" + "".join(rng.choice(AN) for _ in range(64))
+    for i in range(n):
+        d = tmp_path / f"svc{i % 7}"
+        d.mkdir(exist_ok=True)
+        lines = [f"x_{j} = compute({j})" for j in range(rng.randint(5, 40))]
+        if i % 3 == 0:
+            lines.insert(rng.randrange(len(lines)), f'GROQ_API_KEY = "gsk_{"".join(rng.choice(AN) for _ in range(52))}"')
+        if i % 11 == 0:
+            lines.append(f"NVIDIA_API_KEY={shared}")
+        (d / f"m{i}.py").write_text("\n".join(lines) + "\n")
+    one = scan({"paths": [str(tmp_path)], "workers": 1})
+    two = scan({"paths": [str(tmp_path)], "workers": 2})
+    assert [r.to_dict() for r in one] == [r.to_dict() for r in two]
+    assert len(creds(one)) == n // 3 + 1 + 1
+    shared_cred = next(c for c in creds(one) if c.attrs["detector"] == "NVIDIA API Key")
+    assert Counter(r.src for r in one if isinstance(r, Edge))[shared_cred.id] == len(range(0, n, 11))
