@@ -135,3 +135,31 @@ def test_find_by_a_leaked_secrets_fingerprint(tmp_path: Path) -> None:
                              input="sk-proj-LEAKEDVALUE1234567890\n")
     assert out.exit_code == 0, out.output
     assert '"file_secret"' in out.stdout and "LEAKEDVALUE" not in out.output
+
+
+def test_find_takes_what_responders_paste(tmp_path) -> None:
+    """A GCP key's resource name, an IAM member, a GUID in upper case: the native id they mean."""
+    from agentreach.model import Credential, Identity, node_id
+    from agentreach.store import Store
+
+    store = Store(tmp_path / "find.db")
+    sid = store.begin_snapshot(config_digest="x", connectors={"t": "1"}, options={})
+    email = "adk-agent@agents-prod.iam.gserviceaccount.com"
+    store.add_nodes(sid, [
+        Identity(id=node_id("gcp", "sa", email), provider="gcp", source="gcp", type="gcp_sa", name="adk-agent",
+                 native_id=email),
+        Credential(id=node_id("gcp", "sa_key", "3f1e0c7a"), provider="gcp", source="gcp", type="gcp_sa_key",
+                   name="adk-agent key 3f1e0c7a", native_id="3f1e0c7a"),
+        Credential(id=node_id("azure", "client_secret", "5555aaaa-0000"), provider="azure", source="azure",
+                   type="azure_client_secret", name="blueprint-prod", native_id="5555aaaa-0000"),
+    ])
+    store.finish_snapshot(sid, status="complete")
+
+    def names(ref: str) -> list[str]:
+        return [n.node.name for n in store.find(sid, ref)]
+
+    assert names(f"projects/agents-prod/serviceAccounts/{email}/keys/3f1e0c7a") == ["adk-agent key 3f1e0c7a"]
+    assert names(f"serviceAccount:{email}") == ["adk-agent"]
+    assert names("5555AAAA-0000") == ["blueprint-prod"]
+    assert names("ADK-AGENT@agents-prod.iam.gserviceaccount.com") == ["adk-agent"]
+    assert names("nothing-like-it") == []

@@ -422,6 +422,15 @@ class Store:
         if ref.startswith("sha256:"):
             # A leaked secret's fingerprint: the file secret whose id ends with it.
             tiers.append(snapshot_nodes.c.node_id.like(f"%:{ref}"))
+        # What people paste that is not quite the native id: a GCP key's resource name
+        # (projects/p/serviceAccounts/e/keys/K), an IAM member (serviceAccount:e), a GUID
+        # or an email in another case than the source wrote it.
+        if "/keys/" in ref:
+            tiers.append(snapshot_nodes.c.native_id == ref.rsplit("/keys/", 1)[1])
+        member, colon, rest = ref.partition(":")
+        if colon and member in ("serviceAccount", "user", "group", "principal", "principalSet") and rest:
+            tiers.append(snapshot_nodes.c.native_id == (ref if member.startswith("principal") else rest))
+        tiers.append(sa.func.lower(snapshot_nodes.c.native_id) == ref.lower())
 
         def found_at(location_ids: list[str]) -> list[StoredNode]:
             """Credentials with found_in edges into the locations, cloud ones first per location."""
