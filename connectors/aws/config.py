@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
-from agentreach.connector import ConnectorConfigError
+from agentreach.connector import ConnectorConfigError, section_values
 
 ALL_SERVICES = (
     "iam", "acm", "secretsmanager", "lambda", "bedrock", "agentcore", "ecs", "ec2",
@@ -46,11 +46,7 @@ class AwsConfig:
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "AwsConfig":
-        known = {f.name for f in fields(cls)} | {"enabled"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ConnectorConfigError(f"connectors.aws: unknown key(s) {', '.join(unknown)}")
-        values: dict[str, Any] = {k: v for k, v in raw.items() if k != "enabled" and v is not None}
+        values = section_values(raw, (f.name for f in fields(cls)), "aws")
         regions = values.get("regions")
         if regions in ("all", ["all"]):
             values.pop("regions")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-from agentreach.connector import ConnectorConfigError
+from agentreach.connector import ConnectorConfigError, section_values
 
 CREDENTIALS = ("default", "client_secret", "certificate")
 _GUIDISH = re.compile(r"^[0-9a-fA-F-]{36}$|^[a-z0-9.-]+\.[a-z]{2,}$")
@@ -38,11 +38,7 @@ class AzureConfig:
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "AzureConfig":
-        known = {f.name for f in fields(cls)} | {"enabled"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ConnectorConfigError(f"connectors.azure: unknown key(s) {', '.join(unknown)}")
-        v: dict[str, Any] = {k: val for k, val in raw.items() if k != "enabled" and val is not None}
+        v = section_values(raw, (f.name for f in fields(cls)), "azure")
         if v.get("credential", "default") not in CREDENTIALS:
             raise ConnectorConfigError(f"connectors.azure.credential: must be one of {', '.join(CREDENTIALS)}")
         for key in ("tenant_id", "client_id", "client_secret_env", "certificate_path", "ca_bundle"):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
-from agentreach.connector import ConnectorConfigError
+from agentreach.connector import ConnectorConfigError, section_values
 
 # Google's endpoints. ``iam`` is a gRPC target (host:port); every other one is a REST base
 # URL. ``aiplatform`` is regional: ``{location}`` is replaced by each of ``vertex_locations``.
@@ -46,11 +46,7 @@ class GcpConfig:
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "GcpConfig":
-        known = set(cls.__dataclass_fields__) | {"enabled"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ConnectorConfigError(f"connectors.gcp: unknown key(s) {', '.join(unknown)}")
-        values: dict[str, Any] = {k: v for k, v in raw.items() if k != "enabled" and v is not None}
+        values = section_values(raw, (f.name for f in fields(cls)), "gcp")
         if "organization_id" in values:
             org = str(values["organization_id"]).removeprefix("organizations/")
             if not org.isdigit():

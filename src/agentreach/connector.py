@@ -15,7 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Callable, ClassVar, Iterator, Mapping, Protocol
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Protocol
 
 from .model import CoverageGap, Record
 
@@ -24,6 +24,15 @@ ENTRY_POINT_GROUP = "agentreach.connectors"
 
 class ConnectorConfigError(ValueError):
     """A connector's config section is wrong. The message names the key."""
+
+
+def section_values(raw: Mapping[str, Any], known: Iterable[str], section: str) -> dict[str, Any]:
+    """A connector's config section as given, minus ``enabled`` and unset (null) keys; a key
+    the connector does not know is refused by name, so a typo never silently does nothing."""
+    unknown = sorted(set(raw) - set(known) - {"enabled"})
+    if unknown:
+        raise ConnectorConfigError(f"connectors.{section}: unknown key(s) {', '.join(unknown)}")
+    return {k: v for k, v in raw.items() if k != "enabled" and v is not None}
 
 
 class ScanCancelled(RuntimeError):
