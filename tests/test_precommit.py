@@ -131,3 +131,11 @@ def test_adopting_the_hook_baselines_every_tracked_file(repo: Path) -> None:
     assert hook(repo, "--all-files").returncode == 1
     assert hook(repo, "--all-files", "--update-baseline").returncode == 0
     assert hook(repo, "--all-files").returncode == 0
+
+
+def test_only_the_secret_blocks_not_its_ownerless_echo(repo: Path) -> None:
+    (repo / "bot.py").write_text(f'KEY = "{openai_key()}"\n')
+    git(repo, "add", "bot.py")
+    out = hook(repo, "--format", "json")
+    assert out.returncode == 1
+    assert {f["rule"] for f in json.loads(out.stdout)["blocking"]} == {"AR-SECRET-IN-FILES"}

@@ -3,6 +3,7 @@ is a thin shell over the store, the scan runner or the demo."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -692,7 +693,12 @@ def precommit(ctx: click.Context, files: tuple[str, ...], baseline_path: str, up
                        f"{len(copied)} files", err=True)
             ctx.exit(exitcodes.OK)
         where = _file_locations(store, info.id, tree.name)
-        decision = decide(body["findings"], baseline, GatePolicy.from_config(config), snapshot_status=info.status,
+        # A commit adds files, not identities: of the gate's rules only the secrets rules
+        # (and any critical) apply; a file secret's ownerless finding would only double them.
+        policy = GatePolicy.from_config(config)
+        policy = dataclasses.replace(policy, block_rules=frozenset(r for r in policy.block_rules
+                                                                   if r.startswith("AR-SECRET-")))
+        decision = decide(body["findings"], baseline, policy, snapshot_status=info.status,
                           gap_count=info.gap_count, today=dt.datetime.now(dt.timezone.utc).date())
         if not quiet and fmt == "table":
             click.echo(f"agentreach: {len(copied)} staged file(s) scanned", err=True)
