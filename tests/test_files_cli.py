@@ -82,3 +82,39 @@ def test_no_value_in_any_output(db: str) -> None:
     blob = "".join(outputs) + "".join(p.read_bytes().decode("latin-1") for p in Path(db).parent.glob("inv.db*"))
     for value in KEYS.values():
         assert value not in blob
+
+
+def test_scan_flags_for_gitignore_and_history(tmp_path: Path) -> None:
+    """--all-files reads what .gitignore hides; --git-history finds a key a later commit
+    removed; --since limits the history to the commits after a ref."""
+    import subprocess
+
+    repo = tmp_path / "hist"
+    repo.mkdir()
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    git("config", "user.email", "d@example.com")
+    git("config", "user.name", "d")
+    (repo / ".gitignore").write_text("local.env\n")
+    (repo / "local.env").write_text(f"GROQ_API_KEY={KEYS['groq']}\n")
+    (repo / "app.py").write_text(f'HF = "{KEYS["hf"]}"\n')
+    git("add", ".gitignore", "app.py")
+    git("commit", "-qm", "one")
+    first = git("rev-parse", "HEAD").strip()
+    (repo / "app.py").write_text("HF = os.environ['HF_TOKEN']\n")
+    git("commit", "-qam", "two: the key is gone from the tree")
+
+    def detectors(*flags: str) -> set[str]:
+        db = str(tmp_path / f"{len(flags)}-{'-'.join(f.strip('-') for f in flags)}.db")
+        res = CliRunner().invoke(main, ["--db", db, "-q", "scan", "--only", "files", "--path", str(repo), *flags])
+        assert res.exit_code == 0, res.output
+        out = CliRunner().invoke(main, ["--db", db, "inventory", "--provider", "files", "--format", "json"])
+        return {o["attrs"]["detector"] for o in json.loads(out.stdout)["objects"]}
+
+    assert detectors() == set()
+    assert any("Groq" in d for d in detectors("--all-files"))
+    assert any("Hugging" in d for d in detectors("--git-history"))
+    assert not any("Hugging" in d for d in detectors("--git-history", "--since", first))

@@ -171,6 +171,9 @@ def _csv_list(value: str | None) -> list[str] | None:
 @click.option("--subscriptions", help="Azure: comma-separated subscription ids (default: every one the caller sees).")
 @click.option("--projects", help="GCP: comma-separated project ids (default: every project search returns).")
 @click.option("--gcp-organization", help="GCP: organization id whose folders and policies are read.")
+@click.option("--all-files", is_flag=True, default=None, help="Files: ignore .gitignore (scan every file).")
+@click.option("--git-history", is_flag=True, default=None, help="Files: also the lines added by commits.")
+@click.option("--since", help="Files: with --git-history, only commits after this ref.")
 @click.option("--path", "paths", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Files: a directory to scan for secrets (repeatable; sets connectors.files.paths).")
 @click.option("--verify", is_flag=True, default=False,
@@ -180,7 +183,8 @@ def _csv_list(value: str | None) -> list[str] | None:
 @click.pass_context
 def scan(ctx: click.Context, only: str | None, regions: str | None, accounts: str | None,
          organization: bool | None, profile: str | None, endpoint_url: str | None, tenant: str | None,
-         subscriptions: str | None, projects: str | None, gcp_organization: str | None, paths: tuple[str, ...],
+         subscriptions: str | None, projects: str | None, gcp_organization: str | None, all_files: bool | None,
+         git_history: bool | None, since: str | None, paths: tuple[str, ...],
          verify: bool, fmt: str, output: str | None) -> None:
     """Run the connectors and store a snapshot.
 
@@ -205,10 +209,10 @@ def scan(ctx: click.Context, only: str | None, regions: str | None, accounts: st
     gcp = {k: v for k, v in (("projects", _csv_list(projects)), ("organization_id", gcp_organization)) if v}
     if gcp:
         overrides["connectors"]["gcp"] = gcp
-    if paths:
-        overrides["connectors"]["files"] = {"paths": list(paths)}
-    if verify:
-        overrides["connectors"].setdefault("files", {})["verify"] = True
+    files = {k: v for k, v in (("paths", list(paths)), ("all_files", all_files), ("git_history", git_history),
+                               ("since", since), ("verify", verify)) if v}
+    if files:
+        overrides["connectors"]["files"] = files
     config = _config(ctx, overrides)
     result = do_scan(ctx, config, _csv_list(only))
     report_scan(ctx, result, fmt, output)
