@@ -73,6 +73,15 @@ def node_id(provider: str, type_: str, *parts: str) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    # Exact-type fast paths first: storing a large snapshot serialises millions of values,
+    # and isinstance against the typing ABCs below is slow.
+    t = type(value)
+    if t is str or t is int or t is bool or t is float or value is None:
+        return value
+    if t is dict:
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)

@@ -42,13 +42,17 @@ def reach(graph: Graph, start: int, *, depth: int = 5, min_level: str | None = N
     parent = graph.walk(start, BECOME, depth=max(depth - 1, 0))
     best: dict[int, tuple[tuple[int, bool, int], list[Hop]]] = {}
     for identity in parent:
-        base = graph.path_to(parent, identity)
-        for hop in graph.out_hops(identity, ACCESS):
-            path = [*base, hop]
-            conditional = any(h.attrs.get("conditional") for h in path)
-            key = (level_rank(hop.attrs.get("level")), conditional, len(path))
-            if _better(key, best[hop.dst][0] if hop.dst in best else None):
-                best[hop.dst] = (key, path)
+        base: list[Hop] | None = None
+        base_conditional = False
+        for kind in ACCESS:
+            for dst, attrs in graph.out_edges(identity, kind):
+                if base is None:  # the path to the identity, once, and only if it reaches something
+                    base = graph.path_to(parent, identity)
+                    base_conditional = any(h.attrs.get("conditional") for h in base)
+                key = (level_rank(attrs.get("level")), base_conditional or bool(attrs.get("conditional")),
+                       len(base) + 1)
+                if _better(key, best[dst][0] if dst in best else None):
+                    best[dst] = (key, [*base, Hop(identity, dst, kind, attrs)])
     out = []
     for system, ((rank, conditional, _), path) in best.items():
         if min_level and rank < level_rank(min_level):
