@@ -52,8 +52,8 @@ DIRECTORY_ROLES = [("88d8e3e3-8f55-4a1e-953a-9b9898b8876b", "Directory Readers")
                    ("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "Application Administrator"),
                    ("158c047a-c907-4556-b7ef-446551a6b5f7", "Cloud Application Administrator")]
 # Operations the connector makes per object (or per small batch), and the estate size they follow.
-PER_OBJECT = {"GET appRoleAssignments": ("PER OBJECT, one per service principal",
-                                         "service principals outside Microsoft's tenant"),
+PER_OBJECT = {"GET appRoleAssignedTo": ("PER API, one listing per service principal that defines app roles",
+                                        "APIs with app roles"),
               "GET /users": ("PER BATCH, one per `id in (...)` filter of 15", "users named as owner or sponsor")}
 AGENT_WORDS = ["support", "research", "triage", "copilot", "assistant", "rag", "summarizer", "helpdesk"]
 AGENT_DESCRIPTIONS = ["LangGraph agent that files reports", "Semantic Kernel assistant on Azure OpenAI",
@@ -374,6 +374,7 @@ def describe(estate: dict[str, Any]) -> dict[str, int]:
         "role assignments": len(res["roleAssignments"]),
         "service principals outside Microsoft's tenant": sum(1 for s in sps
                                                             if s.get("appOwnerOrganizationId") != MS_TENANT),
+        "APIs with app roles": sum(1 for s in sps if s.get("appRoles")),
         "users named as owner or sponsor": len(referenced),
         "batches of 15 referenced users": -(-len(referenced) // 15),
     }

@@ -95,6 +95,18 @@ def test_paging_select_and_expand(baseline: Scan) -> None:
     assert types["azure_role_definition"] == 6 and types["azure_deny_assignment"] == 1
 
 
+def test_app_permissions_are_read_per_api_not_per_principal(baseline: Scan, fake: AzureFake) -> None:
+    """One paged appRoleAssignedTo listing per API that defines app roles: calls grow with
+    the APIs a tenant exposes, not with its principals (2,410 -> 148 calls on the bench)."""
+    reqs = baseline.requests  # type: ignore[attr-defined]
+    assigned_to = [r for r in reqs if r.path.endswith("/appRoleAssignedTo")]
+    apis = [sp for sp in fake.graph["servicePrincipals"] if sp.get("appRoles")]
+    assert len({r.path for r in assigned_to}) == len(apis) >= 1
+    assert not [r for r in reqs if r.path.endswith("/appRoleAssignments")]
+    held = [a for n in baseline.nodes.values() for a in (n.attrs.get("app_role_assignments") or [])]
+    assert "Application.ReadWrite.All" in str(held)  # still found, and named from the API's appRoles
+
+
 def test_credentials_expired_expiring_long_lived_and_federated(baseline: Scan) -> None:
     expired = baseline.named("research-old")
     assert isinstance(expired, Credential) and expired.status == CredentialStatus.EXPIRED

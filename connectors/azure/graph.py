@@ -94,10 +94,13 @@ def get_entra(http: AzureHttp) -> EntraRaw | None:
     raw.agent_users = agent_users.items if agent_users else []
     raw.directory_roles = r.list("/roleManagement/directory/roleAssignments", "GET directory roleAssignments",
                                  {"$expand": "roleDefinition"}).items
-    # Microsoft's own first-party principals are skipped: hundreds per tenant, none an agent of yours.
-    raw.app_role_assignments = _app_role_assignments(r, [
-        sp for sp in raw.service_principals
-        if str(sp.get("appOwnerOrganizationId") or "").lower() not in MICROSOFT_TENANTS])
+    # Microsoft's own first-party principals are skipped as holders: hundreds per tenant, none
+    # an agent of yours (Microsoft Graph itself stays, as the API most permissions are to).
+    microsoft = {str(sp.get("id")) for sp in raw.service_principals
+                 if str(sp.get("appOwnerOrganizationId") or "").lower() in MICROSOFT_TENANTS}
+    raw.app_role_assignments = {
+        holder: items for holder, items in _app_role_assignments(r, raw.service_principals).items()
+        if holder not in microsoft}
     raw.users = _users(r, _referenced_users(raw))
     sp_sign_ins = r.beta_list("/reports/servicePrincipalSignInActivities", "GET servicePrincipalSignInActivities")
     raw.sp_sign_ins = sp_sign_ins.items if sp_sign_ins and sp_sign_ins.ok else None
@@ -107,13 +110,23 @@ def get_entra(http: AzureHttp) -> EntraRaw | None:
 
 
 def _app_role_assignments(r: GraphReader, sps: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Per service principal (Graph has no tenant-wide listing of app role assignments)."""
-    def one(sp: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-        listing = r.list(f"/servicePrincipals/{sp['id']}/appRoleAssignments", "GET appRoleAssignments")
-        return str(sp["id"]), listing.items
+    """Application permissions, read from the side of the APIs that define app roles
+    (``/servicePrincipals/{api}/appRoleAssignedTo``, paged): one listing per API, not one per
+    client principal, so calls grow with the few APIs a tenant exposes (Microsoft Graph,
+    Exchange, your own) rather than with its thousands of principals. Grouped by holder;
+    assignments to users and groups are not workload permissions and are left out."""
+    apis = [sp for sp in sps if sp.get("id") and sp.get("appRoles")]
 
+    def one(api: dict[str, Any]) -> list[dict[str, Any]]:
+        return r.list(f"/servicePrincipals/{api['id']}/appRoleAssignedTo", "GET appRoleAssignedTo").items
+
+    by_holder: dict[str, list[dict[str, Any]]] = {}
     with ThreadPoolExecutor(max_workers=r.cfg.workers, thread_name_prefix="azure-graph") as pool:
-        return {sid: items for sid, items in pool.map(one, [s for s in sps if s.get("id")]) if items}
+        for items in pool.map(one, apis):
+            for item in items:
+                if str(item.get("principalType") or "") == "ServicePrincipal" and item.get("principalId"):
+                    by_holder.setdefault(str(item["principalId"]), []).append(item)
+    return by_holder
 
 
 def _referenced_users(raw: EntraRaw) -> list[str]:

@@ -375,7 +375,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 items = [self._shape(dict(i), query) for i in items]
                 return self._page(path, query, items, "@odata.nextLink", 999)
         m = re.fullmatch(r"/(applications|servicePrincipals)/([^/]+)/(owners|federatedIdentityCredentials|"
-                         r"appRoleAssignments|sponsors)", rest)
+                         r"appRoleAssignments|appRoleAssignedTo|sponsors)", rest)
         if m:
             coll, oid, nav = m.groups()
             obj = next((o for o in g.get(coll) or [] if o["id"] == oid), None)
@@ -387,6 +387,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return self._error(400, "BadRequest", f"Resource not found for the segment '{rest.strip('/').split('/')[0]}'.")
 
     def _navigation(self, obj: Mapping[str, Any], nav: str) -> Any:
+        if nav == "appRoleAssignedTo":  # the API's side: every assignment whose resource it is
+            return [dict(a) for sp in self.owner.graph.get("servicePrincipals") or []
+                    for a in sp.get("appRoleAssignments") or [] if str(a.get("resourceId")) == str(obj["id"])]
         if nav in _LINKS:
             return [d for d in (self.owner.directory_object(i) for i in obj.get(nav) or []) if d]
         value = obj.get(nav)
