@@ -81,7 +81,7 @@ def main() -> None:
     g, creds, systems = build(args.identities, args.edges, rng)
     built = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"graph: {len(g):,} nodes, {g.g.number_of_edges():,} edges; build {built:.1f} s; peak RSS {rss:,.0f} MB")
+    print(f"graph: {len(g):,} nodes, {g.edge_count():,} edges; build {built:.1f} s; peak RSS {rss:,.0f} MB")
     starts = [rng.choice(creds) for _ in range(args.queries)]
     targets = [rng.choice(systems) for _ in range(args.queries)]
     r = timed(lambda n: reach(g, n, depth=5), starts)

@@ -76,7 +76,7 @@ def test_exports_are_read_back_by_their_readers() -> None:
 
     g = build()
     back = nx.read_graphml(io.StringIO(to_graphml(g)))
-    assert back.number_of_nodes() == len(g) and back.number_of_edges() == g.g.number_of_edges()
+    assert back.number_of_nodes() == len(g) and back.number_of_edges() == g.edge_count()
     assert back.nodes["bucket"]["kind"] == "system"
     assert json.loads([d for _, _, d in back.edges(data=True) if d.get("kind") == "can_access"
                        and d.get("condition_keys")][0]["condition_keys"]) == ["aws:SourceIp"]
@@ -93,7 +93,7 @@ def test_exports_are_read_back_by_their_readers() -> None:
         assert all(not isinstance(v, dict) for v in node["properties"].values())
     cypher = to_cypher(g)
     assert cypher.count("MERGE (n:AgentReach") == len(g)
-    assert cypher.count("]->(b)") == g.g.number_of_edges()
+    assert cypher.count("]->(b)") == g.edge_count()
 
 
 def test_opengraph_validates_against_the_documented_schema() -> None:

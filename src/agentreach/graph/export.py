@@ -40,7 +40,7 @@ def _edge_props(data: dict[str, Any]) -> dict[str, Any]:
 def to_json(graph: Graph) -> str:
     nodes = [{"id": graph.ids[n], **_node_props(graph, n)} for n in range(len(graph))]
     edges = [{"source": graph.ids[a], "target": graph.ids[b], "kind": k, **_edge_props(d)}
-             for a, b, k, d in graph.g.edges(keys=True, data=True)]
+             for a, b, k, d in graph.edges()]
     return json.dumps({"nodes": nodes, "edges": edges}, indent=1, default=str) + "\n"
 
 
@@ -48,7 +48,7 @@ def to_graphml(graph: Graph) -> str:
     out = nx.MultiDiGraph()
     for n in range(len(graph)):
         out.add_node(graph.ids[n], **{k: _flat(v) for k, v in _node_props(graph, n).items()})
-    for a, b, k, d in graph.g.edges(keys=True, data=True):
+    for a, b, k, d in graph.edges():
         out.add_edge(graph.ids[a], graph.ids[b], key=k, kind=k, **{x: _flat(v) for x, v in _edge_props(d).items()})
     buf = io.BytesIO()
     nx.write_graphml(out, buf)
@@ -84,7 +84,7 @@ def to_cypher(graph: Graph) -> str:
         sets = ", ".join(f"n.{_label(k)} = {_cypher_literal(v)}" for k, v in props.items() if k != "objectid")
         lines.append(f"MERGE (n:AgentReach {{objectid: {_cypher_literal(graph.ids[n])}}}) SET n:{label}"
                      + (f", {sets}" if sets else "") + ";")
-    for a, b, k, d in graph.g.edges(keys=True, data=True):
+    for a, b, k, d in graph.edges():
         props = _edge_props(d)
         sets = ", ".join(f"r.{_label(x)} = {_cypher_literal(v)}" for x, v in props.items())
         lines.append(f"MATCH (a:AgentReach {{objectid: {_cypher_literal(graph.ids[a])}}}), "
@@ -104,7 +104,7 @@ def to_opengraph(graph: Graph) -> str:
                       "properties": {"displayname": graph.names[n], **_node_props(graph, n)}})
     edges = [{"start": {"value": graph.ids[a], "match_by": "id"}, "end": {"value": graph.ids[b], "match_by": "id"},
               "kind": f"AR_{_label(k)}", "properties": _edge_props(d)}
-             for a, b, k, d in graph.g.edges(keys=True, data=True)]
+             for a, b, k, d in graph.edges()]
     return json.dumps({"metadata": {"source_kind": OPENGRAPH_SOURCE_KIND}, "graph": {"nodes": nodes, "edges": edges}},
                       indent=1, default=str) + "\n"
 
