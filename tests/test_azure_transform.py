@@ -116,7 +116,7 @@ def entra_raw() -> EntraRaw:
                  "passwordCredentials": [{"keyId": "55555555-0000-4000-8000-000000000001", "hint": "Xy7",
                                           "endDateTime": iso(10), "startDateTime": iso(-300)}]}
     web = {"id": "app-web", "appId": "a3a3a3a3-0000-4000-8000-000000000003", "displayName": "web",
-           "owners": [link(active), {"@odata.type": "#microsoft.graph.servicePrincipal", "id": "sp-owner"}]}
+           "description": "customer portal front end", "owners": [link(active), {"@odata.type": "#microsoft.graph.servicePrincipal", "id": "sp-owner"}]}
     sps = [
         {"id": "sp-graph", "appId": "00000003-0000-0000-c000-000000000000", "displayName": "Microsoft Graph",
          "servicePrincipalType": "Application", "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
@@ -168,6 +168,7 @@ def test_entra_objects_agent_id_owners_and_sponsors() -> None:
     sps, apps = by_name(recs, "azure_sp"), by_name(recs, "azure_app")
     agent = sps["Helpdesk (US)"]
     assert agent.attrs["odata_type"] == "#microsoft.graph.agentIdentity"
+    assert sps["web"].attrs["description"] == "customer portal front end"  # the application's, it has none
     assert agent.attrs["agent_identity_blueprint_id"] == "b1b1b1b1-0000-4000-8000-000000000001"
     assert agent.attrs["sponsors"][0]["active"] is False and agent.attrs["sponsors"][0]["email"] == "u2@contoso.example"
     assert agent.attrs["granted_actions"] == ["Microsoft.CognitiveServices/accounts/OpenAI/*"]

@@ -166,6 +166,15 @@ def transform(raw: EntraRaw, now: dt.datetime, granted_actions: Mapping[str, lis
             user, raw, idx, owners, principals, granted_actions), problems)
 
 
+def _apps_by_client_id(raw: EntraRaw) -> dict[str, Mapping[str, Any]]:
+    """Applications by client id, built once per scan (a lookup per principal was quadratic)."""
+    index = getattr(raw, "_apps_by_client_id", None)
+    if index is None:
+        index = {str(a.get("appId") or "").lower(): a for a in raw.applications if a.get("appId")}
+        raw._apps_by_client_id = index  # type: ignore[attr-defined]
+    return index
+
+
 def _service_principal(sp: Mapping[str, Any], raw: EntraRaw, idx: AgentIndex, principals: Mapping[str, str],
                        owners: _Owners, sign_ins: Mapping[str, Mapping[str, Any]], sign_in_source: str | None,
                        usage: Mapping[str, credentials.LastUse] | None, dir_roles: list[dict[str, Any]],
@@ -174,7 +183,7 @@ def _service_principal(sp: Mapping[str, Any], raw: EntraRaw, idx: AgentIndex, pr
     tenant = raw.tenant_id
     oid = str(sp["id"])
     client_id = str(sp.get("appId") or "").lower()
-    app = next((a for a in raw.applications if str(a.get("appId") or "").lower() == client_id), {})
+    app = _apps_by_client_id(raw).get(client_id, {})
     last_used, detail = _latest(_last_sign_in(sign_ins.get(client_id)), _credential_use(sp, usage),
                                 _credential_use(app, usage))
     sp_type = sp.get("servicePrincipalType") or "Application"
@@ -209,7 +218,9 @@ def _service_principal(sp: Mapping[str, Any], raw: EntraRaw, idx: AgentIndex, pr
         "foreign_tenant": bool(owner_org and owner_org != tenant),
         "odata_type": idx.odata_type(sp, "#microsoft.graph.servicePrincipal"),
         "agent_identity_blueprint_id": idx.blueprint_of.get(oid) or sp.get("agentIdentityBlueprintId"),
-        "sponsors": sponsor_list(sponsors, raw.users), "description": sp.get("description"),
+        # A service principal rarely has a description of its own: its application's says
+        # what it is for (and feeds the classifier's description signals).
+        "sponsors": sponsor_list(sponsors, raw.users), "description": sp.get("description") or app.get("description"),
         "granted_actions": granted, "app_role_assignments": app_roles,
         "directory_roles": dir_roles, "tenant_id": tenant, "last_used_source": sign_in_source,
         "service_principal_names": list(sp.get("servicePrincipalNames") or [])[:10]})
