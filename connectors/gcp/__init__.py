@@ -99,6 +99,7 @@ class GcpConnector(Connector):
                              for p in projects if p.get("name")}
         known_emails: set[str] = set()
         known_pools: set[str] = set()
+        emitted: set[str] = set()
         task = ctx.progress.task("gcp projects", total=len(projects))
         with ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="gcp-project") as pool:
             futures = {pool.submit(self._project, calls, p, org_id, now, number_to_project): p["projectId"]
@@ -119,10 +120,12 @@ class GcpConnector(Connector):
                 seen_policies += result.policies
                 known_emails |= result.emails
                 known_pools |= result.pools
+                emitted |= {r.id for r in result.records if isinstance(r, Identity)}
                 yield from result.records
         task.done()
         members = policy_member_identities(seen_policies, known_emails, number_to_project, known_pools)
-        yield from members.values()
+        # A service agent or agent principal a reasoning engine runs as is already out.
+        yield from (m for m in members.values() if m.id not in emitted)
         roles = policies.RoleCache().get(calls, {r for p in seen_policies for r in roles_of(p)})
         yield from policies.transform_roles(roles)
 
