@@ -146,10 +146,19 @@ class Estate:
                        name=name, account="agents-prod",
                        attrs={"issuer": "https://token.actions.githubusercontent.com", "attribute_condition": cond})
             for name, cond in (("github-pool/open", ""), ("github-pool/scoped", "assertion.repository_owner=='acme'")))
+        # a Gemini key with no restriction at all, and one restricted to the Gemini API from one address
+        self.key_open, self.key_locked = (
+            Credential(id=node_id("gcp", "api_key", name), provider="gcp", source="gcp", type="gcp_api_key",
+                       name=name, account="agents-prod", created=NOW - 100 * DAY,
+                       attrs={"api_targets": targets, "api_restricted": bool(targets),
+                              "restrictions": {"application": app}})
+            for name, targets, app in (("gemini-prototype", [], ["none"]),
+                                       ("gemini-prod", ["generativelanguage.googleapis.com"], ["server"])))
         self.nodes: list[Node] = [self.pii, self.iam, self.public, self.ops, self.support, self.rt1, self.shared,
                                   self.rt2, self.rt3, self.bot, self.k_old, self.k_new, self.helper, self.gone,
                                   self.expired, self.valid, self.secret, self.leak, self.loc1, self.loc2,
-                                  self.gha_any, self.gha_scoped, self.wif_open, self.wif_scoped]
+                                  self.gha_any, self.gha_scoped, self.wif_open, self.wif_scoped,
+                                  self.key_open, self.key_locked]
         self.edges = [
             access(self.ops, self.iam, "permissions-management", admin=True, grant="inline AdministratorAccess #0"),
             access(self.ops, self.pii, "permissions-management", admin=True, grant="inline AdministratorAccess #0"),
@@ -164,6 +173,7 @@ class Estate:
         agents = [self.ops, self.support, self.shared, self.bot, self.k_old, self.k_new, self.helper]
         self.agent = {n.id: verdict("possible" if n.name in possible else "agent") for n in agents}
         self.agent[self.leak.id] = verdict("possible")
+        self.agent[self.key_open.id] = self.agent[self.key_locked.id] = verdict("agent")
         self.sensitivity = {self.pii.id: {"level": "high"}, self.iam.id: {"level": "high"}}
 
     def ctx(self, capabilities: tuple[str, ...] = ("aws",)) -> FindingContext:
@@ -219,6 +229,7 @@ CASES = [
     ("AR-TRUST-CONFUSED-DEPUTY", "ops-agent", "support-agent"),
     ("AR-TRUST-UNKNOWN-ACCOUNT", "shared-agent", "support-agent"),
     ("AR-FEDERATION-UNCONSTRAINED", "gha-any-repo", "gha-scoped"),
+    ("AR-APIKEY-UNRESTRICTED", "gemini-prototype", "gemini-prod"),
     ("AR-SECRET-IN-FILES", "openai key in app.env", "AKIAFRESHKEY00000002"),
     ("AR-SECRET-LEAKED-LIVE", "AKIAOLDKEY0000000001", "openai key in app.env"),
 ]
@@ -250,6 +261,11 @@ def test_federation_without_a_subject_condition(found: dict[str, dict[str, Findi
     assert "no attribute condition" in " ".join(fed["github-pool/open"].evidence)
     aws = fed["gha-any-repo"]
     assert aws.severity == "medium" and any("no token.actions.githubusercontent.com:sub" in e for e in aws.evidence)
+
+
+def test_an_unrestricted_agent_api_key_is_high(found: dict[str, dict[str, Finding]]) -> None:
+    f = found["AR-APIKEY-UNRESTRICTED"]["gemini-prototype"]
+    assert f.severity == "high" and any("no API restriction" in e for e in f.evidence)
 
 
 def test_evidence_says_why(found: dict[str, dict[str, Finding]]) -> None:

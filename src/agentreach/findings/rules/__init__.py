@@ -5,10 +5,11 @@
 - :mod:`.access`: over-privileged agents, agents reaching sensitive systems (NHI5)
 - :mod:`.usage`: one identity used by several agents, humans using an agent identity (NHI9, NHI10)
 - :mod:`.trust`: service trust without confused-deputy conditions, trust to unscanned accounts (NHI6, NHI3)
+- :mod:`.apikeys`: API keys usable from anywhere or for any API (NHI7)
 - :mod:`.federation`: federated trust any workload of a public OIDC issuer can satisfy (NHI6)
 - :mod:`.secrets`: secrets found in files, and those that match a live credential (NHI2)
 """
 
-from . import access, federation, lifecycle, owners, secrets, trust, usage  # noqa: F401
+from . import access, apikeys, federation, lifecycle, owners, secrets, trust, usage  # noqa: F401
 
-__all__ = ["access", "federation", "lifecycle", "owners", "secrets", "trust", "usage"]
+__all__ = ["access", "apikeys", "federation", "lifecycle", "owners", "secrets", "trust", "usage"]
