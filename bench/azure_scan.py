@@ -25,19 +25,15 @@ import argparse
 import base64
 import copy
 import datetime as dt
-import json
 import os
 import random
-import resource
-import subprocess
-import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import yaml
+from cloudbench import measure, report  # bench/ is on sys.path when a script there runs
 
 TENANT = "3f2b8c1e-0d4a-4b6e-9c2f-7a1d5e8b4c60"
 SUB = "5b5b5b5b-0000-4000-8000-000000000001"  # the demo's, so its role definitions are reused verbatim
@@ -382,13 +378,6 @@ def describe(estate: dict[str, Any]) -> dict[str, int]:
 
 # -- running the CLI ---------------------------------------------------------------------------
 
-def cli(db: str, cfg: str | None, *args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
-    cmd = [sys.executable, "-m", "agentreach", "--db", db, *(["--config", cfg] if cfg else []), "-q", *args]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    return proc, time.perf_counter() - t
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="applications (each with a service principal)")
@@ -399,7 +388,6 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=100, help="the fake's page size (Graph's default is 100)")
     args = parser.parse_args()
 
-    from agentreach.store import Store
     from agentreach.testing.azure_fake import AzureFake
 
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -423,62 +411,10 @@ def main() -> None:
                 "client_secret_env": SECRET_ENV, "authority_host": url, "graph_endpoint": url, "arm_endpoint": url,
                 "ca_bundle": str(fake.ca_path), "max_attempts": 3, "timeout": 60, "max_retry_after": 1}}}))
             fake.requests.clear()
-            self_before = resource.getrusage(resource.RUSAGE_SELF)
-            proc, scan_s = cli(db, str(cfg), "scan", "--only", "azure", "--format", "json", env=env)
-            self_after = resource.getrusage(resource.RUSAGE_SELF)
-            child = resource.getrusage(resource.RUSAGE_CHILDREN)  # only the scan has been waited for so far
-            if proc.returncode not in (0, 3):
-                raise SystemExit(f"scan failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-            summary = json.loads(proc.stdout)
-            fake_requests = len(fake.requests)
-            run = next(c for c in summary["connectors"] if c["name"] == "azure")
-            calls: dict[str, int] = run["api_calls"]
-            snap = summary["snapshot"]
-            store = Store(db, create=False)
-            reach = store.edges(snap["id"], kinds=["can_assume", "can_access"])
-            derived = Counter(e["kind"] for e in reach if str(e.get("source", "")).startswith("policy:"))
-            store.close()
-            inv, inv_s = cli(db, None, "inventory", "--agents", "--format", "json", env=env)
-            if inv.returncode != 0:
-                raise SystemExit(f"inventory failed ({inv.returncode}):\n{inv.stderr[-3000:]}")
-            objects = json.loads(inv.stdout)["objects"]
+            measured = measure(db, str(cfg), "azure", env, lambda: len(fake.requests))
     finally:
         fake.stop()
-
-    found = Counter((o["kind"], (o.get("agent") or {}).get("verdict")) for o in objects)
-    by_type = Counter(o["type"] for o in objects)
-    total_calls = sum(calls.values())
-    rows = [
-        ("scan wall time, CLI child process (s)", f"{scan_s:.1f}"),
-        ("  scanner CPU, user + sys (s)", f"{child.ru_utime + child.ru_stime:.1f}"),
-        ("  fake server CPU in this process (s)",
-         f"{(self_after.ru_utime + self_after.ru_stime) - (self_before.ru_utime + self_before.ru_stime):.1f}"),
-        ("peak RSS of the scanning process (MB)", f"{child.ru_maxrss / 1024:.0f}"),
-        ("API calls (connector's count)", f"{total_calls:,}"),
-        ("  requests the fake served (incl. sign-in)", f"{fake_requests:,}"),
-        ("objects / edges in the snapshot", f"{snap['node_count']:,} / {snap['edge_count']:,}"),
-        ("  objects / edges the connector emitted", f"{run['nodes']:,} / {run['edges']:,}"),
-        ("reach edges derived (can_access / can_assume)",
-         f"{sum(derived.values()):,} ({derived['can_access']:,} / {derived['can_assume']:,})"),
-        ("  can_assume + can_access edges in all", f"{len(reach):,}"),
-        ("coverage gaps", f"{snap['gap_count']}"),
-        ("inventory --agents: identities (agent / possible)",
-         f"{found[('identity', 'agent')]:,} / {found[('identity', 'possible')]:,}"),
-        ("inventory --agents: credentials (agent / possible)",
-         f"{found[('credential', 'agent')]:,} / {found[('credential', 'possible')]:,}"),
-        ("inventory --agents wall time (s)", f"{inv_s:.1f}"),
-    ]
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        print(f"{k:<{width}}  {v:>16}")
-    print("\ninventory --agents by type: " + ", ".join(f"{t} {n:,}" for t, n in sorted(by_type.items())))
-    if summary["coverage_gaps"]:
-        print("gaps: " + "; ".join(f"{g['operation']} {g['error_code']}" for g in summary["coverage_gaps"][:10]))
-    print("\nAPI calls by operation (the rest are one call per page of a tenant- or subscription-wide listing):")
-    for op, count in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0])):
-        label, kind = PER_OBJECT.get(op, (None, ""))
-        note = f"  <- {label} (estate: {sizes.get(kind, 0):,} {kind})" if label else ""
-        print(f"  {op:48}{count:>7,}{note}")
+    report(measured, "azure", sizes, PER_OBJECT, "one call per page of a tenant- or subscription-wide listing")
 
 
 if __name__ == "__main__":

@@ -28,9 +28,6 @@ import datetime as dt
 import json
 import os
 import random
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -38,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cloudbench import measure, report  # bench/ is on sys.path when a script there runs
 
 ORG = "1001"
 FOLDERS = ["2001", "2002"]
@@ -244,13 +242,6 @@ def generate(n: int, seed: int) -> tuple[dict[str, Any], dict[str, int]]:
     return {"organization": org, "folders": folders, "projects": projects, "roles": CUSTOM_ROLES}, dict(stats)
 
 
-def cli(db: str, cfg: str | None, *args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
-    cmd = [sys.executable, "-m", "agentreach", "--db", db, *(["--config", cfg] if cfg else []), "-q", *args]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    return proc, time.perf_counter() - t
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="service accounts (over 10 projects)")
@@ -259,7 +250,6 @@ def main() -> None:
                         help="the fakes' page cap (theirs is 2, for tests) and the connector's page_size")
     args = parser.parse_args()
 
-    from agentreach.store import Store
     from agentreach.testing import gcp_fake
 
     gcp_fake.PAGE_SIZE = args.page_size  # the module constant page() caps at; set in this process only
@@ -280,61 +270,11 @@ def main() -> None:
             db, cfg = str(Path(tmp) / "bench.db"), Path(tmp) / "cfg.yaml"
             section = fakes.config(projects=[], page_size=args.page_size, timeout=60)
             cfg.write_text(yaml.safe_dump({"connectors": {"gcp": section}}))
-            self_before = resource.getrusage(resource.RUSAGE_SELF)
-            proc, scan_s = cli(db, str(cfg), "scan", "--only", "gcp", "--format", "json", env=env)
-            self_after = resource.getrusage(resource.RUSAGE_SELF)
-            child = resource.getrusage(resource.RUSAGE_CHILDREN)  # only the scan has been waited for so far
-            if proc.returncode not in (0, 3):
-                raise SystemExit(f"scan failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-            summary = json.loads(proc.stdout)
-            fake_calls = dict(fakes.estate.calls)
-            run = next(c for c in summary["connectors"] if c["name"] == "gcp")
-            calls: dict[str, int] = run["api_calls"]
-            snap = summary["snapshot"]
-            store = Store(db, create=False)
-            reach = store.edges(snap["id"], kinds=["can_assume", "can_access"])
-            derived = Counter(e["kind"] for e in reach if str(e.get("source", "")).startswith("policy:"))
-            store.close()
-            inv, inv_s = cli(db, None, "inventory", "--agents", "--format", "json", env=env)
-            if inv.returncode != 0:
-                raise SystemExit(f"inventory failed ({inv.returncode}):\n{inv.stderr[-3000:]}")
-            objects = json.loads(inv.stdout)["objects"]
+            measured = measure(db, str(cfg), "gcp", env, lambda: sum(fakes.estate.calls.values()))
     finally:
         fakes.stop()
-
-    found = Counter((o["kind"], (o.get("agent") or {}).get("verdict")) for o in objects)
-    by_type = Counter(o["type"] for o in objects)
-    rows = [
-        ("scan wall time, CLI child process (s)", f"{scan_s:.1f}"),
-        ("  scanner CPU, user + sys (s)", f"{child.ru_utime + child.ru_stime:.1f}"),
-        ("  fake servers' CPU in this process (s)",
-         f"{(self_after.ru_utime + self_after.ru_stime) - (self_before.ru_utime + self_before.ru_stime):.1f}"),
-        ("peak RSS of the scanning process (MB)", f"{child.ru_maxrss / 1024:.0f}"),
-        ("API calls (connector's count)", f"{sum(calls.values()):,}"),
-        ("  calls the fakes served", f"{sum(fake_calls.values()):,}"),
-        ("objects / edges in the snapshot", f"{snap['node_count']:,} / {snap['edge_count']:,}"),
-        ("  objects / edges the connector emitted", f"{run['nodes']:,} / {run['edges']:,}"),
-        ("reach edges derived (can_access / can_assume)",
-         f"{sum(derived.values()):,} ({derived['can_access']:,} / {derived['can_assume']:,})"),
-        ("  can_assume + can_access edges in all", f"{len(reach):,}"),
-        ("coverage gaps", f"{snap['gap_count']}"),
-        ("inventory --agents: identities (agent / possible)",
-         f"{found[('identity', 'agent')]:,} / {found[('identity', 'possible')]:,}"),
-        ("inventory --agents: credentials (agent / possible)",
-         f"{found[('credential', 'agent')]:,} / {found[('credential', 'possible')]:,}"),
-        ("inventory --agents wall time (s)", f"{inv_s:.1f}"),
-    ]
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        print(f"{k:<{width}}  {v:>16}")
-    print("\ninventory --agents by type: " + ", ".join(f"{t} {n:,}" for t, n in sorted(by_type.items())))
-    if summary["coverage_gaps"]:
-        print("gaps: " + "; ".join(f"{g['operation']} {g['error_code']}" for g in summary["coverage_gaps"][:10]))
-    print("\nAPI calls by operation (the rest are one call per page, per project or per folder / organization):")
-    for op, count in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0])):
-        label, kind = PER_OBJECT.get(op, (None, ""))
-        note = f"  <- {label} (estate: {sizes.get(kind, 0):,} {kind})" if label else ""
-        print(f"  {op:70}{count:>7,}{note}")
+    report(measured, "gcp", sizes, PER_OBJECT, "one call per page, per project or per folder / organization",
+           width=70)
 
 
 if __name__ == "__main__":
