@@ -137,6 +137,9 @@ def test_a_leaked_key_of_a_live_identity_is_found_linked_and_gated(db: str, seed
                                     "--endpoint-url", frontdoor_session.url, "--regions", "us-east-1",
                                     "--accounts", ",".join(seeded_estate.accounts), "--format", "json"])
     assert res.exit_code == 0, res.output
+    live = json.loads(res.stdout)["leaked_live"]  # the scan itself says it, before any report
+    assert [(i["name"], i["identities"]) for i in live] == [(key_id, ["support-agent-svc"])]
+    assert live[0]["locations"] == ["repo/.env:1"]
     found = json.loads(run(store, "findings", "--format", "json").stdout)["findings"]
     leaked = [f for f in found if f["rule"] == "AR-SECRET-LEAKED-LIVE"]
     assert leaked and key_id in json.dumps(leaked)

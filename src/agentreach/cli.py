@@ -237,9 +237,12 @@ def do_scan(ctx: click.Context, config: dict[str, Any], only: Sequence[str] | No
 
 def report_scan(ctx: click.Context, result: ScanResult, fmt: str, output: str | None,
                 console: Console | None = None) -> None:
+    from .results import leaked_live
+
     summary = result.summary()
+    live = leaked_live(open_store(ctx), result.snapshot.id) if result.snapshot.status == "complete" else []
     if fmt == "json":
-        emit(ctx, render.to_json(summary), output)
+        emit(ctx, render.to_json({**summary, "leaked_live": live}), output)
         return
     if console is None:
         with console_for(output) as own:
@@ -257,6 +260,11 @@ def report_scan(ctx: click.Context, result: ScanResult, fmt: str, output: str | 
         console.print(f"  reach: {len(derived)} can_assume / can_access edges evaluated from the policies")
     if result.gaps:
         console.print(render.gaps_table([g.to_dict() for g in result.gaps]))
+    for item in live:  # the most serious thing agentreach reports: never let it scroll past
+        who = f" of {', '.join(item['identities'])}" if item["identities"] else ""
+        console.print(f"LEAKED AND LIVE: the active {item['type']} {item['name']}{who} is written in "
+                      f"{', '.join(item['locations'])}. Deactivate it now; 'agentreach reach {item['name']}' "
+                      "shows what it unlocks.", style="bold red")
 
 
 @main.command()
