@@ -664,7 +664,7 @@ def precommit(ctx: click.Context, files: tuple[str, ...], baseline_path: str, up
 
     from .gate import GatePolicy, decide, load_baseline, save_baseline
     from .precommit import HookError, copy_for_scan, repo_root, staged_files, tracked_files
-    from .results import snapshot_findings
+    from .results import found_locations, snapshot_findings
 
     try:
         root = repo_root(Path.cwd())
@@ -704,7 +704,8 @@ def precommit(ctx: click.Context, files: tuple[str, ...], baseline_path: str, up
             click.echo(f"baseline {baseline_path}: {len(body['findings'])} findings recorded from "
                        f"{len(copied)} files", err=True)
             ctx.exit(exitcodes.OK)
-        where = _file_locations(store, info.id, tree.name)
+        # where each secret is, relative to the repository (the copy's root is not shown)
+        where = {cid: places[0] for cid, places in found_locations(store, info.id, with_root=False).items()}
         # A commit adds files, not identities: of the gate's rules only the secrets rules
         # (and any critical) apply; a file secret's ownerless finding would only double them.
         policy = GatePolicy.from_config(config)
@@ -715,19 +716,6 @@ def precommit(ctx: click.Context, files: tuple[str, ...], baseline_path: str, up
         if not quiet and fmt == "table":
             click.echo(f"agentreach: {len(copied)} staged file(s) scanned", err=True)
         ctx.exit(_emit_gate(ctx, decision, info, body, fmt, output, where))
-
-
-def _file_locations(store: Store, snapshot_id: int, root_name: str) -> dict[str, str]:
-    """credential id -> "path:line" of its first location, relative to the repository."""
-    paths: dict[str, str] = {}
-    for edge in store.edges(snapshot_id, kinds=["found_in"]):
-        for loc in store.nodes(snapshot_id, ids=[edge["dst"]]):
-            path = str(getattr(loc.node, "path", "") or loc.node.name)
-            line = getattr(loc.node, "line", None)
-            text = f"{path}:{line}" if line else path
-            if edge["src"] not in paths or text < paths[edge["src"]]:
-                paths[edge["src"]] = text.removeprefix(f"{root_name}/")
-    return paths
 
 
 @main.group()

@@ -38,35 +38,40 @@ def snapshot_findings(store: Store, info: SnapshotInfo, config: Mapping[str, Any
     return {"summary": summary, "findings": findings, "rules": rules}
 
 
+def found_locations(store: Store, snapshot_id: int, *, with_root: bool = True) -> dict[str, list[str]]:
+    """credential id -> the sorted ``path:line`` places it was found (``found_in`` edges that
+    show a secret; a public certificate alone in a file is linked but shows none). Two
+    queries whatever the size: the edges, then their locations."""
+    edges = [e for e in store.edges(snapshot_id, kinds=["found_in"]) if not (e.get("attrs") or {}).get("public_only")]
+    locs = {n.node.id: n.node for n in store.nodes(snapshot_id, ids={e["dst"] for e in edges})}
+    out: dict[str, set[str]] = {}
+    for e in edges:
+        loc = locs.get(e["dst"])
+        if loc is None:
+            continue
+        path = getattr(loc, "path", "") or loc.name
+        line = getattr(loc, "line", None)
+        root = (loc.attrs or {}).get("root") if with_root else None
+        out.setdefault(e["src"], set()).add(f"{root + '/' if root else ''}{path}{f':{line}' if line else ''}")
+    return {cid: sorted(places) for cid, places in out.items()}
+
+
 def leaked_live(store: Store, snapshot_id: int) -> list[dict[str, Any]]:
     """Active cloud credentials that were found written in files: the one thing a scan must
     not let scroll past (AR-SECRET-LEAKED-LIVE has the full evidence). Cheap: the found_in
     edges of the snapshot and the nodes at their ends, no graph, no rules."""
     from .model import Credential, CredentialStatus
 
-    edges = [e for e in store.edges(snapshot_id, kinds=["found_in"])
-             if not str(e["src"]).startswith("files:") and not (e.get("attrs") or {}).get("public_only")]
-    if not edges:
+    places = {cid: p for cid, p in found_locations(store, snapshot_id).items() if not cid.startswith("files:")}
+    if not places:
         return []
-    ends = {e["src"] for e in edges} | {e["dst"] for e in edges}
-    nodes = {n.node.id: n.node for n in store.nodes(snapshot_id, ids=ends)}
+    creds = [n.node for n in store.nodes(snapshot_id, ids=set(places))]
+    live = [c for c in creds if isinstance(c, Credential) and c.status == CredentialStatus.ACTIVE]
     idents: dict[str, list[str]] = {}
     for e in store.edges(snapshot_id, kinds=["authenticates"]):
-        if e["src"] in nodes:
+        if e["src"] in places:
             idents.setdefault(e["src"], []).append(e["dst"])
     names = {n.node.id: n.node.name for n in store.nodes(snapshot_id, ids={i for v in idents.values() for i in v})}
-    out: dict[str, dict[str, Any]] = {}
-    for e in edges:
-        cred, loc = nodes.get(e["src"]), nodes.get(e["dst"])
-        if not isinstance(cred, Credential) or cred.status != CredentialStatus.ACTIVE or loc is None:
-            continue
-        path = getattr(loc, "path", "") or loc.name
-        line = getattr(loc, "line", None)
-        root = (loc.attrs or {}).get("root")
-        item = out.setdefault(cred.id, {"id": cred.id, "name": cred.name, "type": cred.type,
-                                        "identities": sorted(names.get(i, i) for i in idents.get(cred.id, [])),
-                                        "locations": []})
-        item["locations"].append(f"{root + '/' if root else ''}{path}{f':{line}' if line else ''}")
-    for item in out.values():
-        item["locations"] = sorted(set(item["locations"]))
-    return sorted(out.values(), key=lambda i: i["name"])
+    return sorted(({"id": c.id, "name": c.name, "type": c.type,
+                    "identities": sorted(names.get(i, i) for i in idents.get(c.id, [])), "locations": places[c.id]}
+                   for c in live), key=lambda i: i["name"])

@@ -37,8 +37,10 @@ def _better(new: tuple[int, bool, int], old: tuple[int, bool, int] | None) -> bo
     return old is None or (new[0], not new[1], -new[2]) > (old[0], not old[1], -old[2])
 
 
-def reach(graph: Graph, start: int, *, depth: int = 5, min_level: str | None = None) -> list[dict[str, Any]]:
-    """Every system ``start`` can reach within ``depth`` hops, with its best path."""
+def reach(graph: Graph, start: int, *, depth: int = 5, min_level: str | None = None,
+          with_paths: bool = True) -> list[dict[str, Any]]:
+    """Every system ``start`` can reach within ``depth`` hops, with its best path (the hops
+    as JSON only ``with_paths``: a listing's summary needs the systems, not the paths)."""
     parent = graph.walk(start, BECOME, depth=max(depth - 1, 0))
     best: dict[int, tuple[tuple[int, bool, int], list[Hop]]] = {}
     for identity in parent:
@@ -63,9 +65,9 @@ def reach(graph: Graph, start: int, *, depth: int = 5, min_level: str | None = N
             "account": graph.attrs[system].get("account"), "sensitivity": graph.attrs[system].get("sensitivity"),
             "access": last.get("level"), "admin": bool(last.get("admin")),
             "actions": last.get("actions", []), "conditional": conditional,
-            "path": [hop_json(graph, h) for h in path],
+            "path": [hop_json(graph, h) for h in path] if with_paths else [], "hops": len(path),
         })
-    out.sort(key=lambda r: (-level_rank(r["access"]), r["conditional"], len(r["path"]), r["name"]))
+    out.sort(key=lambda r: (-level_rank(r["access"]), r["conditional"], r["hops"], r["name"]))
     return out
 
 
@@ -73,7 +75,7 @@ def reach_summary(graph: Graph, node_id: str, *, depth: int = 5) -> dict[str, An
     """What a listing row needs: how many systems, how many sensitive, the strongest access
     and the most sensitive system reached (with its access), for one object."""
     start = graph.node(node_id)
-    hits = reach(graph, start, depth=depth) if start is not None else []
+    hits = reach(graph, start, depth=depth, with_paths=False) if start is not None else []
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     sensitive = [h for h in hits if h.get("sensitivity") in ("critical", "high")]
     top = min(hits, key=lambda h: (order.get(h.get("sensitivity"), 9), -level_rank(h["access"]), h["name"]),
