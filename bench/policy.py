@@ -16,9 +16,9 @@ import resource
 import time
 from pathlib import Path
 
-from agentreach.classify.view import SnapshotView
-from agentreach.graph import aws_edges
 from agentreach.model import Edge, EdgeKind, Identity, Policy, System, node_id
+from agentreach.policy.aws import edges as aws_edges
+from agentreach.view import SnapshotView
 
 ACCT = "111122223333"
 

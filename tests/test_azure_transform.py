@@ -14,10 +14,10 @@ from agentreach_connectors.azure.config import AzureConfig
 from agentreach_connectors.azure.graph import EntraRaw
 from agentreach_connectors.azure.ids import arm_type, date
 
-from agentreach.classify.view import SnapshotView
 from agentreach.connector import ConnectorConfigError
-from agentreach.graph import azure_edges
 from agentreach.model import Credential, CredentialStatus, Edge, EdgeKind, Identity, Owner, Policy, System, Workload
+from agentreach.policy.azure import edges as azure_edges
+from agentreach.view import SnapshotView
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 TENANT = "3f2b8c1e-0d4a-4b6e-9c2f-7a1d5e8b4c60"

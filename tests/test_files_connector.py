@@ -100,8 +100,8 @@ def assert_no_values(records: list) -> None:
 
 def derived_links(records: list, *cloud: Credential) -> list[Edge]:
     """found_in edges the reach-time deriver makes from cloud credentials to these records."""
-    from agentreach.classify.view import SnapshotView
-    from agentreach.graph import link_edges
+    from agentreach.graph import links as link_edges
+    from agentreach.view import SnapshotView
 
     nodes = [r for r in records if not isinstance(r, Edge)] + list(cloud)
     view = SnapshotView.build(nodes, [r.to_dict() for r in records if isinstance(r, Edge)])

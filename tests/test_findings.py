@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from agentreach.classify.view import SnapshotView
 from agentreach.config import ConfigError
 from agentreach.findings import RULES, Finding, FindingContext, all_findings, evaluate
 from agentreach.graph.core import Graph
@@ -29,6 +28,7 @@ from agentreach.model import (
     node_id,
 )
 from agentreach.ownership import load_owner_config, resolve_owners
+from agentreach.view import SnapshotView
 
 ACCT = "111122223333"
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)

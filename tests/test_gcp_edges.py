@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentreach.classify.view import SnapshotView
-from agentreach.graph import gcp_edges
 from agentreach.model import Credential, Edge, EdgeKind, Identity, Node, Policy, System
+from agentreach.policy.gcp import edges as gcp_edges
+from agentreach.view import SnapshotView
 
 ROLES = {
     "roles/bigquery.dataEditor": ["bigquery.tables.getData", "bigquery.tables.updateData", "bigquery.tables.list"],

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from agentreach.classify.view import SnapshotView
 from agentreach.lifecycle import Lifecycle, LifecycleConfig, lifecycle_facts, load_lifecycle_config
 from agentreach.model import Credential, CredentialStatus, Edge, EdgeKind, Identity, Node, System, node_id
+from agentreach.view import SnapshotView
 
 ACCT = "111122223333"
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)

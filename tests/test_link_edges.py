@@ -15,12 +15,12 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from agentreach.classify.view import SnapshotView
 from agentreach.cli import main
 from agentreach.findings import FindingContext, evaluate
-from agentreach.graph import link_edges
+from agentreach.graph import links as link_edges
 from agentreach.graph.core import Graph
 from agentreach.model import Credential, Edge, EdgeKind, Location, node_id
+from agentreach.view import SnapshotView
 
 from .conftest import reset_moto
 
@@ -151,11 +151,7 @@ def _self_signed() -> tuple[str, str, Any]:
 
 @pytest.fixture(scope="module")
 def leaked_cert(moto_url: str, frontdoor_session: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from agentreach.graph import snapshot
-
     patch = pytest.MonkeyPatch()
-    if link_edges not in snapshot.DERIVERS:  # until snapshot.DERIVERS lists it
-        patch.setattr(snapshot, "DERIVERS", (*snapshot.DERIVERS, link_edges))
     rule = frontdoor_session.serve_service_specific_credentials({})  # moto lacks the call
     reset_moto(moto_url)
     pem_cert, pem_key, cert = _self_signed()

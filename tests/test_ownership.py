@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from agentreach.classify.view import SnapshotView
 from agentreach.config import ConfigError
 from agentreach.model import Credential, Edge, EdgeKind, Identity, Node, Owner, Workload, node_id
 from agentreach.ownership import (
@@ -18,6 +17,7 @@ from agentreach.ownership import (
     load_owner_config,
     resolve_owners,
 )
+from agentreach.view import SnapshotView
 
 ACCT = "111122223333"
 CFG = load_owner_config(None)

@@ -82,9 +82,8 @@ def test_candidate_prefilter_changes_no_answer() -> None:
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from agentreach.graph import aws_edges
     from agentreach.model import Identity, System
-    from agentreach.policy.aws import AwsEvaluator, Resource
+    from agentreach.policy.aws import AwsEvaluator, Resource, edges as aws_edges
     from bench.policy import estate
 
     view = estate(60, 30, random.Random(5))

@@ -20,7 +20,9 @@ import subprocess
 import jsonschema
 import pytest
 
-from agentreach.report import FORMATS, path_chain, render
+from agentreach.report import formats, path_chain, render
+
+FORMATS = formats()
 
 DATA = pathlib.Path(__file__).parent / "data"
 HOSTILE = '<script>alert("pwned")</script>'

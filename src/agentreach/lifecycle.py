@@ -30,9 +30,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .classify.view import SnapshotView
 from .model import Credential, CredentialStatus, Identity, Node, System, parse_datetime
 from .ownership import section
+from .view import SnapshotView
 
 
 @dataclass(frozen=True)

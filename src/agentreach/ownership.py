@@ -40,9 +40,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
-from .classify.view import SnapshotView
 from .config import ConfigError, load_defaults, merge, shipped
 from .model import Credential, Identity, Node, Owner
+from .view import SnapshotView
 
 OWNED, ORPHANED, OWNERLESS = "owned", "orphaned", "ownerless"
 

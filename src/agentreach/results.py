@@ -7,9 +7,8 @@ import datetime as dt
 from collections import Counter
 from typing import Any, Mapping
 
+from .order import SEVERITIES_DESC, most_serious_first
 from .store import SnapshotInfo, Store
-
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
 def snapshot_findings(store: Store, info: SnapshotInfo, config: Mapping[str, Any],
@@ -20,7 +19,7 @@ def snapshot_findings(store: Store, info: SnapshotInfo, config: Mapping[str, Any
     ctx = FindingContext.from_store(store, info.id, now=now or info.finished_at or info.started_at)
     results = evaluate(ctx, config)
     findings = [f.to_dict() for r in results for f in r.findings]
-    findings.sort(key=lambda f: (SEVERITIES.index(f["severity"]) if f["severity"] in SEVERITIES else 9,
+    findings.sort(key=lambda f: (most_serious_first(f["severity"]),
                                  f["rule"], f.get("subject_name") or f["subject"]))
     counts = Counter(f["severity"] for f in findings)
     verdicts = store.annotations(info.id, "agent")
@@ -29,7 +28,7 @@ def snapshot_findings(store: Store, info: SnapshotInfo, config: Mapping[str, Any
     summary = {
         "snapshot": {k: v for k, v in info.to_dict().items()
                      if k in ("id", "started_at", "finished_at", "status", "node_count", "gap_count")},
-        "counts": {s: counts.get(s, 0) for s in SEVERITIES},
+        "counts": {s: counts.get(s, 0) for s in SEVERITIES_DESC},
         "coverage_gaps": [g.to_dict() for g in store.gaps(info.id)],
         "agents": {"identities": agents.get("identity", 0), "credentials": agents.get("credential", 0)},
     }

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from . import exitcodes
-from .classify import classify_snapshot, signals_for, snapshot_view
+from .classify import classify_snapshot, signals_for
 from .config import ConfigError, digest
 from .connector import (
     Connector,
@@ -26,6 +26,7 @@ from .connector import (
 )
 from .model import CoverageGap, Edge, Node
 from .store import SnapshotInfo, Store
+from .view import SnapshotView
 
 DEFAULT_BATCH = 1000  # records per store transaction; scan.batch_size overrides
 
@@ -142,7 +143,7 @@ def _after_collection(store: Store, snapshot_id: int, config: Mapping[str, Any],
         ctx.gaps.record(CoverageGap(connector="reach", operation="derive", error_code=type(exc).__name__,
                                     message=str(exc)[:500]))
     # One view of the snapshot, reach edges included, for the steps that only read it.
-    view = snapshot_view(store, snapshot_id)
+    view = SnapshotView.of_snapshot(store, snapshot_id)
     for step, run in (("classifier", lambda: classify_snapshot(store, snapshot_id, config, view=view)),
                       ("ownership", lambda: annotate_owners_and_lifecycle(store, snapshot_id, config, ctx.clock(),
                                                                           view))):
@@ -161,7 +162,7 @@ def annotate_owners_and_lifecycle(store: Store, snapshot_id: int, config: Mappin
     from .lifecycle import lifecycle_facts, load_lifecycle_config
     from .ownership import load_inputs, load_owner_config, resolve_owners
 
-    view = view or snapshot_view(store, snapshot_id)
+    view = view or SnapshotView.of_snapshot(store, snapshot_id)
     owner_cfg = load_owner_config(config)
     directory, mapping = load_inputs(owner_cfg)
     owners = resolve_owners(view, owner_cfg, directory, mapping)

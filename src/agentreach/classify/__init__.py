@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..store import Store
+from ..view import SnapshotView
 from .engine import Evidence, Thresholds, Verdict, classify, decide
 from .signals import Signal, load_signals
-from .view import SnapshotView
 
 ASPECT = "agent"
 
@@ -25,15 +25,11 @@ def signals_for(config: Mapping[str, Any]) -> list[Signal]:
     return load_signals((config.get("classifier") or {}).get("signals_file"))
 
 
-def snapshot_view(store: Store, snapshot_id: int) -> SnapshotView:
-    return SnapshotView.build((n.node for n in store.nodes(snapshot_id)), store.edges(snapshot_id))
-
-
 def classify_snapshot(store: Store, snapshot_id: int, config: Mapping[str, Any],
                       signals: list[Signal] | None = None, view: SnapshotView | None = None) -> dict[str, Verdict]:
     """Classify a stored snapshot and store the verdicts with it (replacing earlier ones)."""
     signals = signals if signals is not None else signals_for(config)
-    view = view or snapshot_view(store, snapshot_id)
+    view = view or SnapshotView.of_snapshot(store, snapshot_id)
     verdicts = classify(view, signals, Thresholds.from_config(config.get("classifier")))
     store.put_annotations(snapshot_id, ASPECT, {nid: v.to_dict() for nid, v in verdicts.items()})
     return verdicts

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..model import Credential, Identity, Node
-from .matchers import MATCHERS, Match, _listed, _statements
+from ..view import SnapshotView
+from .matchers import Match, _listed, _statements
 from .signals import Signal
-from .view import SnapshotView
 
 PROPAGATED_AGENT_WEIGHT = 0.9
 REACHABLE_WEIGHT = 0.85
@@ -101,7 +101,7 @@ def direct_evidence(node: Node, view: SnapshotView, signals: list[Signal]) -> li
     for sig in signals:
         if not sig.applies(node.kind.value, node.provider):
             continue
-        matches: list[Match] = MATCHERS[sig.kind](sig, node, view)
+        matches: list[Match] = sig.matcher(sig, node, view)
         for m in matches[:3]:  # three places are evidence enough; the rest is noise
             out.append(Evidence(signal=sig.id, weight=sig.weight, strength=sig.strength, role=sig.role,
                                 why=sig.why, matched=m.matched, field=m.field, object=m.object,

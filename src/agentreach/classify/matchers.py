@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ..model import Node
+from ..view import SnapshotView
 from .signals import Signal
-from .view import SnapshotView
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,9 @@ class Match:
     via: str | None = None
 
 
+# What a signal kind's matcher is: the kinds themselves are declared in agentreach.builtin
+# (and by plugins), each naming its function here or in its own package.
 Matcher = Callable[[Signal, Node, SnapshotView], list[Match]]
-MATCHERS: dict[str, Matcher] = {}
-
-
-def matcher(kind: str) -> Callable[[Matcher], Matcher]:
-    def register(fn: Matcher) -> Matcher:
-        MATCHERS[kind] = fn
-        return fn
-    return register
 
 
 def _own(node: Node, field: str, text: str) -> Match:
@@ -60,13 +54,11 @@ def _texts(value: Any) -> Iterator[str]:
         yield str(value)
 
 
-@matcher("field")
 def match_field(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     field = sig.params["field"]
     return [_own(node, field, text) for text in _texts(field_value(node, field)) if sig.regex["pattern"].search(text)]
 
 
-@matcher("tag")
 def match_tag(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     out = []
     for key, value in (getattr(node, "tags", None) or {}).items():
@@ -108,7 +100,6 @@ def _condition_values(stmt: Mapping[str, Any], suffixes: tuple[str, ...]) -> lis
     return out
 
 
-@matcher("trust_principal")
 def match_trust(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     out = []
     for stmt in _statements(node.attrs.get("trust_policy")):
@@ -141,7 +132,6 @@ def _grants(action_globs: Iterable[str], wanted: Iterable[str]) -> list[tuple[st
     return out
 
 
-@matcher("policy_action")
 def match_policy_action(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     out = []
     wanted = [str(a) for a in sig.params["actions"]]
@@ -156,20 +146,17 @@ def match_policy_action(sig: Signal, node: Node, view: SnapshotView) -> list[Mat
     return out
 
 
-@matcher("managed_policy")
 def match_managed_policy(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     return [Match(matched=name, field=f"attached managed policy{via}", object=node.id, object_name=node.name,
                   via="has_policy")
             for _, name, via in view.managed_policies(node.id) if sig.regex["pattern"].search(name)]
 
 
-@matcher("runs_workload")
 def match_runs_workload(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     return [Match(matched=f"{w.type} {w.name}", field="type", object=w.id, object_name=w.name, via="runs_as")
             for w in view.workloads_running_as(node.id) if sig.regex["workload_type"].search(w.type)]
 
 
-@matcher("workload_env")
 def match_workload_env(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     out = []
     for w in view.workloads_running_as(node.id):
@@ -180,7 +167,6 @@ def match_workload_env(sig: Signal, node: Node, view: SnapshotView) -> list[Matc
     return out
 
 
-@matcher("invoked_by_agent")
 def match_invoked_by_agent(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     out = []
     for w in view.workloads_running_as(node.id):
@@ -196,7 +182,6 @@ def match_invoked_by_agent(sig: Signal, node: Node, view: SnapshotView) -> list[
     return out
 
 
-@matcher("human_console")
 def match_human_console(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     out = []
     if node.attrs.get("mfa_active"):
@@ -209,7 +194,6 @@ def match_human_console(sig: Signal, node: Node, view: SnapshotView) -> list[Mat
     return out
 
 
-@matcher("location")
 def match_location(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     out = []
     for loc in view.locations_of(node.id):

@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import yaml
 
 from ..config import ConfigError, shipped
+from ..plugins import PluginError, registry, resolve
 
-KINDS = frozenset({
-    "field", "tag", "trust_principal", "policy_action", "managed_policy", "runs_workload",
-    "workload_env", "invoked_by_agent", "human_console", "location",
-})
 STRENGTHS = ("strong", "medium", "weak")
 ROLES = frozenset({"agent_runtime", "agent_tool", "ai_consumer", "agent_credential", "agent_reachable", "trap"})
-PROVIDERS = frozenset({"aws", "azure", "gcp", "files", "any"})
-_REGEX_KEYS = ("pattern", "principal", "source_arn", "key", "value", "workload_type")
 _COMMON = {"id", "provider", "applies_to", "kind", "weight", "strength", "role", "why", "enabled"}
 
 
@@ -40,16 +36,27 @@ class Signal:
     params: Mapping[str, Any] = field(default_factory=dict)
     regex: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
     origin: str = "shipped"
+    # The kind's matcher, from the registry: ``matcher(signal, node, view) -> [Match]``.
+    matcher: Callable[..., Any] = field(default=lambda *_: [], compare=False, repr=False)
 
     def applies(self, kind: str, provider: str) -> bool:
         return kind in self.applies_to and self.provider in ("any", provider)
 
 
 def load_signals(user_file: str | Path | None = None) -> list[Signal]:
-    """The shipped signals, with a user's file merged over them by id."""
+    """The shipped signals, then those plugins ship, with a user's file merged over them by id."""
     merged: dict[str, tuple[dict[str, Any], str]] = {}
     for item in _items(yaml.safe_load(shipped("agent-signals.yaml")), "agent-signals.yaml"):
         merged[item["id"]] = (item, "shipped")
+    for plugin in registry().plugins:
+        for ref in plugin.signals:
+            package, _, name = ref.partition(":")
+            try:
+                text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+            except (ModuleNotFoundError, OSError) as exc:
+                raise ConfigError(f"plugin {plugin.name}: signals file {ref}: {exc}") from None
+            for item in _items(yaml.safe_load(text), f"plugin {plugin.name} {ref}"):
+                merged[item["id"]] = (item, f"plugin {plugin.name}")
     if user_file:
         path = Path(user_file).expanduser()
         try:
@@ -86,9 +93,10 @@ def _build(item: dict[str, Any], origin: str) -> Signal:
     def bad(message: str) -> ConfigError:
         return ConfigError(f"signal {sid!r} ({origin}): {message}")
 
+    kinds = registry().signal_kinds()
     kind = item.get("kind")
-    if kind not in KINDS:
-        raise bad(f"unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+    if kind not in kinds:
+        raise bad(f"unknown kind {kind!r} (known: {', '.join(sorted(kinds))})")
     try:
         weight = float(item.get("weight"))
     except (TypeError, ValueError):
@@ -102,34 +110,34 @@ def _build(item: dict[str, Any], origin: str) -> Signal:
     if role not in ROLES:
         raise bad(f"role must be one of {', '.join(sorted(ROLES))}")
     provider = item.get("provider", "any")
-    if provider not in PROVIDERS:
-        raise bad(f"provider must be one of {', '.join(sorted(PROVIDERS))}")
+    providers = registry().providers()
+    if provider not in providers:
+        raise bad(f"provider must be one of {', '.join(sorted(providers))}")
     applies = item.get("applies_to", ["identity", "credential"])
     applies = (applies,) if isinstance(applies, str) else tuple(applies)
     if not set(applies) <= {"identity", "credential"}:
         raise bad("applies_to may name identity and credential")
     params = {k: v for k, v in item.items() if k not in _COMMON}
+    spec = kinds[kind]
     regex = {}
-    for key in _REGEX_KEYS:
+    for key in spec.regex_keys:
         if key in params:
             try:
                 regex[key] = re.compile(str(params[key]))
             except re.error as exc:
                 raise bad(f"{key}: not a valid regular expression ({exc})") from None
-    _require(kind, params, bad)
+    _require(kind, spec.required, params, bad)
+    try:
+        matcher = resolve(spec.matcher, what=f"signal kind {kind}")
+    except PluginError as exc:
+        raise bad(str(exc)) from None
     return Signal(id=sid, provider=provider, kind=kind, weight=weight, strength=strength, role=role,
-                  why=str(item.get("why", "")), applies_to=applies, params=params, regex=regex, origin=origin)
+                  why=str(item.get("why", "")), applies_to=applies, params=params, regex=regex, origin=origin,
+                  matcher=matcher)
 
 
-_REQUIRED = {
-    "field": ("field", "pattern"), "trust_principal": ("principal",), "policy_action": ("actions",),
-    "managed_policy": ("pattern",), "runs_workload": ("workload_type",), "workload_env": ("pattern",),
-    "invoked_by_agent": ("principal",), "location": ("pattern",), "tag": (), "human_console": (),
-}
-
-
-def _require(kind: str, params: Mapping[str, Any], bad: Any) -> None:
-    missing = [k for k in _REQUIRED[kind] if k not in params]
+def _require(kind: str, required: tuple[str, ...], params: Mapping[str, Any], bad: Any) -> None:
+    missing = [k for k in required if k not in params]
     if missing:
         raise bad(f"kind {kind} needs {', '.join(missing)}")
     if kind == "tag" and not ({"key", "value"} & set(params)):

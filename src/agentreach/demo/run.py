@@ -229,7 +229,7 @@ def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
     """One reach path per cloud that a responder would care about: an agent's way to a
     crown jewel, with the grant behind the last hop."""
     from ..graph import load_graph, reach
-    from ..graph.query import level_rank
+    from ..order import access_rank
     from ..render import hops_line
 
     graph = load_graph(store, snapshot_id)
@@ -248,7 +248,7 @@ def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
             for hit in reach(graph, start, depth=5):
                 if hit.get("sensitivity") == "high" and hit["type"] in DATA_TYPES:
                     rank = (graph.attrs[start].get("type") in AGENT_WORKLOADS, -DATA_TYPES.index(hit["type"]),
-                            level_rank(hit["access"]), -len(hit["path"]))
+                            access_rank(hit["access"]), -len(hit["path"]))
                     if best is None or rank > best[0]:
                         best = (rank, hit)
         if best is None:

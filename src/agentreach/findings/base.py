@@ -22,23 +22,15 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
 
-from ..classify.view import SnapshotView
 from ..config import ConfigError, merge, shipped
 from ..graph.core import Graph
-from ..graph.query import level_rank, reach
+from ..graph.query import reach
 from ..model import Credential, Identity, Node, System
+from ..order import SEVERITIES, access_rank, severity_rank, shift
+from ..plugins import registry
+from ..view import SnapshotView
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
 AGENT, POSSIBLE = "agent", "possible"
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
-
-
-def shift(severity: str, steps: int) -> str:
-    """``severity`` moved ``steps`` levels (negative: lower), kept within info..critical."""
-    return SEVERITIES[max(0, min(len(SEVERITIES) - 1, severity_rank(severity) + steps))]
 
 
 @dataclass(frozen=True)
@@ -111,8 +103,8 @@ class FindingContext:
         from ..graph.build import load_graph
 
         info = store.snapshot(snapshot_id)
-        nodes = [s.node for s in store.nodes(snapshot_id)]
-        view = SnapshotView.build(nodes, store.edges(snapshot_id))
+        view = SnapshotView.of_snapshot(store, snapshot_id)
+        nodes = list(view.nodes.values())
         if now is None and info is not None:
             now = info.finished_at or info.started_at
         return cls(
@@ -157,10 +149,10 @@ class FindingContext:
         most sensitive and strongest access first."""
         wanted = list(levels)
         hits = [r for r in self.reach_of(node_id)
-                if r.get("sensitivity") in wanted and level_rank(r.get("access")) >= level_rank(min_access)]
+                if r.get("sensitivity") in wanted and access_rank(r.get("access")) >= access_rank(min_access)]
         order = {lv: i for i, lv in enumerate(("critical", "high", "medium", "low"))}
         return sorted(hits, key=lambda r: (order.get(r.get("sensitivity"), 9), r["conditional"],
-                                           -level_rank(r.get("access")), len(r["path"]), r["name"]))
+                                           -access_rank(r.get("access")), len(r["path"]), r["name"]))
 
     def name(self, node_id: str) -> str:
         return self.view.name(node_id)
@@ -182,8 +174,8 @@ def scanned_accounts_of(nodes: Iterable[Node]) -> frozenset[str]:
     """Accounts (subscriptions, projects) the scan looked into: the account system nodes a
     connector emits for what it scanned, else every account an identity lives in."""
     nodes = list(nodes)
-    scopes = {n.account or n.native_id for n in nodes if isinstance(n, System)
-              and n.type in {"aws_account", "azure_subscription", "azure_tenant", "gcp_project"}}
+    types = registry().scope_types()
+    scopes = {n.account or n.native_id for n in nodes if isinstance(n, System) and n.type in types}
     if not scopes:
         scopes = {n.account for n in nodes if isinstance(n, Identity)}
     return frozenset(s for s in scopes if s)

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..order import access_rank
 from .core import Graph, Hop
 
 BECOME = frozenset({"authenticates", "runs_as", "can_assume"})  # ways to act as another identity
 ACCESS = frozenset({"can_access"})
 ALL_REACH = BECOME | ACCESS
-LEVELS = ("list", "read", "tagging", "write", "permissions-management")
-
-
-def level_rank(level: str | None) -> int:
-    return LEVELS.index(level) if level in LEVELS else -1
 
 
 def hop_json(graph: Graph, hop: Hop) -> dict[str, Any]:
@@ -51,13 +47,13 @@ def reach(graph: Graph, start: int, *, depth: int = 5, min_level: str | None = N
                 if base is None:  # the path to the identity, once, and only if it reaches something
                     base = graph.path_to(parent, identity)
                     base_conditional = any(h.attrs.get("conditional") for h in base)
-                key = (level_rank(attrs.get("level")), base_conditional or bool(attrs.get("conditional")),
+                key = (access_rank(attrs.get("level")), base_conditional or bool(attrs.get("conditional")),
                        len(base) + 1)
                 if _better(key, best[dst][0] if dst in best else None):
                     best[dst] = (key, [*base, Hop(identity, dst, kind, attrs)])
     out = []
     for system, ((rank, conditional, _), path) in best.items():
-        if min_level and rank < level_rank(min_level):
+        if min_level and rank < access_rank(min_level):
             continue
         last = path[-1].attrs
         out.append({
@@ -67,7 +63,7 @@ def reach(graph: Graph, start: int, *, depth: int = 5, min_level: str | None = N
             "actions": last.get("actions", []), "conditional": conditional,
             "path": [hop_json(graph, h) for h in path] if with_paths else [], "hops": len(path),
         })
-    out.sort(key=lambda r: (-level_rank(r["access"]), r["conditional"], r["hops"], r["name"]))
+    out.sort(key=lambda r: (-access_rank(r["access"]), r["conditional"], r["hops"], r["name"]))
     return out
 
 
@@ -78,11 +74,11 @@ def reach_summary(graph: Graph, node_id: str, *, depth: int = 5) -> dict[str, An
     hits = reach(graph, start, depth=depth, with_paths=False) if start is not None else []
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     sensitive = [h for h in hits if h.get("sensitivity") in ("critical", "high")]
-    top = min(hits, key=lambda h: (order.get(h.get("sensitivity"), 9), -level_rank(h["access"]), h["name"]),
+    top = min(hits, key=lambda h: (order.get(h.get("sensitivity"), 9), -access_rank(h["access"]), h["name"]),
               default=None)
     return {
         "systems": len(hits), "sensitive": len(sensitive),
-        "max_access": max((h["access"] for h in hits), key=level_rank, default=None),
+        "max_access": max((h["access"] for h in hits), key=access_rank, default=None),
         "admin": any(h["admin"] for h in hits),
         "top": None if top is None else {"name": top["name"], "type": top["type"], "access": top["access"],
                                          "sensitivity": top.get("sensitivity"), "conditional": top["conditional"]},
@@ -97,7 +93,7 @@ def who_can_reach(graph: Graph, system: int, *, depth: int = 5) -> list[dict[str
         for subject in parent:
             path = [*graph.path_to(parent, subject, reverse=True), access]
             conditional = any(h.attrs.get("conditional") for h in path)
-            key = (level_rank(access.attrs.get("level")), conditional, len(path))
+            key = (access_rank(access.attrs.get("level")), conditional, len(path))
             if _better(key, best[subject][0] if subject in best else None):
                 best[subject] = (key, path)
     out = []
@@ -109,7 +105,7 @@ def who_can_reach(graph: Graph, system: int, *, depth: int = 5) -> list[dict[str
             "path": [hop_json(graph, h) for h in path],
         })
     order = {"credential": 0, "workload": 1, "identity": 2}
-    out.sort(key=lambda r: (order.get(r["kind"], 3), -level_rank(r["access"]), len(r["path"]), r["name"]))
+    out.sort(key=lambda r: (order.get(r["kind"], 3), -access_rank(r["access"]), len(r["path"]), r["name"]))
     return out
 
 

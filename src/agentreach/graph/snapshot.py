@@ -1,28 +1,28 @@
 """Reach for a stored snapshot: give systems their sensitivity and derive the edges that
-policies grant, then store both with the snapshot so queries only read."""
+policies grant, then store both with the snapshot so queries only read.
+
+The derivers come from the plugin registry (each connector's plugin names its own), so a
+third-party provider's reach is derived exactly like a built-in one's.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..classify.view import SnapshotView
 from ..model import CoverageGap, System, Workload
+from ..plugins import registry
 from ..sensitivity import assess, load_rules
 from ..store import Store
-from . import aws_edges, azure_edges, gcp_edges, link_edges
-
-# One deriver per provider, each the single seam where that provider's reach edges are made,
-# and the linker that ties secrets found in files to the cloud credentials they are.
-DERIVERS = (aws_edges, azure_edges, gcp_edges, link_edges)
+from ..view import SnapshotView
 
 
 def derive_reach(store: Store, snapshot_id: int, config: Mapping[str, Any]) -> list[CoverageGap]:
     """Store derived nodes, edges and sensitivity; return malformed-policy problems as gaps."""
-    view = SnapshotView.build((n.node for n in store.nodes(snapshot_id)), store.edges(snapshot_id))
+    view = SnapshotView.of_snapshot(store, snapshot_id)
     derived_nodes: list = []
     problems: list[str] = []
-    for deriver in DERIVERS:
-        derived = deriver.derive(view)
+    for _plugin, derive in registry().derivers():
+        derived = derive(view)
         store.add_nodes(snapshot_id, derived.nodes)
         store.add_edges(snapshot_id, derived.edges)
         derived_nodes += derived.nodes

@@ -19,16 +19,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-FORMATS = ("md", "html", "json", "csv", "sarif")
-
-
-def severity_rank(severity: Any) -> int:
-    """0 for critical ... 4 for info; an unknown severity sorts last."""
-    try:
-        return SEVERITIES.index(str(severity).lower())
-    except ValueError:
-        return len(SEVERITIES)
+from ..order import SEVERITIES_DESC as SEVERITIES, most_serious_first
+from ..plugins import registry, resolve
 
 
 def by_severity(findings: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
@@ -37,7 +29,7 @@ def by_severity(findings: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[M
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for finding in findings:
         groups.setdefault(str(finding.get("severity", "info")).lower(), []).append(finding)
-    return sorted(groups.items(), key=lambda item: (severity_rank(item[0]), item[0]))
+    return sorted(groups.items(), key=lambda item: (most_serious_first(item[0]), item[0]))
 
 
 def path_chain(path: Sequence[Mapping[str, Any]] | None) -> str:
@@ -88,24 +80,18 @@ def render_json(report: Mapping[str, Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=False, default=str) + "\n"
 
 
-def _renderers() -> dict[str, Callable[[Mapping[str, Any]], str]]:
-    from .csv import render_csv
-    from .html import render_html
-    from .md import render_md
-    from .sarif import render_sarif
-
-    return {"md": render_md, "html": render_html, "json": render_json, "csv": render_csv, "sarif": render_sarif}
+def formats(command: str = "report") -> list[str]:
+    """The report formats offered on ``command``: the core's and every plugin's."""
+    return list(registry().formats(command))
 
 
 def render(fmt: str, report: Mapping[str, Any]) -> str:
-    """The report in ``fmt`` (one of FORMATS). Raises ValueError for an unknown format."""
-    renderers = _renderers()
-    try:
-        renderer = renderers[fmt]
-    except KeyError:
-        raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}") from None
+    """The report in ``fmt`` (a registered format). Raises ValueError for an unknown format."""
+    known = registry().formats()
+    if fmt not in known:
+        raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(known)}")
+    renderer: Callable[[Mapping[str, Any]], str] = resolve(known[fmt].render, what=f"report format {fmt}")
     return renderer(report)
 
 
-__all__ = ["FORMATS", "SEVERITIES", "by_severity", "counts", "grant_text", "one_line", "path_chain", "render",
-           "severity_rank"]
+__all__ = ["SEVERITIES", "by_severity", "counts", "formats", "grant_text", "one_line", "path_chain", "render"]

@@ -18,7 +18,8 @@ import re
 import urllib.parse
 from typing import Any, Mapping
 
-from . import one_line, path_chain, severity_rank
+from ..order import most_serious_first
+from . import one_line, path_chain
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
@@ -188,7 +189,7 @@ def sarif_log(report: Mapping[str, Any]) -> dict[str, Any]:
     """The SARIF log as a dict."""
     rules = _rules(report)
     index = {rule["id"]: i for i, rule in enumerate(rules)}
-    findings = sorted(report.get("findings") or [], key=lambda f: severity_rank(f.get("severity")))
+    findings = sorted(report.get("findings") or [], key=lambda f: most_serious_first(f.get("severity")))
     summary = report.get("summary") or {}
     snap = summary.get("snapshot") or {}
     invocation: dict[str, Any] = {"executionSuccessful": True,

@@ -5,17 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from ..base import (
-    Finding,
-    FindingContext,
-    RuleMeta,
-    agent_line,
-    owner_line,
-    possible_demotion,
-    reach_line,
-    rule,
-    shift,
-)
+from ...order import shift
+from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, reach_line, rule
 from ._common import include_possible, primary_subjects, risk_of, sensitive_summary
 
 OVERPRIVILEGED = RuleMeta(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from ...model import Credential, CredentialStatus
-from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, rule, shift
+from ...order import shift
+from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, rule
 
 UNRESTRICTED = RuleMeta(
     id="AR-APIKEY-UNRESTRICTED",

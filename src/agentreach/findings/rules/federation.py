@@ -19,7 +19,8 @@ import re
 from typing import Any, Iterator, Mapping
 
 from ...model import Credential, Identity, Node
-from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, reach_line, rule, shift
+from ...order import shift
+from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, reach_line, rule
 
 UNCONSTRAINED = RuleMeta(
     id="AR-FEDERATION-UNCONSTRAINED",

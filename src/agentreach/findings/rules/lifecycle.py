@@ -8,17 +8,8 @@ from collections import defaultdict
 from typing import Any, Iterator, Mapping
 
 from ...model import Credential, Identity, Node, System
-from ..base import (
-    Finding,
-    FindingContext,
-    RuleMeta,
-    agent_line,
-    owner_line,
-    possible_demotion,
-    rule,
-    shift,
-    stale_lines,
-)
+from ...order import shift
+from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule, stale_lines
 from ._common import include_possible, risk_of, sensitive_summary
 
 STALE = RuleMeta(

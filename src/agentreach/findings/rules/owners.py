@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from ...model import Identity
-from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule, shift
+from ...order import shift
+from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule
 from ._common import include_possible, primary_subjects, risk_of, sensitive_summary
 
 NHI1 = "NHI1:2025 Improper Offboarding"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from ...model import Credential, CredentialStatus, Node
-from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, rule, severity_rank, shift
+from ...order import severity_rank, shift
+from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, rule
 
 LEAKED = RuleMeta(
     id="AR-SECRET-IN-FILES",

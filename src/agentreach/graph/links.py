@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 from typing import Iterator, Mapping
 
-from ..classify.view import SnapshotView
 from ..model import Credential, Edge, EdgeKind
-from .aws_edges import Derived
+from ..view import SnapshotView
+from .derive import Derived
 
 SOURCE = "link:files"
 FILES = "files"

@@ -1,4 +1,4 @@
-"""A read-only view of one snapshot for the classifier: nodes by id and edges by endpoint.
+"""A read-only view of one snapshot: nodes by id and edges by endpoint.
 
 It answers the few structural questions signals ask (which workloads run as this
 identity, which policies apply to it, where was this credential found) and nothing else;
@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from ..model import Node, Policy, Workload
+from .model import Node, Policy, Workload
 
 
 @dataclass
@@ -19,6 +19,11 @@ class SnapshotView:
     nodes: dict[str, Node]
     out_edges: dict[str, list[Mapping[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     in_edges: dict[str, list[Mapping[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def of_snapshot(cls, store: Any, snapshot_id: int) -> "SnapshotView":
+        """Every node and edge a stored snapshot holds (``store``: an agentreach Store)."""
+        return cls.build((n.node for n in store.nodes(snapshot_id)), store.edges(snapshot_id))
 
     @classmethod
     def build(cls, nodes: Iterable[Node], edges: Iterable[Mapping[str, Any]]) -> "SnapshotView":

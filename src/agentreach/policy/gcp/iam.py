@@ -1,5 +1,6 @@
-"""Derived GCP edges: who can access which resource and who can become which service
-account, from the IAM policies, roles and deny policies a snapshot holds.
+"""GCP IAM evaluation: what each identity holds on a resource through the bindings on it and
+its ancestors, minus deny policies, in the access vocabulary every provider shares. Pure;
+the checkers in :mod:`.edges` call it.
 
 GCP's model, as evaluated here:
 
@@ -18,21 +19,17 @@ GCP's model, as evaluated here:
   on a service account (on it or inherited) means becoming it: a ``can_assume`` edge. The
   graph's walk then chains impersonation (A mints for B, B for C).
 
-Each checker below makes one kind of edge and is pure; :func:`derive` puts them together.
 """
 
 from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
-from ..classify.view import SnapshotView
-from ..model import Edge, EdgeKind, Identity, Node, Policy, System
-from .aws_edges import MAX_ACTIONS_LISTED, Derived
+from ...model import Identity, Node, Policy, System
+from ...view import SnapshotView
 
-SOURCE = "policy:gcp"
-LEVELS = ("permissions-management", "write", "tagging", "read", "list")  # highest first, as AWS's catalogue
 HIERARCHY_TYPES = frozenset({"gcp_organization", "gcp_folder", "gcp_project"})
 RESOURCE_SERVICES = {"gcp_bucket": "storage.", "gcp_secret": "secretmanager.", "gcp_bigquery_dataset": "bigquery."}
 IDENTITY_TYPES = frozenset({"gcp_sa", "gcp_service_agent", "gcp_principal"})
@@ -193,13 +190,6 @@ def perm_level(perm: str) -> str:
     return "write"
 
 
-def strongest(levels: set[str]) -> str | None:
-    for level in LEVELS:
-        if level in levels:
-            return level
-    return None
-
-
 def fallback_perms(role: str) -> frozenset[str]:
     """A role whose permissions could not be read: a stand-in by its name, so that the
     grant is still seen (marked in the grants as unreadable)."""
@@ -262,55 +252,3 @@ def effective(ix: Index, node: Node, prefix: str | None = None) -> dict[str, Acc
     return out
 
 
-def edge_attrs(acc: Acc, perms: set[str]) -> dict[str, Any]:
-    conditional = not (acc.perms & perms)
-    actions = sorted(perms)
-    return {
-        "level": strongest({perm_level(p) for p in perms}),
-        "admin": bool(acc.roles & ADMIN_ROLES) or any(p.endswith(".setIamPolicy") for p in perms),
-        "conditional": conditional, "condition_keys": list(acc.conditions) if conditional or acc.cond_perms else [],
-        "action_count": len(actions), "actions": actions[:MAX_ACTIONS_LISTED],
-        "grants": list(dict.fromkeys(acc.grants)),
-    }
-
-
-# -- the checkers --------------------------------------------------------------------------------
-
-def access_edges(ix: Index) -> Iterator[Edge]:
-    """identity -can_access-> organization, folder, project, bucket, secret, dataset."""
-    for node in ix.targets:
-        for ident_id, acc in sorted(effective(ix, node, RESOURCE_SERVICES.get(node.type)).items()):
-            perms = acc.perms | acc.cond_perms
-            if perms:
-                yield Edge(src=ident_id, dst=node.id, kind=EdgeKind.CAN_ACCESS, source=SOURCE,
-                           attrs=edge_attrs(acc, perms))
-
-
-def impersonation_edges(ix: Index) -> Iterator[Edge]:
-    """identity -can_assume-> service account, for whoever can mint its tokens or keys."""
-    for sa in sorted((i for i in ix.identities.values() if i.type == "gcp_sa"), key=lambda n: n.id):
-        project = sa.attrs.get("project") or sa.account
-        shadow = System(id=sa.id, provider="gcp", source=SOURCE, type="gcp_sa",
-                        name=sa.name, native_id=str(sa.attrs.get("resource_name") or
-                                                    f"projects/{project}/serviceAccounts/{sa.native_id}"),
-                        resource_policy=sa.attrs.get("resource_policy") or {},
-                        attrs={"parent": f"projects/{project}" if project else None})
-        for ident_id, acc in sorted(effective(ix, shadow).items()):
-            if ident_id == sa.id:
-                continue
-            perms = (acc.perms | acc.cond_perms) & IMPERSONATE
-            if not perms:
-                continue
-            attrs = edge_attrs(acc, perms)
-            attrs["level"] = "write"
-            attrs["permissions"] = sorted(perms)
-            attrs["via"] = "; ".join(attrs["grants"])
-            yield Edge(src=ident_id, dst=sa.id, kind=EdgeKind.CAN_ASSUME, source=SOURCE, attrs=attrs)
-
-
-def derive(view: SnapshotView) -> Derived:
-    ix = Index.of(view)
-    if not ix.identities:
-        return Derived(nodes=[], edges=[], problems=[])
-    edges = list(access_edges(ix)) + list(impersonation_edges(ix))
-    return Derived(nodes=[], edges=edges, problems=[])

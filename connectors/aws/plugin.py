@@ -1,0 +1,21 @@
+"""What the AWS connector adds to agentreach besides collection: its provider name, the
+reach deriver that evaluates IAM policies into edges, its ``scan`` options, and the node
+type that says which accounts a scan covered. Light on purpose: nothing here imports boto3."""
+
+from agentreach.plugins import CliOption, Plugin
+
+PLUGIN = Plugin(
+    name="aws",
+    provider="aws",
+    description="AWS accounts: IAM, access keys, Bedrock and AgentCore, workloads, data stores",
+    derivers=("agentreach.policy.aws.edges:derive",),
+    scope_types=("aws_account",),
+    cli_options=(
+        CliOption("--regions", "regions", "AWS: comma-separated regions (overrides connectors.aws.regions).", "csv"),
+        CliOption("--accounts", "accounts", "AWS: comma-separated account ids to scan through the read-only role.",
+                  "csv"),
+        CliOption("--organization", "organization", "AWS: every active account of the Organization.", "flag"),
+        CliOption("--profile", "profile", "AWS: named profile."),
+        CliOption("--endpoint-url", "endpoint_url", "AWS: one endpoint for every service (testing, proxies)."),
+    ),
+)

@@ -1,0 +1,17 @@
+"""What the Azure connector adds besides collection: its provider name, the RBAC / Graph
+reach deriver, its ``scan`` options and the node types of what a scan covered."""
+
+from agentreach.plugins import CliOption, Plugin
+
+PLUGIN = Plugin(
+    name="azure",
+    provider="azure",
+    description="Entra ID tenants and Azure subscriptions",
+    derivers=("agentreach.policy.azure.edges:derive",),
+    scope_types=("azure_subscription", "azure_tenant"),
+    cli_options=(
+        CliOption("--tenant", "tenant_id", "Azure: the Entra tenant id (overrides connectors.azure.tenant_id)."),
+        CliOption("--subscriptions", "subscriptions",
+                  "Azure: comma-separated subscription ids (default: every one the caller sees).", "csv"),
+    ),
+)

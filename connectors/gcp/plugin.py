@@ -1,0 +1,17 @@
+"""What the GCP connector adds besides collection: its provider name, the IAM reach deriver,
+its ``scan`` options and the node type of what a scan covered."""
+
+from agentreach.plugins import CliOption, Plugin
+
+PLUGIN = Plugin(
+    name="gcp",
+    provider="gcp",
+    description="Google Cloud organizations, folders and projects",
+    derivers=("agentreach.policy.gcp.edges:derive",),
+    scope_types=("gcp_project",),
+    cli_options=(
+        CliOption("--projects", "projects", "GCP: comma-separated project ids (default: every project search returns).",
+                  "csv"),
+        CliOption("--gcp-organization", "organization_id", "GCP: organization id whose folders and policies are read."),
+    ),
+)
