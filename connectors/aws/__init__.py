@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -49,7 +48,6 @@ class AwsConnector(Connector):
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
         self.cfg = AwsConfig.from_mapping(config)
-        self.api_calls: Counter[str] = Counter()  # by service:Operation, for bench and logs
         self._lock = threading.Lock()
 
     def scan(self, ctx: ScanContext) -> Iterator[Record]:

@@ -9,11 +9,9 @@ stops a pagination, keeping what was already read) and records the gap.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from typing import Any, Iterator
 
-from agentreach.connector import ScanCancelled, ScanContext
-from agentreach.model import CoverageGap
+from agentreach.connector import CallLedger, ScanCancelled, ScanContext, first_line
 
 from .config import AwsConfig
 
@@ -28,17 +26,16 @@ ABSENT_CODES = frozenset({
 _REGION_PROBED_SERVICES = frozenset({"bedrock-agent", "bedrock-agentcore-control"})
 
 
-class AwsCalls:
-    """Clients and safe calls for one account (one boto3 session)."""
+class AwsCalls(CallLedger):
+    """Clients and safe calls for one account (one boto3 session). Retries are botocore's
+    own (``retry_mode``, ``max_attempts``); counts and gaps are the shared ledger's."""
 
     def __init__(self, session: Any, account: str, cfg: AwsConfig, ctx: ScanContext,
                  connector: str = "aws") -> None:
+        super().__init__(ctx, connector)
         self.session = session
         self.account = account
         self.cfg = cfg
-        self.ctx = ctx
-        self.connector = connector
-        self.counts: Counter[str] = Counter()
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -51,17 +48,14 @@ class AwsCalls:
             return self._clients[key]
 
     def _gap(self, service: str, region: str | None, operation: str, code: str, message: str) -> None:
-        self.ctx.gaps.record(CoverageGap(
-            connector=self.connector, account=self.account, region=region, service=service,
-            operation=operation, error_code=code, message=message[:500],
-        ))
+        self.gap(operation, code, message, account=self.account, region=region, service=service)
 
     def call(self, service: str, operation: str, *, region: str | None = None,
              absent: frozenset[str] | set[str] = ABSENT_CODES, **params: Any) -> dict[str, Any] | None:
         """Call one operation. ``None`` when it failed (gap recorded) or the thing is absent."""
         self.ctx.check_cancelled()
         client = self.client(service, region)
-        self.counts[f"{service}:{operation}"] += 1
+        self.count(f"{service}:{operation}")
         try:
             return getattr(client, _snake(operation))(**params)
         except Exception as exc:
@@ -78,11 +72,11 @@ class AwsCalls:
             pages = _marker_pages(client, _snake(operation), params)
         while True:
             self.ctx.check_cancelled()
-            self.counts[f"{service}:{operation}"] += 1
+            self.count(f"{service}:{operation}")
             try:
                 page = next(pages)
             except StopIteration:
-                self.counts[f"{service}:{operation}"] -= 1
+                self.count(f"{service}:{operation}", -1)
                 return
             except Exception as exc:
                 self._handle(exc, service, region, operation, ABSENT_CODES)
@@ -106,8 +100,7 @@ class AwsCalls:
         else:
             # Timeouts, connection failures, unparseable answers (a 500 page from a proxy):
             # all of them mean "could not look", which is what a gap records.
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            self._gap(service, region, operation, type(exc).__name__, first_line)
+            self._gap(service, region, operation, type(exc).__name__, first_line(exc) if str(exc).strip() else "")
 
 
 def _marker_pages(client: Any, method: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:

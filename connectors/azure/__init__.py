@@ -10,7 +10,6 @@ come from ARM, and ARM's role assignments name principals by the object ids Grap
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, Iterator, Mapping
 
 from agentreach.connector import Connector, ScanContext
@@ -35,7 +34,6 @@ class AzureConnector(Connector):
         super().__init__(config)
         self.cfg = AzureConfig.from_mapping(config)
         self.http: AzureHttp | None = None
-        self.api_calls: Counter[str] = Counter()  # by operation, for the scan summary and bench
 
     def scan(self, ctx: ScanContext) -> Iterator[Record]:
         try:

@@ -59,7 +59,7 @@ def get_subscriptions(http: AzureHttp, account: str | None) -> list[dict[str, An
         seen = {str(s["subscriptionId"]).lower() for s in subs}
         for missing in sorted(wanted - seen):
             http.gap("GET /subscriptions", "SubscriptionNotFound",
-                     f"configured subscription {missing} is not visible to the caller", missing, "arm")
+                     f"configured subscription {missing} is not visible to the caller", account=missing, service="arm")
     return subs
 
 

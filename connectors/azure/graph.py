@@ -58,7 +58,7 @@ class GraphReader:
     def beta_list(self, path: str, operation: str, params: dict[str, str] | None = None) -> Listing | None:
         if not self.cfg.beta:
             self.http.gap(operation, "BetaDisabled", "connectors.azure.beta is false; this data is beta-only in "
-                          "Microsoft Graph", self.account, "graph")
+                          "Microsoft Graph", account=self.account, service="graph")
             return None
         return self.list(path, operation, params, beta=True)
 

@@ -14,14 +14,12 @@ import datetime as dt
 import ssl
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import httpx
 
-from agentreach.connector import ScanContext
-from agentreach.model import CoverageGap
+from agentreach.connector import CallLedger, ScanContext, first_line
 
 from .config import AzureConfig
 
@@ -47,28 +45,20 @@ class CallFailed(Exception):
         self.code, self.message, self.status, self.reported, self.sign_in = code, message, status, reported, sign_in
 
 
-class AzureHttp:
+class AzureHttp(CallLedger):
     """An httpx client with bearer tokens from an azure-identity credential."""
 
     def __init__(self, cfg: AzureConfig, credential: Any, ctx: ScanContext,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(ctx, "azure", sleep=sleep)
         self.cfg = cfg
         self.credential = credential
-        self.ctx = ctx
-        self.sleep = sleep
         verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=cfg.ca_bundle) if cfg.ca_bundle else True
         self.client = httpx.Client(verify=verify, timeout=cfg.timeout, follow_redirects=False,
                                    headers={"User-Agent": "agentreach-azure", "Accept": "application/json"})
-        self.counts: Counter[str] = Counter()
-        self.retried: Counter[str] = Counter()  # operation -> retries made (throttling, 5xx)
         self._tokens: dict[str, tuple[str, float]] = {}
         self._token_failed: dict[str, CallFailed] = {}
         self._lock = threading.Lock()  # tokens
-        self._count_lock = threading.Lock()  # counters, bumped from worker threads
-
-    def _count(self, counter: Counter[str], operation: str) -> None:
-        with self._count_lock:
-            counter[operation] += 1
 
     def close(self) -> None:
         self.client.close()
@@ -88,8 +78,8 @@ class AzureHttp:
             try:
                 tok = self.credential.get_token(scope)
             except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
-                first = (str(exc).strip().splitlines() or [""])[0]
-                failed = CallFailed(type(exc).__name__, first[:500], sign_in=True)
+                failed = CallFailed(type(exc).__name__, (first_line(exc) if str(exc).strip() else "")[:500],
+                                    sign_in=True)
                 self._token_failed[scope] = failed
                 raise failed from None
             self._tokens[scope] = (tok.token, float(tok.expires_on))
@@ -109,7 +99,7 @@ class AzureHttp:
             attempt += 1
             self.ctx.check_cancelled()
             token = self.token(scope)
-            self._count(self.counts, operation)
+            self.count(operation)
             try:
                 resp = self.client.get(url, params=params, headers={"Authorization": f"Bearer {token}",
                                                                     **(headers or {})})
@@ -132,11 +122,7 @@ class AzureHttp:
     def _pause(self, operation: str, retry_after: str | None, attempt: int) -> None:
         """Honour Retry-After (seconds or an HTTP date), capped by max_retry_after; without
         one, back off exponentially under the same cap."""
-        wait = _retry_after_seconds(retry_after)
-        if wait is None:
-            wait = 0.5 * (2 ** (attempt - 1))
-        self._count(self.retried, operation)
-        self.sleep(max(0.0, min(wait, self.cfg.max_retry_after)))
+        self.backoff(operation, attempt, retry_after=_retry_after_seconds(retry_after), cap=self.cfg.max_retry_after)
 
     def list_all(self, url: str, scope: str, operation: str, account: str | None,
                  params: Mapping[str, str] | None = None, service: str | None = None,
@@ -153,8 +139,8 @@ class AzureHttp:
                 if exc.status in absent:
                     return out
                 if not exc.reported:
-                    self.gap(f"sign-in ({scope})" if exc.sign_in else operation, exc.code, exc.message, account,
-                             service)
+                    self.gap(f"sign-in ({scope})" if exc.sign_in else operation, exc.code, exc.message,
+                             account=account, service=service)
                 out.ok, out.error_code = False, exc.code
                 return out
             out.items.extend(v for v in page.get("value") or [] if isinstance(v, dict))
@@ -162,9 +148,6 @@ class AzureHttp:
             next_params = {}
         return out
 
-    def gap(self, operation: str, code: str, message: str, account: str | None, service: str | None) -> None:
-        self.ctx.gaps.record(CoverageGap(connector="azure", operation=operation, error_code=code,
-                                         message=message[:500], account=account, service=service))
 
 
 def _error_of(resp: httpx.Response) -> tuple[str, str]:

@@ -12,7 +12,6 @@ roles the bindings use are emitted once, after every project has been read.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
@@ -55,7 +54,6 @@ class GcpConnector(Connector):
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
         self.cfg = GcpConfig.from_mapping(config)
-        self.api_calls: Counter[str] = Counter()
 
     def scan(self, ctx: ScanContext) -> Iterator[Record]:
         try:

@@ -12,14 +12,11 @@ UNAVAILABLE for up to 60 s, which would hide a throttled API for a minute per ca
 
 from __future__ import annotations
 
-import random
 import threading
 import time
-from collections import Counter
 from typing import Any, Callable, Iterator, Mapping
 
-from agentreach.connector import ScanCancelled, ScanContext
-from agentreach.model import CoverageGap
+from agentreach.connector import CallLedger, ScanCancelled, ScanContext, first_line
 
 from .config import GcpConfig
 
@@ -76,16 +73,14 @@ def make_credentials(cfg: GcpConfig) -> Any:
     return service_account.Credentials.from_service_account_file(cfg.credentials, scopes=list(SCOPES))
 
 
-class GcpCalls:
+class GcpCalls(CallLedger):
     """Clients and safe calls for one scan. Thread-safe: projects run in parallel."""
 
     def __init__(self, cfg: GcpConfig, ctx: ScanContext, credentials: Any,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(ctx, "gcp", sleep=sleep)
         self.cfg = cfg
-        self.ctx = ctx
         self.credentials = credentials
-        self.sleep = sleep
-        self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
         self._local = threading.local()
@@ -154,8 +149,7 @@ class GcpCalls:
         """Run ``fn`` with retries; ``None`` when it failed (gap recorded) or found nothing."""
         for attempt in range(self.cfg.max_attempts):
             self.ctx.check_cancelled()
-            with self._lock:
-                self.counts[f"{service}:{operation}"] += 1
+            self.count(f"{service}:{operation}")
             try:
                 return fn()
             except ScanCancelled:
@@ -163,12 +157,12 @@ class GcpCalls:
             except Exception as exc:  # noqa: BLE001 - every failure is a gap, never a dead scan
                 err = as_api_error(exc) or _transport_error(exc)
                 if err is None:
-                    self._gap(operation, type(exc).__name__, _first_line(exc), project, service)
+                    self._gap(operation, type(exc).__name__, first_line(exc), project, service)
                     return None
                 if err.status in ABSENT_STATUSES and absent_ok:
                     return None
                 if err.retryable and attempt + 1 < self.cfg.max_attempts:
-                    self.sleep(self.cfg.retry_base_delay * (2 ** attempt) * (0.5 + random.random() / 2))
+                    self.backoff(operation, attempt + 1, base=self.cfg.retry_base_delay, jitter=True)
                     continue
                 self._gap(operation, err.status, f"HTTP {err.code}: {err.message}", project, service)
                 return None
@@ -202,8 +196,7 @@ class GcpCalls:
             query["pageToken"] = token
 
     def _gap(self, operation: str, code: str, message: str, project: str | None, service: str) -> None:
-        self.ctx.gaps.record(CoverageGap(connector="gcp", operation=operation, error_code=code,
-                                         message=message[:500], account=project, service=service))
+        self.gap(operation, code, message, account=project, service=service)
 
 
 def _rest_error(resp: Any) -> ApiError:
@@ -226,10 +219,5 @@ def _transport_error(exc: Exception) -> ApiError | None:
     import requests
 
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        return ApiError("0", "UNAVAILABLE", _first_line(exc))
+        return ApiError("0", "UNAVAILABLE", first_line(exc))
     return None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -12,7 +12,10 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import logging
+import random
 import threading
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Protocol
@@ -116,12 +119,56 @@ class ScanContext:
             raise ScanCancelled("scan cancelled")
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's text (SDK errors carry whole tracebacks and bodies)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class CallLedger:
+    """What every connector's call wrapper shares, so that counting, gaps and back-off work
+    the same way for AWS, Azure, GCP and a third party's source: calls counted per
+    operation (thread-safe: collectors run in pools), a failed call recorded as a coverage
+    gap under the connector's name, and the pause before a retry (``Retry-After`` when the
+    source gives one, else exponential back-off, both capped; the sleep is injectable so
+    tests of throttling do not wait)."""
+
+    def __init__(self, ctx: ScanContext, connector: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.ctx = ctx
+        self.connector = connector
+        self.sleep = sleep
+        self.counts: Counter[str] = Counter()  # operation -> calls made
+        self.retried: Counter[str] = Counter()  # operation -> retries made
+        self._count_lock = threading.Lock()
+
+    def count(self, operation: str, n: int = 1) -> None:
+        with self._count_lock:
+            self.counts[operation] += n
+
+    def gap(self, operation: str, code: str, message: str, *, account: str | None = None,
+            region: str | None = None, service: str | None = None) -> None:
+        self.ctx.gaps.record(CoverageGap(connector=self.connector, operation=operation, error_code=code,
+                                         message=message[:500], account=account, region=region, service=service))
+
+    def backoff(self, operation: str, attempt: int, *, base: float = 0.5, cap: float = 60.0,
+                retry_after: float | None = None, jitter: bool = False) -> None:
+        """Sleep before retry number ``attempt`` (1 for the first retry)."""
+        wait = retry_after if retry_after is not None else base * (2 ** (attempt - 1))
+        if jitter and retry_after is None:
+            wait *= 0.5 + random.random() / 2
+        with self._count_lock:
+            self.retried[operation] += 1
+        self.sleep(max(0.0, min(wait, cap)))
+
+
 class Connector(abc.ABC):
     """Base class of every connector.
 
     ``__init__`` validates the config section and raises :class:`ConnectorConfigError`
     naming the bad key; ``scan`` yields records. A connector may yield the same node twice
-    (the core keeps the last) but must keep ids stable across runs.
+    (the core keeps the last) but must keep ids stable across runs. ``api_calls`` counts the
+    calls a scan made by operation (add a :class:`CallLedger`'s counts to it); the scan
+    summary and the benches read it.
     """
 
     name: ClassVar[str]
@@ -130,6 +177,7 @@ class Connector(abc.ABC):
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = dict(config)
+        self.api_calls: Counter[str] = Counter()
 
     @abc.abstractmethod
     def scan(self, ctx: ScanContext) -> Iterator[Record]:

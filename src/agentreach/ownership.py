@@ -391,7 +391,7 @@ def _judge(claim: _Claim, directory: Directory | None, subject: Node) -> tuple[s
 
 
 def _nothing(node: Node, cfg: OwnerConfig, tried: str) -> list[OwnerEvidence]:
-    looked = sorted({k for g in cfg.tag_keys.values() for k in g}, key=str.lower)
+    looked = sorted({k for g in cfg.tag_keys.values() for k in g}, key=lambda k: (k.lower(), k))  # stable across runs
     ev = [OwnerEvidence("nothing", "", "tags", node.id, node.name,
                         note=f"no owner tag (keys {', '.join(looked)}), no owner list or owns edge; {tried}")]
     budget = {k.lower() for k in cfg.not_owner_tag_keys}

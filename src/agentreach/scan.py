@@ -9,7 +9,6 @@ snapshot in batches; the snapshot becomes the latest only when every connector i
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -85,12 +84,14 @@ def prepare(config: Mapping[str, Any], only: Sequence[str] | None = None) -> lis
     if not connectors:
         raise ConfigError("every configured connector is disabled")
     # A broken signal, owner directory or threshold fails now, not after the scan.
+    from .findings import findings_config
     from .lifecycle import load_lifecycle_config
     from .ownership import load_inputs, load_owner_config
 
     signals_for(config)
     load_inputs(load_owner_config(config))
     load_lifecycle_config(config)
+    findings_config(config)
     return connectors
 
 
@@ -131,8 +132,9 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
 
 
 def _after_collection(store: Store, snapshot_id: int, config: Mapping[str, Any], ctx: ScanContext) -> None:
-    """Reach, then the classifier. A failure in either keeps the inventory and becomes a
-    gap: what was gathered is never lost to a later step."""
+    """Reach, the classifier, owners and lifecycle, then the findings, kept with the
+    snapshot. A failure in any step keeps the inventory and becomes a gap: what was gathered
+    is never lost to a later step."""
     from .graph.snapshot import derive_reach
 
     try:
@@ -144,9 +146,12 @@ def _after_collection(store: Store, snapshot_id: int, config: Mapping[str, Any],
                                     message=str(exc)[:500]))
     # One view of the snapshot, reach edges included, for the steps that only read it.
     view = SnapshotView.of_snapshot(store, snapshot_id)
+    from .findings.snapshot import store_findings
+
     for step, run in (("classifier", lambda: classify_snapshot(store, snapshot_id, config, view=view)),
                       ("ownership", lambda: annotate_owners_and_lifecycle(store, snapshot_id, config, ctx.clock(),
-                                                                          view))):
+                                                                          view)),
+                      ("findings", lambda: store_findings(store, snapshot_id, config, now=ctx.clock(), view=view))):
         try:
             run()
         except Exception as exc:  # noqa: BLE001
@@ -205,7 +210,7 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
                                     error_code=type(exc).__name__, message=str(exc)[:500]))
     finally:
         task.done()
-        run.api_calls = dict(Counter(getattr(connector, "api_calls", {})))
+        run.api_calls = dict(connector.api_calls)
     if run.nodes == 0 and len(ctx.gaps.gaps) > gaps_before:
         newest = ctx.gaps.gaps[-1]
         run.error = f"saw nothing ({newest.operation}: {newest.error_code})"

@@ -8,6 +8,9 @@ SQLAlchemy Core, SQLite by default, so PostgreSQL can follow with the same code.
 - ``snapshot_nodes`` / ``snapshot_edges``: which bodies a snapshot holds.
 - ``objects``: first_seen / last_seen per node id, updated only when a snapshot completes.
 - ``gaps``: coverage gaps per snapshot.
+- ``findings`` / ``rule_results``: what the findings rules said about a snapshot, stored when
+  its scan finished, so that an old report reads back exactly as it was, whatever the rules
+  of the agentreach that reads it (``findings --recompute`` re-evaluates on purpose).
 - ``meta``: the store's fingerprint salt and schema version.
 
 A scan writes its rows as it goes under status ``running``; readers only ever look at
@@ -32,7 +35,7 @@ from sqlalchemy.engine import Engine
 
 from .model import CoverageGap, Edge, Node, canonical_json, node_from_dict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: findings and rule_results (created on open; nothing to migrate)
 ENV_DB = "AGENTREACH_DB"
 
 metadata = sa.MetaData()
@@ -113,6 +116,24 @@ gaps_table = sa.Table(
     sa.Column("operation", sa.String(128), nullable=False),
     sa.Column("error_code", sa.String(128), nullable=False),
     sa.Column("message", sa.Text, nullable=False),
+)
+findings_table = sa.Table(
+    # One row per finding of a snapshot: its public JSON (rule, severity, subject, evidence,
+    # path, frameworks, fingerprint), as the rules of the scan's agentreach produced it.
+    "findings", metadata,
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), primary_key=True),
+    sa.Column("rule", sa.String(64), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+)
+rule_results_table = sa.Table(
+    # Every rule evaluated (or skipped, and why) for a snapshot, with the version that did it.
+    "rule_results", metadata,
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
+    sa.Column("rule", sa.String(64), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
 )
 
 
@@ -218,6 +239,10 @@ class Store:
                 raise StoreError(
                     f"store schema {rows['schema_version']} is newer than this agentreach ({SCHEMA_VERSION})"
                 )
+            elif int(rows["schema_version"]) < SCHEMA_VERSION:
+                # Older stores only lack tables, which create_all has just added.
+                conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
+                             .values(value=str(SCHEMA_VERSION)))
             # A scan that was killed leaves 'running' rows behind; they are aborted, not live.
             conn.execute(
                 snapshots.update().where(snapshots.c.status == "running")
@@ -504,6 +529,32 @@ class Store:
             q = q.where(annotations.c.node_id.in_(list(ids)))
         with self.engine.connect() as conn:
             return {nid: json.loads(body) for nid, body in conn.execute(q)}
+
+    def put_findings(self, snapshot_id: int, findings: Sequence[Mapping[str, Any]],
+                     rules: Sequence[Mapping[str, Any]]) -> None:
+        """Replace a snapshot's findings and rule results (each a public JSON dict)."""
+        rows = [{"snapshot_id": snapshot_id, "fingerprint": f["fingerprint"], "rule": f["rule"],
+                 "severity": f["severity"], "subject": f["subject"], "body": canonical_json(f)} for f in findings]
+        results = [{"snapshot_id": snapshot_id, "rule": r["rule"], "body": canonical_json(r)} for r in rules]
+        with self.engine.begin() as conn:
+            for table in (findings_table, rule_results_table):
+                conn.execute(table.delete().where(table.c.snapshot_id == snapshot_id))
+            for table, batch in ((findings_table, rows), (rule_results_table, results)):
+                for start in range(0, len(batch), 5000):
+                    conn.execute(table.insert(), batch[start:start + 5000])
+
+    def stored_findings(self, snapshot_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+        """(findings, rule results) as stored for the snapshot, or None when none were
+        stored (a snapshot made before agentreach kept findings)."""
+        with self.engine.connect() as conn:
+            results = [json.loads(b) for (b,) in conn.execute(
+                sa.select(rule_results_table.c.body).where(rule_results_table.c.snapshot_id == snapshot_id)
+                .order_by(rule_results_table.c.rule))]
+            if not results:
+                return None
+            found = [json.loads(b) for (b,) in conn.execute(
+                sa.select(findings_table.c.body).where(findings_table.c.snapshot_id == snapshot_id))]
+        return found, results
 
     def gaps(self, snapshot_id: int) -> list[CoverageGap]:
         with self.engine.connect() as conn:

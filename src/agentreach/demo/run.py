@@ -15,6 +15,7 @@ ordinary connectors. ``--cloud`` picks which of the three run.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.util
 import logging
@@ -30,7 +31,7 @@ import click
 from rich.table import Table
 
 from .. import render
-from ..config import load_config
+from ..app import Session
 from ..store import Store
 from .leaked_repo import write_leaked_repo
 
@@ -155,14 +156,16 @@ def demo_db_path() -> Path:
     return Path(user_data_dir("agentreach", appauthor=False)) / "demo.db"
 
 
-def run_demo(ctx: click.Context, *, fmt: str, output: str | None, clouds: tuple[str, ...] = CLOUDS) -> None:
-    from ..cli import console_for, do_scan, emit, report_scan
+def run_demo(session: Session, *, fmt: str, output: str | None, clouds: tuple[str, ...] = CLOUDS) -> int:
+    """The demo, presented; returns its exit code (the scan's)."""
+    from .. import app
+    from ..present import console_for, print_scan, progress_reporter, write
 
-    quiet = ctx.obj["quiet"]
-    db = Path(ctx.obj["db"]) if ctx.obj["db"] else demo_db_path()
+    quiet = session.quiet
+    db = Path(session.db) if session.db else demo_db_path()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)  # the demo always starts from an empty store
-    ctx.obj["db"] = str(db)
+    session = dataclasses.replace(session, db=str(db))
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     if not quiet:
         click.echo(f"agentreach demo: serving {', '.join(clouds)} from local stand-ins (moto for AWS, shipped "
@@ -170,8 +173,10 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None, clouds: tuple[
     notes: list[str] = []
     with demo_clouds(now, clouds, notes) as section:
         overrides = {"scan": {"connectors": list(section)}, "connectors": section}
-        config = load_config(ctx.obj["config_path"], overrides)
-        result = do_scan(ctx, config, list(section))
+        config = session.config(overrides)
+        plan = app.plan_scan(config, list(section))
+        with progress_reporter(not quiet and sys.stderr.isatty()) as progress:
+            result = app.scan(session.store(config, create=True), config, plan, progress=progress)
     for note in notes:
         click.echo(f"agentreach demo: {note}", err=True)
     store = Store(db)
@@ -180,10 +185,10 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None, clouds: tuple[
         auth = store.authenticates(info.id)
         notes = {aspect: store.annotations(info.id, aspect) for aspect in render.ASPECTS}
         nodes = [render.node_json(n, auth, notes) for n in store.nodes(info.id)]
-        emit(ctx, render.to_json({**result.summary(), "db": str(db), "objects": nodes}), output)
-        ctx.exit(result.exit_code)
+        write(render.to_json({**result.summary(), "db": str(db), "objects": nodes}), output, quiet=quiet)
+        return result.exit_code
     with console_for(output) as console:
-        report_scan(ctx, result, "table", None, console=console)
+        print_scan(console, result, store)
         shown_at = info.finished_at or now
         auth = store.authenticates(info.id)
         notes = {aspect: store.annotations(info.id, aspect) for aspect in render.ASPECTS}
@@ -199,7 +204,7 @@ def run_demo(ctx: click.Context, *, fmt: str, output: str | None, clouds: tuple[
                       f"  {exe} --db {db} inventory --agents\n"
                       + "".join(f"  {exe} --db {db} {cmd}\n" for cloud, cmd in EXPLORE if cloud in section)
                       + f"  {exe} --db {db} findings --severity critical")
-    ctx.exit(result.exit_code)
+    return result.exit_code
 
 
 def _print_agents(console: Any, store: Store, snapshot_id: int) -> None:
@@ -266,10 +271,10 @@ def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
 
 def _print_findings(console: Any, store: Store, info: Any, config: Any, db: Path) -> Path:
     """The findings summary, and the HTML report written next to the demo's store."""
+    from .. import app
     from ..report import render as render_report
-    from ..results import snapshot_findings
 
-    body = snapshot_findings(store, info, config)
+    body = app.findings(store, info, config)
     counts = body["summary"]["counts"]
     console.print("\nFindings: " + ", ".join(f"{n} {sev}" for sev, n in counts.items() if n))
     # The most serious thing agentreach reports first: a leaked secret that is a live credential.

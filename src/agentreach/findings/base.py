@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
+from pydantic import ValidationError
 
 from ..config import ConfigError, merge, shipped
 from ..graph.core import Graph
@@ -29,6 +30,7 @@ from ..model import Credential, Identity, Node, System
 from ..order import SEVERITIES, access_rank, severity_rank, shift
 from ..plugins import registry
 from ..view import SnapshotView
+from .params import RuleParams
 
 AGENT, POSSIBLE = "agent", "possible"
 
@@ -43,6 +45,8 @@ class RuleMeta:
     owasp_nhi: str  # e.g. "NHI1:2025 Improper Offboarding"
     nist_csf: str  # e.g. "PR.AA-05"
     requires: tuple[str, ...] = ()  # capabilities: "files", "telemetry" ...
+    # The shape of the rule's thresholds (findings.rules.<id> in the config), validated by name.
+    params: type[RuleParams] = RuleParams
 
     @property
     def frameworks(self) -> tuple[str, ...]:
@@ -54,7 +58,9 @@ class RuleMeta:
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "requires": list(self.requires), "frameworks": list(self.frameworks)}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "params"}
+        return {**out, "requires": list(self.requires), "frameworks": list(self.frameworks),
+                "params": sorted(self.params.model_fields)}
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,13 @@ class FindingContext:
     _reach: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_store(cls, store: Any, snapshot_id: int, now: dt.datetime | None = None) -> "FindingContext":
+    def from_store(cls, store: Any, snapshot_id: int, now: dt.datetime | None = None,
+                   view: SnapshotView | None = None) -> "FindingContext":
+        """``view``: the snapshot already loaded (the scan has it), else it is read here."""
         from ..graph.build import load_graph
 
         info = store.snapshot(snapshot_id)
-        view = SnapshotView.of_snapshot(store, snapshot_id)
+        view = view or SnapshotView.of_snapshot(store, snapshot_id)
         nodes = list(view.nodes.values())
         if now is None and info is not None:
             now = info.finished_at or info.started_at
@@ -326,6 +334,20 @@ def _validate(cfg: Mapping[str, Any]) -> None:
     for rid, p in params.items():
         if not isinstance(p, Mapping):
             raise ConfigError(f"findings.rules.{rid}: must be a mapping of thresholds")
+    for r in RULES:
+        rule_params(r, params.get(r.id) or {})
+
+
+def rule_params(r: "Rule", values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` checked against the rule's declared parameters; a one-line error names the
+    first bad key (unknown, missing, wrong type, outside its vocabulary)."""
+    try:
+        return r.meta.params.model_validate(dict(values)).model_dump()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err.get("loc") or ())
+        what = "unknown key" if err.get("type") == "extra_forbidden" else err.get("msg", "invalid")
+        raise ConfigError(f"findings.rules.{r.id}{'.' + where if where else ''}: {what}") from None
 
 
 def _load_rules() -> None:
@@ -352,7 +374,7 @@ def evaluate(ctx: FindingContext, config: Mapping[str, Any] | None = None) -> li
         if missing:
             results.append(RuleResult(meta, "skipped", _missing_note(missing), ()))
             continue
-        found = list(_dedupe(r.check(ctx, meta, dict(params_all.get(r.id) or {}))))
+        found = list(_dedupe(r.check(ctx, meta, rule_params(r, params_all.get(r.id) or {}))))
         found.sort(key=lambda f: (-severity_rank(f.severity), f.subject_name, f.subject))
         results.append(RuleResult(meta, "evaluated", f"{len(found)} finding(s)", tuple(found)))
     return results

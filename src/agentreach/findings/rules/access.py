@@ -7,6 +7,7 @@ from typing import Any, Iterator, Mapping
 
 from ...order import shift
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, reach_line, rule
+from ..params import AdminReach, SensitiveReach
 from ._common import include_possible, primary_subjects, risk_of, sensitive_summary
 
 OVERPRIVILEGED = RuleMeta(
@@ -19,6 +20,7 @@ OVERPRIVILEGED = RuleMeta(
                 "generation), add a permissions boundary, and remove sts:AssumeRole to admin roles.",
     owasp_nhi="NHI5:2025 Overprivileged NHI",
     nist_csf="PR.AA-05",
+    params=AdminReach,
 )
 
 SENSITIVE = RuleMeta(
@@ -31,6 +33,7 @@ SENSITIVE = RuleMeta(
                 "check that the path shown is intended.",
     owasp_nhi="NHI5:2025 Overprivileged NHI",
     nist_csf="PR.AA-05",
+    params=SensitiveReach,
 )
 
 

@@ -11,6 +11,7 @@ from typing import Any, Iterator, Mapping
 from ...model import Credential, CredentialStatus
 from ...order import shift
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, rule
+from ..params import ApiKeyTypes
 
 UNRESTRICTED = RuleMeta(
     id="AR-APIKEY-UNRESTRICTED",
@@ -24,6 +25,7 @@ UNRESTRICTED = RuleMeta(
                 "service account and drop the key.",
     owasp_nhi="NHI7:2025 Long-Lived Secrets",
     nist_csf="PR.AA-01",
+    params=ApiKeyTypes,
 )
 
 

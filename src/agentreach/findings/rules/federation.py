@@ -21,6 +21,7 @@ from typing import Any, Iterator, Mapping
 from ...model import Credential, Identity, Node
 from ...order import shift
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, reach_line, rule
+from ..params import Federation
 
 UNCONSTRAINED = RuleMeta(
     id="AR-FEDERATION-UNCONSTRAINED",
@@ -34,6 +35,7 @@ UNCONSTRAINED = RuleMeta(
                 "(assertion.repository_owner == 'ORG'), an exact Entra federated credential subject.",
     owasp_nhi="NHI6:2025 Insecure Cloud Deployment Configurations",
     nist_csf="PR.AA-05",
+    params=Federation,
 )
 
 _SUB_WILDCARD = re.compile(r"^\s*(\*|repo:\*|project_path:\*|organization:\*)")

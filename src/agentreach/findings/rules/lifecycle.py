@@ -10,6 +10,7 @@ from typing import Any, Iterator, Mapping
 from ...model import Credential, Identity, Node, System
 from ...order import shift
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule, stale_lines
+from ..params import AgentsOnly, LongLived, SensitiveReach
 from ._common import include_possible, risk_of, sensitive_summary
 
 STALE = RuleMeta(
@@ -21,6 +22,7 @@ STALE = RuleMeta(
     remediation="Disable the credential (or the identity), confirm nothing breaks, then delete it.",
     owasp_nhi="NHI1:2025 Improper Offboarding",
     nist_csf="PR.AA-01",
+    params=SensitiveReach,
 )
 
 LONG_LIVED = RuleMeta(
@@ -33,6 +35,7 @@ LONG_LIVED = RuleMeta(
                 "federation); otherwise rotate it and enable automatic rotation.",
     owasp_nhi="NHI7:2025 Long-Lived Secrets",
     nist_csf="PR.AA-01",
+    params=LongLived,
 )
 
 TWO_KEYS = RuleMeta(
@@ -44,6 +47,7 @@ TWO_KEYS = RuleMeta(
     remediation="Find which key is in use (last used), deactivate the other, and delete it once nothing breaks.",
     owasp_nhi="NHI7:2025 Long-Lived Secrets",
     nist_csf="PR.AA-01",
+    params=AgentsOnly,
 )
 
 EXPIRY = RuleMeta(
@@ -55,6 +59,7 @@ EXPIRY = RuleMeta(
     remediation="Renew or replace an expiring credential before it expires; delete expired ones.",
     owasp_nhi="NHI7:2025 Long-Lived Secrets",
     nist_csf="PR.AA-01",
+    params=AgentsOnly,
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any, Iterator, Mapping
 from ...model import Identity
 from ...order import shift
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule
+from ..params import SensitiveReach
 from ._common import include_possible, primary_subjects, risk_of, sensitive_summary
 
 NHI1 = "NHI1:2025 Improper Offboarding"
@@ -21,6 +22,7 @@ OWNERLESS = RuleMeta(
                 "if nobody claims it.",
     owasp_nhi=NHI1,
     nist_csf="PR.AA-01",
+    params=SensitiveReach,
 )
 
 ORPHANED = RuleMeta(
@@ -33,6 +35,7 @@ ORPHANED = RuleMeta(
                 "if no one takes it over.",
     owasp_nhi=NHI1,
     nist_csf="PR.AA-01",
+    params=SensitiveReach,
 )
 
 

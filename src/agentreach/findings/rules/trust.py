@@ -10,6 +10,7 @@ from typing import Any, Iterator, Mapping
 from ...model import Identity
 from ...order import shift
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule
+from ..params import ConfusedDeputy, UnknownAccount
 
 CONFUSED_DEPUTY = RuleMeta(
     id="AR-TRUST-CONFUSED-DEPUTY",
@@ -22,6 +23,7 @@ CONFUSED_DEPUTY = RuleMeta(
                 "to the trust policy statement.",
     owasp_nhi="NHI6:2025 Insecure Cloud Deployment Configurations",
     nist_csf="PR.AA-05",
+    params=ConfusedDeputy,
 )
 
 CROSS_ACCOUNT = RuleMeta(
@@ -35,6 +37,7 @@ CROSS_ACCOUNT = RuleMeta(
                 "aws:PrincipalOrgID, or remove the statement.",
     owasp_nhi="NHI3:2025 Vulnerable Third-Party NHI",
     nist_csf="PR.AA-05",
+    params=UnknownAccount,
 )
 
 _ACCOUNT = re.compile(r"^(?:arn:aws[\w-]*:(?:iam|sts)::)?(\d{12})(?::|$)")

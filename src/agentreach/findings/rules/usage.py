@@ -7,6 +7,7 @@ from typing import Any, Iterator, Mapping
 
 from ...model import Credential, CredentialStatus, Identity
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule
+from ..params import AgentsScope, Reuse
 from ._common import include_possible
 
 REUSE = RuleMeta(
@@ -19,6 +20,7 @@ REUSE = RuleMeta(
                 "task; rotate and split a credential that is used in several places.",
     owasp_nhi="NHI9:2025 NHI Reuse",
     nist_csf="PR.AA-05",
+    params=Reuse,
 )
 
 HUMAN_USE = RuleMeta(
@@ -31,6 +33,7 @@ HUMAN_USE = RuleMeta(
                 "need access their own identities.",
     owasp_nhi="NHI10:2025 Human Use of NHI",
     nist_csf="PR.AA-02, DE.CM-03",
+    params=AgentsScope,
 )
 
 

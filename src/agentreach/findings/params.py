@@ -1,0 +1,68 @@
+"""The thresholds and switches a rule takes, declared as types beside the rule's metadata.
+
+The *values* are data (``config/findings.yaml``, a user's ``findings.rules`` over it); the
+*shape* is here: which keys a rule reads, of which type, from which vocabulary. A key the
+rule does not declare, a wrong type or a value outside its vocabulary is refused by name
+(``findings.rules.AR-AGENT-STALE.min_acess: unknown key``) before any scan runs, instead of
+being ignored. Fields have no defaults on purpose: the shipped file states every value.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Sensitivity = Literal["low", "medium", "high", "critical"]
+AccessLevel = Literal["list", "read", "tagging", "write", "permissions-management"]
+
+
+class RuleParams(BaseModel):
+    """No parameters (and no unknown key accepted)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class AgentsScope(RuleParams):
+    include_possible: bool = Field(description="also possible agents (one severity level lower)")
+
+
+class SensitiveReach(AgentsScope):
+    sensitive_levels: list[Sensitivity] = Field(description="what counts as a sensitive system")
+    min_access: AccessLevel = Field(description="the weakest access that counts as reaching it")
+
+
+class AdminReach(AgentsScope):
+    levels: list[AccessLevel] = Field(description="access levels that count (admin always does)")
+
+
+class AgentsOnly(RuleParams):
+    agents_only: bool = Field(description="only agent (and possible agent) credentials")
+
+
+class LongLived(AgentsOnly):
+    codes: list[Literal["lifetime_too_long", "never_rotated", "rotation_overdue"]] = Field(
+        description="lifecycle codes this rule reports")
+
+
+class Reuse(AgentsScope):
+    min_agents: int = Field(ge=2, description="agents or workloads on one identity before it is reuse")
+
+
+class ConfusedDeputy(AgentsScope, AgentsOnly):
+    services: list[str] = Field(description="service principals whose trust needs a source condition")
+    condition_keys: list[str] = Field(min_length=1, description="condition keys that guard such a trust")
+
+
+class UnknownAccount(AgentsScope, AgentsOnly):
+    known_accounts: list[str] = Field(description="partner accounts that are expected")
+    mitigating_condition_keys: list[str] = Field(description="conditions that make a cross-account trust safe")
+
+
+class ApiKeyTypes(RuleParams):
+    types: list[str] = Field(min_length=1, description="credential types whose attrs carry restrictions")
+
+
+class Federation(RuleParams):
+    sensitive_levels: list[Sensitivity] = Field(description="what counts as a sensitive system")
+    public_issuers: list[str] = Field(description="multi-tenant OIDC issuers that need a subject condition")
