@@ -6,9 +6,7 @@ Nothing in this module computes a verdict; it shows what the store holds.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -17,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .model import Credential, Identity
+from .report.csv import write_csv
 from .store import SnapshotInfo, StoredNode
 
 
@@ -80,19 +79,19 @@ INVENTORY_COLUMNS = ("kind", "type", "name", "identity", "account", "region", "c
 
 
 def inventory_csv(rows: Iterable[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=INVENTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    """The inventory as CSV.  Names, tags and ids come from the scanned estate, so the cells go
+    through the one CSV writer that makes them safe for a spreadsheet; the JSON stays exact."""
+    cells: list[dict[str, str]] = []
     for row in rows:
-        cells = {k: _cell(row.get(k)) for k in INVENTORY_COLUMNS}
-        cells["identity"] = ";".join(i["id"] for i in row.get("authenticates", []))
-        cells["agent"] = (row.get("agent") or {}).get("verdict", "")
-        cells["owner"] = (row.get("owner") or {}).get("name") or ""
-        cells["owner_status"] = (row.get("owner") or {}).get("status", "")
-        cells["stale"] = "" if not row.get("stale") else str(bool(row["stale"].get("value"))).lower()
-        cells["agent_score"] = (row.get("agent") or {}).get("score", "")
-        writer.writerow(cells)
-    return buf.getvalue()
+        out = {k: _cell(row.get(k)) for k in INVENTORY_COLUMNS}
+        out["identity"] = ";".join(i["id"] for i in row.get("authenticates", []))
+        out["agent"] = _cell((row.get("agent") or {}).get("verdict", ""))
+        out["owner"] = _cell((row.get("owner") or {}).get("name") or "")
+        out["owner_status"] = _cell((row.get("owner") or {}).get("status", ""))
+        out["stale"] = "" if not row.get("stale") else str(bool(row["stale"].get("value"))).lower()
+        out["agent_score"] = _cell((row.get("agent") or {}).get("score", ""))
+        cells.append(out)
+    return write_csv(INVENTORY_COLUMNS, cells)
 
 
 def _cell(value: Any) -> str:
