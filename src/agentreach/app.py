@@ -20,7 +20,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from . import exitcodes
 from .config import ConfigError, load_config
 from .connector import Connector, ProgressReporter, ScanContext
-from .plugins import CliOption, Plugin, registry
+from .plugins import CliOption, Plugin
+from .registry import registry
 from .scan import ScanResult, prepare, run_scan
 from .store import SnapshotInfo, Store, StoreError, StoreMissing
 

@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping
 import yaml
 
 from ..config import ConfigError, shipped
-from ..plugins import PluginError, registry, resolve
+from ..plugins import PluginError, resolve
+from ..registry import registry
 
 STRENGTHS = ("strong", "medium", "weak")
 ROLES = frozenset({"agent_runtime", "agent_tool", "ai_consumer", "agent_credential", "agent_reachable", "trap"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from .. import app, exitcodes
-from . import main
 from .base import Fail, session_command
+from .main import main
 
 
 @main.command()

@@ -12,8 +12,8 @@ from .. import app, render
 from ..order import SEVERITIES_DESC
 from ..present import console_for, print_gate, write
 from ..report import formats
-from . import main
 from .base import session_command, snapshot_options
+from .main import main
 
 
 class FormatChoice(click.Choice):

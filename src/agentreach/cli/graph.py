@@ -6,8 +6,8 @@ import click
 
 from .. import app
 from ..present import write
-from . import main
 from .base import session_command
+from .main import main
 
 
 @main.group()

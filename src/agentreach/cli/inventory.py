@@ -13,8 +13,8 @@ from ..config import ConfigError
 from ..connector import discover_connectors
 from ..model import NodeKind
 from ..present import console_for, write
-from . import main
 from .base import Fail, session_command, snapshot_options
+from .main import main
 
 IDENTITY_AND_CREDENTIAL = ("identity", "credential")
 

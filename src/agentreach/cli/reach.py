@@ -11,8 +11,8 @@ from .. import app, render
 from ..order import ACCESS_LEVELS
 from ..present import console_for, write
 from ..store import SnapshotInfo, Store
-from . import main
 from .base import session_command, snapshot_options
+from .main import main
 
 LEVEL_CHOICES = click.Choice(list(ACCESS_LEVELS))
 FROM_KEYS = ("id", "kind", "type", "name", "native_id", "account", "agent")

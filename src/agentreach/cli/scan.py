@@ -10,8 +10,8 @@ import click
 from .. import app, render
 from ..plugins import CliOption
 from ..present import console_for, print_scan, progress_reporter, scan_summary, write
-from . import main
 from .base import csv_list, session_command
+from .main import main
 
 
 def _click_option(opt: CliOption) -> click.Option:

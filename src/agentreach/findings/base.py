@@ -18,17 +18,13 @@ import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-import yaml
-from pydantic import ValidationError
-
-from ..config import ConfigError, merge, shipped
 from ..graph.core import Graph
 from ..graph.query import reach
 from ..model import Credential, Identity, Node, System
-from ..order import SEVERITIES, access_rank, severity_rank, shift
-from ..plugins import registry
+from ..order import SEVERITIES, access_rank, shift
+from ..registry import registry
 from ..view import SnapshotView
 from .params import RuleParams
 
@@ -286,115 +282,3 @@ class RuleResult:
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule.id, "status": self.status, "note": self.note,
                 "findings": [f.to_dict() for f in self.findings]}
-
-
-# -- config --------------------------------------------------------------------------------
-
-def shipped_config() -> dict[str, Any]:
-    data = yaml.safe_load(shipped("findings.yaml")) or {}
-    return dict(data.get("findings") or {})
-
-
-def findings_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """config/findings.yaml's ``findings`` section with the user's ``findings:`` over it.
-    ``config`` is a whole agentreach config (or None); a bare section is accepted too."""
-    base = shipped_config()
-    user: Any = config or {}
-    if not isinstance(user, Mapping):
-        raise ConfigError("findings: the config must be a mapping")
-    over = user.get("findings") if "findings" in user else (
-        user if set(user) and set(user) <= set(base) else {})
-    over = over or {}
-    if not isinstance(over, Mapping):
-        raise ConfigError("findings: must be a mapping")
-    unknown = sorted(set(over) - set(base))
-    if unknown:
-        raise ConfigError(f"findings: unknown key(s) {', '.join(unknown)}")
-    merged = merge(base, over)
-    _validate(merged)
-    return merged
-
-
-def _validate(cfg: Mapping[str, Any]) -> None:
-    _load_rules()
-    ids = {r.id for r in RULES}
-    disabled = cfg.get("disabled") or []
-    if not isinstance(disabled, list):
-        raise ConfigError("findings.disabled: must be a list of rule ids")
-    severity = cfg.get("severity") or {}
-    params = cfg.get("rules") or {}
-    if not isinstance(severity, Mapping) or not isinstance(params, Mapping):
-        raise ConfigError("findings.severity and findings.rules: must map a rule id to a value")
-    bad = sorted({str(i) for i in [*disabled, *severity, *params]} - ids)
-    if bad:
-        raise ConfigError(f"findings: unknown rule id(s) {', '.join(bad)} (known: {', '.join(sorted(ids))})")
-    for rid, sev in severity.items():
-        if sev not in SEVERITIES:
-            raise ConfigError(f"findings.severity.{rid}: {sev!r} is not one of {', '.join(SEVERITIES)}")
-    for rid, p in params.items():
-        if not isinstance(p, Mapping):
-            raise ConfigError(f"findings.rules.{rid}: must be a mapping of thresholds")
-    for r in RULES:
-        rule_params(r, params.get(r.id) or {})
-
-
-def rule_params(r: "Rule", values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` checked against the rule's declared parameters; a one-line error names the
-    first bad key (unknown, missing, wrong type, outside its vocabulary)."""
-    try:
-        return r.meta.params.model_validate(dict(values)).model_dump()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err.get("loc") or ())
-        what = "unknown key" if err.get("type") == "extra_forbidden" else err.get("msg", "invalid")
-        raise ConfigError(f"findings.rules.{r.id}{'.' + where if where else ''}: {what}") from None
-
-
-def _load_rules() -> None:
-    from . import rules  # noqa: F401  (registers every rule)
-
-
-# -- evaluation ----------------------------------------------------------------------------
-
-def evaluate(ctx: FindingContext, config: Mapping[str, Any] | None = None) -> list[RuleResult]:
-    """Every registered rule over ``ctx``: findings, or why the rule was skipped."""
-    cfg = findings_config(config)
-    disabled = {str(i) for i in cfg.get("disabled") or ()}
-    overrides = cfg.get("severity") or {}
-    params_all = cfg.get("rules") or {}
-    results: list[RuleResult] = []
-    for r in sorted(RULES, key=lambda r: r.id):
-        meta = r.meta
-        if r.id in overrides:
-            meta = dataclasses.replace(meta, severity=str(overrides[r.id]))
-        if r.id in disabled:
-            results.append(RuleResult(meta, "skipped", "disabled by config (findings.disabled)", ()))
-            continue
-        missing = [c for c in meta.requires if c not in ctx.capabilities]
-        if missing:
-            results.append(RuleResult(meta, "skipped", _missing_note(missing), ()))
-            continue
-        found = list(_dedupe(r.check(ctx, meta, rule_params(r, params_all.get(r.id) or {}))))
-        found.sort(key=lambda f: (-severity_rank(f.severity), f.subject_name, f.subject))
-        results.append(RuleResult(meta, "evaluated", f"{len(found)} finding(s)", tuple(found)))
-    return results
-
-
-def _missing_note(missing: list[str]) -> str:
-    what = {"files": "the files connector (secrets found in files)", "telemetry": "usage telemetry"}
-    return ("not evaluated: this scan lacks " + ", ".join(what.get(m, m) for m in missing)
-            + "; run a scan that includes it")
-
-
-def _dedupe(found: Iterable[Finding]) -> Iterator[Finding]:
-    seen: set[str] = set()
-    for f in found:
-        if f.fingerprint not in seen:
-            seen.add(f.fingerprint)
-            yield f
-
-
-def all_findings(results: Iterable[RuleResult]) -> list[Finding]:
-    out = [f for r in results for f in r.findings]
-    out.sort(key=lambda f: (-severity_rank(f.severity), f.rule, f.subject_name, f.subject))
-    return out

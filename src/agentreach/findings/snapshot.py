@@ -23,7 +23,8 @@ def evaluate_snapshot(store: Store, snapshot_id: int, config: Mapping[str, Any],
                       view: SnapshotView | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(findings, rule results) as public JSON, from the snapshot's inventory, annotations
     and reach edges under today's rules and ``config``."""
-    from .base import FindingContext, evaluate
+    from .base import FindingContext
+    from .engine import evaluate
 
     ctx = FindingContext.from_store(store, snapshot_id, now=now, view=view)
     results = evaluate(ctx, config)

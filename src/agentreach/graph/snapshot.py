@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..model import CoverageGap, System, Workload
-from ..plugins import registry
+from ..registry import registry
 from ..sensitivity import assess, load_rules
 from ..store import Store
 from ..view import SnapshotView

@@ -20,7 +20,8 @@ import json
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..order import SEVERITIES_DESC as SEVERITIES, most_serious_first
-from ..plugins import registry, resolve
+from ..plugins import resolve
+from ..registry import registry
 
 
 def by_severity(findings: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
