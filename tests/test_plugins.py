@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from agentreach import registry as registry_module
 from agentreach.cli import main
+from agentreach.findings import RULES
 
 PACKAGE = textwrap.dedent('''
     """A third party's connector for an imaginary 'tp' platform."""
@@ -85,7 +86,7 @@ SIGNALS = textwrap.dedent('''
         why: the platform says this bot is an autonomous agent
 ''')
 
-RULES = textwrap.dedent('''
+RULE_MODULE = textwrap.dedent('''
     from agentreach.findings.base import RuleMeta, rule
 
     META = RuleMeta(id="TP-AGENT-IN-SCANNED-ACCOUNT", title="Agent in a scanned tp account", severity="low",
@@ -106,7 +107,7 @@ def tp_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text(PACKAGE)
     (pkg / "signals.yaml").write_text(SIGNALS)
-    (pkg / "rules.py").write_text(RULES)
+    (pkg / "rules.py").write_text(RULE_MODULE)
     dist = site / "tp_connector-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tp-connector\nVersion: 1.0\n")
@@ -114,7 +115,9 @@ def tp_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
                                            "[agentreach.plugins]\ntp = tp_connector:PLUGIN\n")
     monkeypatch.syspath_prepend(str(site))
     registry_module.reload()
+    rules_before = list(RULES)
     yield
+    RULES[:] = rules_before  # the plugin's rule module registered into the process-wide list
     monkeypatch.undo()
     registry_module.reload()
 

@@ -66,6 +66,23 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def overlay(name: str, base: Mapping[str, Any], user_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A shipped section (``base``) with the user's ``name:`` section merged over it. The
+    user's may be a whole config (it has ``name`` or another top-level section) or the
+    section itself; a key the shipped section does not have is refused by name."""
+    user = user_config or {}
+    if not isinstance(user, Mapping):
+        raise ConfigError(f"{name}: must be a mapping")
+    whole = name in user or bool(set(user) & set(load_defaults()))
+    over = (user.get(name) or {}) if whole else user
+    if not isinstance(over, Mapping):
+        raise ConfigError(f"{name}: must be a mapping")
+    unknown = sorted(set(over) - set(base))
+    if unknown:
+        raise ConfigError(f"{name}: unknown key(s) {', '.join(unknown)}")
+    return merge(base, over)
+
+
 def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     config = load_defaults()
     path = path or os.environ.get(ENV_CONFIG)

@@ -31,6 +31,7 @@ and :func:`resolve_owners` only looks at what it is given.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import fnmatch
 import io
 import re
@@ -40,29 +41,26 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
-from .config import ConfigError, load_defaults, merge, shipped
+from .config import ConfigError, overlay, shipped
+from .evidence import Sighting
 from .model import Credential, Identity, Node, Owner
 from .view import SnapshotView
 
 OWNED, ORPHANED, OWNERLESS = "owned", "orphaned", "ownerless"
 
 
-@dataclass(frozen=True)
-class OwnerEvidence:
-    """One fact behind a verdict. ``source`` is machine-readable (``owner_tag``,
+@dataclass(frozen=True, kw_only=True)
+class OwnerEvidence(Sighting):
+    """One fact behind an owner verdict. ``source`` is machine-readable (``owner_tag``,
     ``owners_attr``, ``owns_edge``, ``mapping``, ``directory``, ``not_an_owner``, ``nothing``);
     ``object`` is where it was read, ``via`` how it reached this object when borrowed."""
 
     source: str
-    matched: str
-    field: str
-    object: str
-    object_name: str
-    via: str | None = None
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+
+def _ev(source: str, matched: str, field: str, node: Node, **extra: Any) -> OwnerEvidence:
+    return OwnerEvidence(source=source, matched=matched, field=field, object=node.id, object_name=node.name, **extra)
 
 
 @dataclass(frozen=True)
@@ -116,21 +114,8 @@ def shipped_sections() -> dict[str, Any]:
 
 
 def section(user_config: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
-    """The shipped section ``name`` with the user's over it. ``user_config`` may be a whole
-    config (with a ``name:`` key) or the section itself."""
-    sections = shipped_sections()
-    base = sections.get(name) or {}
-    user = user_config or {}
-    if not isinstance(user, Mapping):
-        raise ConfigError(f"{name}: must be a mapping")
-    whole = set(user) & (set(sections) | set(load_defaults()))  # a whole config, not one section
-    over = (user.get(name) or {}) if whole else user
-    if not isinstance(over, Mapping):
-        raise ConfigError(f"{name}: must be a mapping")
-    unknown = sorted(set(over) - set(base))
-    if unknown:
-        raise ConfigError(f"{name}: unknown key(s) {', '.join(unknown)}")
-    return merge(base, over)
+    """The shipped section ``name`` (ownership or lifecycle) with the user's over it."""
+    return overlay(name, shipped_sections().get(name) or {}, user_config)
 
 
 def load_owner_config(user_config: Mapping[str, Any] | None = None) -> OwnerConfig:
@@ -336,20 +321,19 @@ def _own_claim(view: SnapshotView, node: Node, cfg: OwnerConfig) -> _Claim | Non
             for key in cfg.tag_keys[group]:
                 k, v = tags.get(key.lower(), (None, ""))
                 if k and _split(v):
-                    return _Claim(_split(v), [OwnerEvidence(f"{group}_tag", v, f"tags.{k}", node.id, node.name)])
+                    return _Claim(_split(v), [_ev(f"{group}_tag", v, f"tags.{k}", node)])
         elif group in cfg.attr_fields:
             for fname in cfg.attr_fields[group]:
                 cands = [c for c in (_attr_candidate(x) for x in node.attrs.get(fname) or ()) if c]
                 if cands:
-                    return _Claim(cands, [OwnerEvidence(f"{group}_attr", c.email or c.name, f"attrs.{fname}",
-                                                        node.id, node.name) for c in cands])
+                    return _Claim(cands, [_ev(f"{group}_attr", c.email or c.name, f"attrs.{fname}", node)
+                                          for c in cands])
         elif group == "owns":
             owners = [view.nodes.get(e["src"]) for e in view.in_edges.get(node.id, ()) if e["kind"] == "owns"]
             owners_ = sorted((o for o in owners if isinstance(o, Owner)), key=lambda o: o.id)
             if owners_:
                 return _Claim([_Candidate(o.name, o.attrs.get("email"), o.active) for o in owners_],
-                              [OwnerEvidence("owns_edge", o.name, "owns", o.id, o.name, via=f"owns -> {node.name}")
-                               for o in owners_])
+                              [_ev("owns_edge", o.name, "owns", o, via=f"owns -> {node.name}") for o in owners_])
     return None
 
 
@@ -385,20 +369,20 @@ def _judge(claim: _Claim, directory: Directory | None, subject: Node) -> tuple[s
             status, note = OWNED, f"{entry.name} is in the {directory.description}, which does not say if active"
         else:
             status, note = OWNED, "no owner directory given: the named owner is taken as active"
-        judged.append((c, status, OwnerEvidence("directory", c.name, "active", subject.id, subject.name, note=note)))
+        judged.append((c, status, _ev("directory", c.name, "active", subject, note=note)))
     c, status, ev = next((j for j in judged if j[1] == OWNED), judged[0])
     return c.name, status, [*claim.evidence, ev]
 
 
 def _nothing(node: Node, cfg: OwnerConfig, tried: str) -> list[OwnerEvidence]:
     looked = sorted({k for g in cfg.tag_keys.values() for k in g}, key=lambda k: (k.lower(), k))  # stable across runs
-    ev = [OwnerEvidence("nothing", "", "tags", node.id, node.name,
-                        note=f"no owner tag (keys {', '.join(looked)}), no owner list or owns edge; {tried}")]
+    ev = [_ev("nothing", "", "tags", node,
+              note=f"no owner tag (keys {', '.join(looked)}), no owner list or owns edge; {tried}")]
     budget = {k.lower() for k in cfg.not_owner_tag_keys}
     for k, v in sorted(_tags(node).items()):
         if k.lower() in budget:
-            ev.append(OwnerEvidence("not_an_owner", v, f"tags.{k}", node.id, node.name,
-                                    note=f"tag {k} names a budget or project, not an owner"))
+            ev.append(_ev("not_an_owner", v, f"tags.{k}", node,
+                          note=f"tag {k} names a budget or project, not an owner"))
     return ev
 
 
@@ -427,8 +411,7 @@ def _resolve(view: SnapshotView, node: Node, cfg: OwnerConfig, directory: Direct
             if borrowed and borrowed.name:
                 via = f"authenticates -> {view.name(ident)}"
                 ev = tuple(e if e.source == "directory" and e.object == ident else
-                           OwnerEvidence(e.source, e.matched, e.field, e.object, e.object_name,
-                                         via=f"{via}; {e.via}" if e.via else via, note=e.note)
+                           dataclasses.replace(e, via=f"{via}; {e.via}" if e.via else via)
                            for e in borrowed.evidence)
                 return OwnerVerdict(borrowed.name, borrowed.status, ev)
     if claim is None:
@@ -450,13 +433,12 @@ def _from_workloads(view: SnapshotView, ident: Node, cfg: OwnerConfig) -> _Claim
         if claim is None:
             continue
         via = f"workload {wl.name} runs_as {ident.name}"
-        evidence = [OwnerEvidence(e.source, e.matched, e.field, e.object, e.object_name, via=via, note=e.note)
-                    for e in claim.evidence]
+        evidence = [dataclasses.replace(e, via=via) for e in claim.evidence]
         if chosen is None:
             chosen = _Claim(claim.candidates, evidence)
         elif {c.name for c in claim.candidates} != {c.name for c in chosen.candidates}:
-            chosen.evidence += [OwnerEvidence(e.source, e.matched, e.field, e.object, e.object_name, via=via,
-                                              note="another workload running as this identity names this owner")
+            chosen.evidence += [dataclasses.replace(e, via=via,
+                                                    note="another workload running as this identity names this owner")
                                 for e in claim.evidence]
     return chosen
 
@@ -466,7 +448,7 @@ def _from_mapping(node: Node, mapping: Sequence[MappingRule]) -> _Claim | None:
     for rule in reversed(mapping):
         fname = rule.match(node)
         if fname:
-            return _Claim(_split(rule.owner), [OwnerEvidence(
-                "mapping", rule.pattern, fname, node.id, node.name, via="owner mapping file",
+            return _Claim(_split(rule.owner), [_ev(
+                "mapping", rule.pattern, fname, node, via="owner mapping file",
                 note=f"nothing on the object names an owner; the last matching rule maps it to {rule.owner}")])
     return None

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ..evidence import Sighting
 from ..model import Credential, Identity, Node
 from ..view import SnapshotView
 from .matchers import Match, _listed, _statements
@@ -39,21 +40,15 @@ class Thresholds:
                    possible=float(cfg.get("possible_threshold", 0.35)))
 
 
-@dataclass
-class Evidence:
+@dataclass(frozen=True, kw_only=True)
+class Evidence(Sighting):
+    """A signal that matched, and where: the weight and strength it counts with."""
+
     signal: str
     weight: float
     strength: str
     role: str
     why: str
-    matched: str
-    field: str
-    object: str
-    object_name: str
-    via: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass

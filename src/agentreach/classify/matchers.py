@@ -7,24 +7,15 @@ Matchers are pure and never score: weights and verdicts are the engine's job.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from ..evidence import Sighting
 from ..model import Node
 from ..view import SnapshotView
 from .signals import Signal
 
-
-@dataclass(frozen=True)
-class Match:
-    """One piece of evidence: ``matched`` was found in ``field`` of ``object``; ``via`` names
-    the edge that carried it there when it came from a neighbour."""
-
-    matched: str
-    field: str
-    object: str
-    object_name: str
-    via: str | None = None
+# What a matcher returns: one place a signal matched (the shared evidence shape).
+Match = Sighting
 
 
 # What a signal kind's matcher is: the kinds themselves are declared in agentreach.builtin

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import yaml
 from pydantic import ValidationError
 
-from ..config import ConfigError, merge, shipped
+from ..config import ConfigError, overlay, shipped
 from ..order import SEVERITIES, severity_rank
 from ..registry import registry
 from .base import RULES, Finding, FindingContext, Rule, RuleResult
@@ -24,21 +24,9 @@ def shipped_config() -> dict[str, Any]:
 
 
 def findings_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """config/findings.yaml's ``findings`` section with the user's ``findings:`` over it.
-    ``config`` is a whole agentreach config (or None); a bare section is accepted too."""
-    base = shipped_config()
-    user: Any = config or {}
-    if not isinstance(user, Mapping):
-        raise ConfigError("findings: the config must be a mapping")
-    over = user.get("findings") if "findings" in user else (
-        user if set(user) and set(user) <= set(base) else {})
-    over = over or {}
-    if not isinstance(over, Mapping):
-        raise ConfigError("findings: must be a mapping")
-    unknown = sorted(set(over) - set(base))
-    if unknown:
-        raise ConfigError(f"findings: unknown key(s) {', '.join(unknown)}")
-    merged = merge(base, over)
+    """config/findings.yaml's ``findings`` section with the user's ``findings:`` over it,
+    every rule id and parameter checked. ``config`` is a whole config, a bare section or None."""
+    merged = overlay("findings", shipped_config(), config)
     _validate(merged)
     return merged
 
