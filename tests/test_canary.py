@@ -131,3 +131,61 @@ def test_the_demo_prints_and_stores_no_secret(seeded_estate: Any, tmp_path: Path
     assert not leaked(store_bytes(db), canaries)
     assert not leaked((db.with_name("demo-report.html")).read_bytes(), canaries)
     assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("verbosity", ["-v", "-vv"])
+def test_no_log_line_at_any_verbosity_holds_a_secret(seeded_estate: Any, frontdoor_session: Any, tmp_path: Path,
+                                                      verbosity: str) -> None:
+    """A verbose log must be safe to paste into a ticket: the assumed role's secret key and
+    session token, Lambda/ECS/AgentCore environment values and the estate's other canaries
+    never reach stderr, while our own request lines (service, operation, status) do."""
+    proc = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(tmp_path / "v.db"), verbosity, "scan",
+                           "--endpoint-url", frontdoor_session.url, "--regions", "us-east-1,eu-west-1",
+                           "--accounts", ",".join(seeded_estate.accounts)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not leaked(proc.stdout + proc.stderr, seeded_estate.canaries)
+    for shape in ("SecretAccessKey", "SessionToken", "X-Amz-Security-Token", "Authorization: AWS4"):
+        assert shape not in proc.stderr
+    if verbosity == "-vv":
+        assert "iam GetAccountAuthorizationDetails -> HTTP 200" in proc.stderr
+        assert "sts AssumeRole -> HTTP 200" in proc.stderr
+
+
+def test_every_log_handler_is_redacted(seeded_estate: Any, frontdoor_session: Any, tmp_path: Path) -> None:
+    """A handler someone else installed (a file handler, a log shipper, pytest's) gets the
+    same redaction, and the SDKs' wire loggers stay off even when the root logs DEBUG."""
+    import io
+    import logging
+
+    from agentreach.logsafe import redact
+
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    try:
+        result = CliRunner().invoke(main, ["--db", str(tmp_path / "h.db"), "-vv", "scan", "--endpoint-url",
+                                           frontdoor_session.url, "--regions", "us-east-1", "--accounts",
+                                           ",".join(seeded_estate.accounts)])
+        assert result.exit_code == 0, result.output
+        logging.getLogger("agentreach.test").error("leaked %s", seeded_estate.canaries[0])
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert not leaked(sink.getvalue(), seeded_estate.canaries)
+    assert "leaked" in sink.getvalue() and "botocore" not in sink.getvalue()
+    assert redact("SecretAccessKey=abcdEFGH1234/xyz") == "SecretAccessKey=[REDACTED]"
+
+
+def test_the_azure_and_gcp_connectors_log_no_secret_at_debug(seeded_estate: Any, tmp_path: Path) -> None:
+    """The Entra secrets' secretText, the tokens and the GCP private-key canary stay out of a
+    -vv log of the demo's Azure and GCP scans (served by the shipped fakes)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(tmp_path / "d.db"), "-vv", "demo",
+                           "--cloud", "azure", "--cloud", "gcp"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "agentreach.azure.http" in proc.stderr and "agentreach.gcp.calls" in proc.stderr
+    assert not leaked(proc.stdout + proc.stderr, _demo_canaries(seeded_estate, tmp_path))
+    assert "Bearer" not in proc.stderr and "Traceback" not in proc.stderr

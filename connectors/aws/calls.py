@@ -8,7 +8,9 @@ stops a pagination, keeping what was already read) and records the gap.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import Any, Iterator
 
 from agentreach.connector import CallLedger, ScanCancelled, ScanContext, first_line
@@ -133,7 +135,27 @@ def make_client(session: Any, service: str, region: str, cfg: AwsConfig) -> Any:
     kwargs: dict[str, Any] = {"region_name": region, "config": config}
     if cfg.endpoint_url:
         kwargs["endpoint_url"] = cfg.endpoint_url
-    return session.client(service, **kwargs)
+    client = session.client(service, **kwargs)
+    if _wire.isEnabledFor(logging.DEBUG):
+        client.meta.events.register("before-call", _started)
+        client.meta.events.register("after-call", _log_call)
+    return client
+
+
+# Our own request lines at -vv (botocore's wire log, which prints bodies, stays off).
+_wire = logging.getLogger("agentreach.aws.calls")
+
+
+def _started(context: dict[str, Any], **_: Any) -> None:
+    context["agentreach_started"] = time.monotonic()
+
+
+def _log_call(http_response: Any, parsed: Any, model: Any, context: dict[str, Any], **_: Any) -> None:
+    """service operation, HTTP status, duration and request id: never a header or a body."""
+    took = (time.monotonic() - context.get("agentreach_started", time.monotonic())) * 1000
+    meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+    _wire.debug("%s %s -> HTTP %s in %.0f ms, request id %s", model.service_model.service_name, model.name,
+                getattr(http_response, "status_code", "?"), took, meta.get("RequestId") or "-")
 
 
 def _snake(operation: str) -> str:

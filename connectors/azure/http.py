@@ -11,6 +11,7 @@ was read before the failure.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import ssl
 import threading
 import time
@@ -24,6 +25,8 @@ from agentreach.connector import CallLedger, ScanContext, first_line
 from .config import AzureConfig
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Our own request lines at -vv (httpx's and azure-identity's loggers, which print headers, stay off).
+_wire = logging.getLogger("agentreach.azure.http")
 
 
 @dataclass
@@ -100,9 +103,13 @@ class AzureHttp(CallLedger):
             self.ctx.check_cancelled()
             token = self.token(scope)
             self.count(operation)
+            started = time.monotonic()
             try:
                 resp = self.client.get(url, params=params, headers={"Authorization": f"Bearer {token}",
                                                                     **(headers or {})})
+                _wire.debug("azure %s -> HTTP %s in %.0f ms, request id %s", operation, resp.status_code,
+                            (time.monotonic() - started) * 1000,
+                            resp.headers.get("x-ms-request-id") or resp.headers.get("request-id") or "-")
             except httpx.TransportError as exc:
                 if attempt < self.cfg.max_attempts:
                     self._pause(operation, None, attempt)

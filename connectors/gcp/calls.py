@@ -12,6 +12,7 @@ UNAVAILABLE for up to 60 s, which would hide a throttled API for a minute per ca
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Callable, Iterator, Mapping
@@ -21,6 +22,8 @@ from agentreach.connector import CallLedger, ScanCancelled, ScanContext, first_l
 from .config import GcpConfig
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+# Our own request lines at -vv (google-auth's, urllib3's and grpc's loggers stay off).
+_wire = logging.getLogger("agentreach.gcp.calls")
 RETRY_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "429", "503", "502", "504"})
 ABSENT_STATUSES = frozenset({"NOT_FOUND", "404"})
 
@@ -150,12 +153,17 @@ class GcpCalls(CallLedger):
         for attempt in range(self.cfg.max_attempts):
             self.ctx.check_cancelled()
             self.count(f"{service}:{operation}")
+            started = time.monotonic()
             try:
-                return fn()
+                result = fn()
+                _wire.debug("gcp %s %s -> ok in %.0f ms", service, operation, (time.monotonic() - started) * 1000)
+                return result
             except ScanCancelled:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure is a gap, never a dead scan
                 err = as_api_error(exc) or _transport_error(exc)
+                _wire.debug("gcp %s %s -> %s in %.0f ms", service, operation,
+                            err.status if err else type(exc).__name__, (time.monotonic() - started) * 1000)
                 if err is None:
                     self._gap(operation, type(exc).__name__, first_line(exc), project, service)
                     return None

@@ -7,12 +7,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import sys
 from typing import Any, Callable
 
 import click
 
-from .. import exitcodes
+from .. import exitcodes, logsafe
 from ..app import AppError, Session
 
 F = Callable[..., Any]
@@ -30,20 +29,12 @@ class Fail(click.ClickException):
 
 
 def configure_logging(session: Session) -> None:
+    """-q: errors only; default: warnings; -v: info; -vv: debug (our own request lines, never
+    an SDK's wire log); always through the redacting handler of :mod:`agentreach.logsafe`."""
     quiet, verbose = session.quiet, session.verbose
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-        _OURS.add(id(root.handlers[0]))
-    elif any(id(h) in _OURS for h in root.handlers):  # ours, from the group: follow -q / -v given later
-        root.setLevel(level)
-    for noisy in ("botocore", "urllib3", "werkzeug"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING) if verbose < 2 else logging.DEBUG)
-    logging.getLogger("agentreach.gaps").setLevel(logging.WARNING if verbose else logging.ERROR)
+    logsafe.configure(level, verbose=verbose)
 
-
-_OURS: set[int] = set()  # the handler configure_logging installed, if any
 
 _GLOBAL_HELP = {
     "db": "Store: a SQLite file or SQLAlchemy URL [env AGENTREACH_DB; default: user data dir].",
