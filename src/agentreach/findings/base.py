@@ -72,6 +72,9 @@ class Finding:
     path: tuple[dict, ...] = ()  # reach hops (hop_json dicts) where reach matters
     frameworks: tuple[str, ...] = ()  # ("OWASP-NHI:NHI1:2025", "NIST-CSF:PR.AA-05")
     remediation: str = ""
+    # Where the subject is written in files ({path relative to the scanned root, line, root}):
+    # what code-scanning tools annotate.
+    locations: tuple[dict, ...] = ()
 
     @property
     def fingerprint(self) -> str:
@@ -84,6 +87,7 @@ class Finding:
             "subject_name": self.subject_name, "subject_type": self.subject_type, "account": self.account,
             "evidence": list(self.evidence), "path": [dict(h) for h in self.path],
             "frameworks": list(self.frameworks), "remediation": self.remediation, "fingerprint": self.fingerprint,
+            "locations": [dict(loc) for loc in self.locations],
         }
 
 
@@ -171,7 +175,19 @@ class FindingContext:
             subject, name, type_, account = node.id, node.name, node.type, node.account
         return Finding(rule=meta.id, severity=severity, title=meta.title, subject=subject, subject_name=name,
                        subject_type=type_, account=account, evidence=tuple(e for e in evidence if e),
-                       path=tuple(dict(h) for h in path), frameworks=meta.frameworks, remediation=meta.remediation)
+                       path=tuple(dict(h) for h in path), frameworks=meta.frameworks, remediation=meta.remediation,
+                       locations=tuple(self.file_locations(subject)))
+
+    def file_locations(self, node_id: str) -> list[dict[str, Any]]:
+        """Where a credential is written in files (a public certificate alone shows none)."""
+        out = []
+        for e in self.view.out_edges.get(node_id, ()):
+            loc = self.view.nodes.get(e["dst"])
+            if e["kind"] != "found_in" or (e.get("attrs") or {}).get("public_only") or loc is None:
+                continue
+            out.append({"path": getattr(loc, "path", "") or loc.name, "line": getattr(loc, "line", None),
+                        "root": (loc.attrs or {}).get("root")})
+        return sorted(out, key=lambda d: (d["path"], d["line"] or 0))
 
 
 def scanned_accounts_of(nodes: Iterable[Node]) -> frozenset[str]:
