@@ -111,3 +111,19 @@ def db(seeded_estate: Any, frontdoor_session: Any, tmp_path_factory: pytest.Temp
     assert result.exit_code == 0, result.output
     assert "snapshot 1: complete" in result.output
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store holding the three-cloud demo's scan (AWS, the leaked repository, Entra and
+    Azure, GCP), made in its own process as a user runs it (moto's state is per process)."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(db), "-q", "demo"], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return str(db)

@@ -308,11 +308,13 @@ def inventory(store: Store, info: SnapshotInfo, *, kinds: Sequence[str] | None, 
     """The public JSON of the snapshot's objects (agents first when filtering by verdict),
     each with what it reaches when ``with_reach``."""
     from . import render
+    from .results import file_locations
 
     auth = store.authenticates(info.id)
     notes = {aspect: store.annotations(info.id, aspect) for aspect in render.ASPECTS}
+    places = file_locations(store, info.id)
     keep = set(verdicts)
-    rows = [render.node_json(n, auth, notes)
+    rows = [render.node_json(n, auth, notes, places)
             for n in store.nodes(info.id, kinds=kinds, provider=provider, account=account, types=types or None)
             if not keep or (notes["agent"].get(n.node.id) or {}).get("verdict") in keep]
     if keep:
@@ -347,9 +349,11 @@ def resolve(store: Store, info: SnapshotInfo, ref: str, *, stdin: Any = None) ->
     if len(matches) > 1:
         listing = "; ".join(f"{m.node.id}" for m in matches[:10])
         raise AppError(f"{ref!r} matches {len(matches)} objects, give one id: {listing}")
+    from .results import file_locations
+
     node_id = matches[0].node.id
     notes = {aspect: store.annotations(info.id, aspect, [node_id]) for aspect in render.ASPECTS}
-    return render.node_json(matches[0], store.authenticates(info.id), notes)
+    return render.node_json(matches[0], store.authenticates(info.id), notes, file_locations(store, info.id, [node_id]))
 
 
 def edges_of(store: Store, info: SnapshotInfo, node_id: str) -> list[dict[str, Any]]:

@@ -29,10 +29,12 @@ ASPECTS = ("agent", "owner", "stale")  # what later layers derive, stored per sn
 
 
 def node_json(stored: StoredNode, authenticates: Mapping[str, list[dict[str, str]]] | None = None,
-              annotations: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+              annotations: Mapping[str, Mapping[str, Any]] | None = None,
+              locations: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The public JSON of one object. ``authenticates`` (from the store) names, for a
     credential, the identities it authenticates as; ``annotations`` maps an aspect
-    (agent, owner, stale) to {id: body}."""
+    (agent, owner, stale) to {id: body}; ``locations`` where credentials were found in
+    files ({path relative to the scanned root, line, root})."""
     node = stored.node
     data = node.to_dict()
     out: dict[str, Any] = {
@@ -53,6 +55,11 @@ def node_json(stored: StoredNode, authenticates: Mapping[str, list[dict[str, str
             out["fingerprint"] = node.fingerprint
         if node.preview:
             out["preview"] = node.preview
+        found = (locations or {}).get(node.id)
+        if found or node.provider == "files":
+            out["locations"] = [dict(loc) for loc in found or ()]
+        if node.attrs.get("detector"):
+            out["detector"] = node.attrs["detector"]
     elif isinstance(node, Identity):
         out["expires"] = None
         out["status"] = "active" if node.enabled else "disabled"

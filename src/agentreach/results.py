@@ -3,27 +3,40 @@ end of a scan, the pre-commit hook and the reports share (no graph, no rules).""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from .store import Store
 
 
-def found_locations(store: Store, snapshot_id: int, *, with_root: bool = True) -> dict[str, list[str]]:
-    """credential id -> the sorted ``path:line`` places it was found (``found_in`` edges that
-    show a secret; a public certificate alone in a file is linked but shows none). Two
-    queries whatever the size: the edges, then their locations."""
-    edges = [e for e in store.edges(snapshot_id, kinds=["found_in"]) if not (e.get("attrs") or {}).get("public_only")]
+def file_locations(store: Store, snapshot_id: int, ids: Iterable[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """credential id -> ``[{path, line, root}]`` where it was found (``found_in`` edges that
+    show a secret; a public certificate alone in a file is linked but shows none), sorted.
+    ``path`` is relative to the scanned root. Two queries whatever the size."""
+    wanted = set(ids) if ids is not None else None
+    edges = [e for e in store.edges(snapshot_id, kinds=["found_in"])
+             if not (e.get("attrs") or {}).get("public_only") and (wanted is None or e["src"] in wanted)]
     locs = {n.node.id: n.node for n in store.nodes(snapshot_id, ids={e["dst"] for e in edges})}
-    out: dict[str, set[str]] = {}
+    out: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
     for e in edges:
         loc = locs.get(e["dst"])
         if loc is None:
             continue
         path = getattr(loc, "path", "") or loc.name
         line = getattr(loc, "line", None)
-        root = (loc.attrs or {}).get("root") if with_root else None
-        out.setdefault(e["src"], set()).add(f"{root + '/' if root else ''}{path}{f':{line}' if line else ''}")
-    return {cid: sorted(places) for cid, places in out.items()}
+        out.setdefault(e["src"], {})[(path, line or 0)] = {"path": path, "line": line,
+                                                             "root": (loc.attrs or {}).get("root")}
+    return {cid: [places[k] for k in sorted(places)] for cid, places in out.items()}
+
+
+def found_locations(store: Store, snapshot_id: int, *, with_root: bool = True) -> dict[str, list[str]]:
+    """credential id -> the sorted ``path:line`` places it was found (``root/path:line`` with
+    ``with_root``), for people."""
+    def place(loc: Mapping[str, Any]) -> str:
+        root = f"{loc['root']}/" if with_root and loc["root"] else ""
+        line = f":{loc['line']}" if loc["line"] else ""
+        return f"{root}{loc['path']}{line}"
+
+    return {cid: sorted(place(loc) for loc in locs) for cid, locs in file_locations(store, snapshot_id).items()}
 
 
 def leaked_live(store: Store, snapshot_id: int) -> list[dict[str, Any]]:

@@ -67,6 +67,8 @@ def session_command(fn: F) -> F:
             session = dataclasses.replace(session, **given, verbose=session.verbose + g_verbose)
             configure_logging(session)
         try:
+            if session.config_path:
+                session.config()  # a named config file that is missing or wrong fails every command, read ones too
             return fn(session, *args, **kwargs)
         except AppError as exc:
             raise Fail(str(exc), exc.code) from None
