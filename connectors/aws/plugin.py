@@ -7,6 +7,7 @@ from agentreach.plugins import CliOption, Plugin
 PLUGIN = Plugin(
     name="aws",
     provider="aws",
+    config="agentreach_connectors.aws.config:AwsConfig.from_mapping",
     description="AWS accounts: IAM, access keys, Bedrock and AgentCore, workloads, data stores",
     derivers=("agentreach.policy.aws.edges:derive",),
     scope_types=("aws_account",),

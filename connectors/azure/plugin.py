@@ -6,6 +6,7 @@ from agentreach.plugins import CliOption, Plugin
 PLUGIN = Plugin(
     name="azure",
     provider="azure",
+    config="agentreach_connectors.azure.config:AzureConfig.from_mapping",
     description="Entra ID tenants and Azure subscriptions",
     derivers=("agentreach.policy.azure.edges:derive",),
     scope_types=("azure_subscription", "azure_tenant"),

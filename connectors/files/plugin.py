@@ -1,11 +1,23 @@
 """What the files connector adds besides collection: its provider name, the deriver that
 links a secret found in a file to the live cloud credential it is, and its ``scan`` options."""
 
+from typing import Any, Mapping
+
 from agentreach.plugins import CliOption, Plugin
+
+
+def check_config(section: Mapping[str, Any]) -> None:
+    """The section's keys and values as the connector checks them when it runs; ``paths`` may
+    still be empty here (``scan --path`` gives them)."""
+    from . import FilesConnector
+
+    FilesConnector({**section, "paths": section.get("paths") or ["."]})
+
 
 PLUGIN = Plugin(
     name="files",
     provider="files",
+    config="agentreach_connectors.files.plugin:check_config",
     description="secrets in repositories, home directories and config files",
     derivers=("agentreach.graph.links:derive",),
     cli_options=(

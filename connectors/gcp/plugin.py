@@ -6,6 +6,7 @@ from agentreach.plugins import CliOption, Plugin
 PLUGIN = Plugin(
     name="gcp",
     provider="gcp",
+    config="agentreach_connectors.gcp.config:GcpConfig.from_mapping",
     description="Google Cloud organizations, folders and projects",
     derivers=("agentreach.policy.gcp.edges:derive",),
     scope_types=("gcp_project",),

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from . import exitcodes
-from .config import ConfigError, load_config
+from .config import ConfigError
 from .connector import Connector, ProgressReporter, ScanContext
 from .plugins import CliOption, Plugin
 from .registry import registry
 from .scan import ScanResult, prepare, run_scan
+from .settings import load_settings
 from .store import SnapshotInfo, Store, StoreError, StoreMissing
 
 
@@ -45,8 +46,9 @@ class Session:
     verbose: int = 0
 
     def config(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults, the config file, ``overrides`` (flags) over both: checked as a whole."""
         try:
-            return load_config(self.config_path, overrides)
+            return load_settings(self.config_path, overrides)
         except ConfigError as exc:
             raise AppError(str(exc)) from None
 

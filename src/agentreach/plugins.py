@@ -95,6 +95,9 @@ class Plugin:
     formats: Mapping[str, OutputFormat] = field(default_factory=dict)
     rules: tuple[str, ...] = ()  # modules whose import registers findings rules
     commands: tuple[str | Callable[..., Any], ...] = ()  # click commands added to the CLI
+    # Checks the connector's config section (``check(section)``, raising ValueError naming
+    # ``connectors.<name>.<key>``) when a config is loaded, before anything runs.
+    config: str | Callable[[Mapping[str, Any]], Any] | None = None
     origin: str = ""
 
     def section(self, option: CliOption) -> str:
