@@ -396,12 +396,21 @@ def test_special_variables_stand_for_literal_characters() -> None:
     assert not allowed(user(identity_policies=[star]), "s3:GetObject", bucket("b", key="anything"))
 
 
-def test_wildcards_stay_within_an_arn_component_except_the_last() -> None:
-    """reference_policies_elements_resource.md: "*" "can expand to replace everything within a segment,
-    including characters like a forward slash"; the components are matched one by one."""
+def test_resource_wildcards_stay_within_a_segment_unless_they_end_it() -> None:
+    """reference_policies_elements_resource (current page): "*" "can expand to replace everything within
+    a segment, including characters like a forward slash"; "If the wildcard (*) is the last character of
+    a resource ARN segment, it can expand to match beyond colon boundaries"."""
     p = user(identity_policies=[doc(allow("s3:GetObject", "arn:aws:s3:::b/*"))])
     assert allowed(p, "s3:GetObject", bucket("b", key="a/b/c"))
     cross = user(identity_policies=[doc(allow("sqs:SendMessage", "arn:aws:sqs:*:123456789012:q"))])
     assert allowed(cross, "sqs:SendMessage", Resource(arn="arn:aws:sqs:us-east-1:123456789012:q", account="123456789012"))
     assert not allowed(cross, "sqs:SendMessage",
                        Resource(arn="arn:aws:sqs:us-east-1:999999999999:q", account="123456789012"))
+    table = Resource(arn="arn:aws:dynamodb:us-east-1:123456789012:table/t", account="123456789012")
+    assert allowed(user(identity_policies=[doc(allow("dynamodb:GetItem", "arn:aws:dynamodb:*"))]), "dynamodb:GetItem", table)
+    mid = user(identity_policies=[doc(allow("dynamodb:GetItem", "arn:aws:dynamodb:us-*1:123456789012:table/t"))])
+    assert allowed(mid, "dynamodb:GetItem", table)
+    crossing = user(identity_policies=[doc(allow("dynamodb:GetItem", "arn:aws:dynamodb:us-*:table/t"))])
+    assert allowed(crossing, "dynamodb:GetItem", table)  # a segment-final "*" may cross colons
+    assert not allowed(user(identity_policies=[doc(allow("dynamodb:GetItem", "arn:aws:dynamodb:u?-east-1?:*"))]),
+                       "dynamodb:GetItem", table)  # "?" is one character within the segment

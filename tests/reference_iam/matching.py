@@ -4,12 +4,15 @@ agentreach's evaluator:
 
 - Action: "The prefix and the action name are case insensitive" (IAM JSON policy elements:
   Action, reference_policies_elements_action).
-- Resource: "You can use wildcard characters (* and ?) within ARN segments (the parts
-  separated by colons) ... The asterisk (*) character can expand to replace everything
-  within a segment, including characters like a forward slash (/)" (…_elements_resource).
-  ARN matching is case-sensitive ("ArnEquals, ArnLike: Case-sensitive matching of the ARN.
-  Each of the six colon-delimited components of the ARN is checked separately",
-  reference_policies_elements_condition_operators).
+- Resource (…_elements_resource, current page): wildcards "within the individual segments
+  of an ARN (the parts separated by colons)"; "If the wildcard (*) is the last character of a
+  resource ARN segment, it can expand to match beyond colon boundaries"; "*" "can expand to
+  replace everything within a segment, including characters like a forward slash (/)";
+  "In the Resource element, the IAM user name is case sensitive".
+- ARN condition operators: "ArnEquals, ArnLike: Case-sensitive matching of the ARN. Each of
+  the six colon-delimited components of the ARN is checked separately and each can include
+  multi-character match wildcards (*) or single-character match wildcards (?)"
+  (reference_policies_elements_condition_operators).
 - Principal: an account id and ``arn:aws:iam::ACCOUNT:root`` "behave the same way. Both
   delegate permissions to the account"; "You cannot use a wildcard to match part of a
   principal name or ARN" (reference_policies_elements_principal).
@@ -101,7 +104,7 @@ def _segments(toks: list[Token]) -> list[list[Token]]:
 
 
 def arn_like(pattern: str, arn: str, ctx: Context | None) -> bool:
-    """ArnLike / the Resource element: six components, each glob-matched, case-sensitive."""
+    """ArnLike / ArnEquals: six components, each glob-matched on its own, case-sensitive."""
     toks = tokens(pattern, ctx)
     if toks is None:
         return False
@@ -114,12 +117,28 @@ def arn_like(pattern: str, arn: str, ctx: Context | None) -> bool:
     return all(to_regex(w).fullmatch(h) is not None for w, h in zip(want, have, strict=True))
 
 
+def resource_like(pattern: str, arn: str, ctx: Context | None) -> bool:
+    """The Resource element: ``*`` and ``?`` stay within a colon-separated segment, except a
+    ``*`` that ends a segment, which may run on past colons. Case-sensitive."""
+    toks = tokens(pattern, ctx)
+    if toks is None:
+        return False
+    parts = []
+    for i, (kind, text) in enumerate(toks):
+        if kind == "star":
+            ends_segment = i + 1 == len(toks) or toks[i + 1] == ("lit", ":")
+            parts.append(".*" if ends_segment else "[^:]*")
+        else:
+            parts.append("[^:]" if kind == "one" else re.escape(text))
+    return re.fullmatch("".join(parts), arn, re.DOTALL) is not None
+
+
 def action_matches(patterns: Iterable[str], action: str) -> bool:
     return any(glob(p, action, None, ignore_case=True) for p in patterns)
 
 
 def resource_matches(patterns: Iterable[str], arn: str, ctx: Context | None) -> bool:
-    return any(arn_like(p, arn, ctx) for p in patterns)
+    return any(resource_like(p, arn, ctx) for p in patterns)
 
 
 def account_of(value: str) -> str | None:
