@@ -414,3 +414,14 @@ def test_resource_wildcards_stay_within_a_segment_unless_they_end_it() -> None:
     assert allowed(crossing, "dynamodb:GetItem", table)  # a segment-final "*" may cross colons
     assert not allowed(user(identity_policies=[doc(allow("dynamodb:GetItem", "arn:aws:dynamodb:u?-east-1?:*"))]),
                        "dynamodb:GetItem", table)  # "?" is one character within the segment
+
+
+# -- the reach benchmark's hand-written AWS labels (bench/reach_eval/aws/estate.yaml), read from the
+#    managed policies' real documents and the documentation's resource policies
+
+def test_the_reference_agrees_with_the_benchmarks_hand_written_aws_labels() -> None:
+    from bench.reach_eval import aws, check
+
+    estate = aws.load()
+    assert len(estate.principals) > 50 and any(estate.expect.values())
+    assert check.disagreements(estate) == []

@@ -24,6 +24,7 @@ agentreach's evaluator:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 Context = Mapping[str, Sequence[str]]  # lower-case key -> values
@@ -87,8 +88,16 @@ def to_regex(toks: Iterable[Token], *, ignore_case: bool = False) -> re.Pattern[
 
 
 def glob(pattern: str, value: str, ctx: Context | None, *, ignore_case: bool = False) -> bool:
+    if ctx is None or "${" not in pattern:
+        return _plain_glob(pattern, ignore_case).fullmatch(value) is not None
     toks = tokens(pattern, ctx)
     return toks is not None and to_regex(toks, ignore_case=ignore_case).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=8192)
+def _plain_glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    """A pattern without variables compiles once (the same policies are asked about often)."""
+    return to_regex(tokens(pattern, None) or [], ignore_case=ignore_case)
 
 
 def _segments(toks: list[Token]) -> list[list[Token]]:
@@ -120,9 +129,18 @@ def arn_like(pattern: str, arn: str, ctx: Context | None) -> bool:
 def resource_like(pattern: str, arn: str, ctx: Context | None) -> bool:
     """The Resource element: ``*`` and ``?`` stay within a colon-separated segment, except a
     ``*`` that ends a segment, which may run on past colons. Case-sensitive."""
+    if ctx is None or "${" not in pattern:
+        return _plain_resource(pattern).fullmatch(arn) is not None
     toks = tokens(pattern, ctx)
-    if toks is None:
-        return False
+    return toks is not None and _resource_regex(toks).fullmatch(arn) is not None
+
+
+@lru_cache(maxsize=8192)
+def _plain_resource(pattern: str) -> re.Pattern[str]:
+    return _resource_regex(tokens(pattern, None) or [])
+
+
+def _resource_regex(toks: list[Token]) -> re.Pattern[str]:
     parts = []
     for i, (kind, text) in enumerate(toks):
         if kind == "star":
@@ -130,7 +148,7 @@ def resource_like(pattern: str, arn: str, ctx: Context | None) -> bool:
             parts.append(".*" if ends_segment else "[^:]*")
         else:
             parts.append("[^:]" if kind == "one" else re.escape(text))
-    return re.fullmatch("".join(parts), arn, re.DOTALL) is not None
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def action_matches(patterns: Iterable[str], action: str) -> bool:
