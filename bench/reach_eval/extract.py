@@ -37,7 +37,8 @@ AZURE_ROLES = (
 )
 GCP_ROLES = (
     "viewer", "editor", "owner", "storage.objectViewer", "storage.legacyBucketReader", "storage.admin",
-    "bigquery.metadataViewer", "bigquery.dataViewer", "bigquery.dataEditor", "bigquery.dataOwner", "secretmanager.viewer", "secretmanager.secretAccessor",
+    "bigquery.metadataViewer", "bigquery.dataViewer", "bigquery.dataEditor", "bigquery.dataOwner",
+    "secretmanager.viewer", "secretmanager.secretAccessor",
     "iam.serviceAccountUser", "iam.serviceAccountTokenCreator", "iam.serviceAccountKeyAdmin",
     "iam.serviceAccountViewer", "iam.securityReviewer", "resourcemanager.projectIamAdmin",
     "compute.instanceAdmin.v1",
