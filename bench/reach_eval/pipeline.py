@@ -1,0 +1,53 @@
+"""The one place that knows how the core derives reach today: the per-provider derivers of
+``agentreach.graph.snapshot.DERIVERS`` over a ``SnapshotView``, then an in-memory ``Graph`` and
+``who_can_reach`` over it, as ``load_graph`` and ``derive_reach`` do for a stored snapshot. When
+the core moves, this file is the fix."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from agentreach.classify import SnapshotView
+from agentreach.graph.core import Graph
+from agentreach.graph.query import level_rank, who_can_reach
+from agentreach.graph.snapshot import DERIVERS
+from agentreach.model import Edge, Node
+
+
+def derive(nodes: Iterable[Node], edges: Iterable[Edge]) -> tuple[Graph, list[str]]:
+    """The reach graph of an estate, and the derivers' problems (malformed policies)."""
+    nodes, edges = list(nodes), list(edges)
+    view = SnapshotView.build(nodes, [e.to_dict() for e in edges])
+    all_nodes, all_edges, problems = list(nodes), [e.to_dict() for e in edges], []
+    for deriver in DERIVERS:
+        derived = deriver.derive(view)
+        all_nodes += derived.nodes
+        all_edges += [e.to_dict() for e in derived.edges]
+        problems += derived.problems
+    graph = Graph()
+    for node in all_nodes:
+        graph.add_node(node.id, node.kind.value, node.name, type=node.type, account=node.account,
+                       provider=node.provider, native_id=node.native_id)
+    for edge in all_edges:
+        for end in (edge["src"], edge["dst"]):
+            if end not in graph.index:
+                graph.add_node(end, "unknown", end.rsplit(":", 1)[-1], type="unknown")
+        graph.add_edge(edge["src"], edge["dst"], edge["kind"], edge.get("attrs") or {})
+    return graph, problems
+
+
+def readers(graph: Graph, system_id: str) -> dict[str, dict[str, Any]]:
+    """Identity id -> what ``who-can-reach`` says of it, for those it lists at ``read`` or
+    stronger: what a responder reads today as "can read the data"."""
+    n = graph.node(system_id)
+    if n is None:
+        return {}
+    out = {}
+    for row in who_can_reach(graph, n):
+        if row["kind"] == "identity" and level_rank(row["access"]) >= level_rank("read"):
+            out[row["subject"]] = row
+    return out
+
+
+def edges_of_kind(graph: Graph, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(graph.ids[a], graph.ids[b], dict(attrs)) for a, b, k, attrs in graph.edges() if k == kind]
