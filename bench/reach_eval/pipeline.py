@@ -1,5 +1,5 @@
-"""The one place that knows how the core derives reach today: the per-provider derivers of
-``agentreach.graph.snapshot.DERIVERS`` over a ``SnapshotView``, then an in-memory ``Graph`` and
+"""The one place that knows how the core derives reach today: the per-provider derivers the
+plugin registry holds (``agentreach.registry.registry().derivers()``) over a ``SnapshotView``, then an in-memory ``Graph`` and
 ``who_can_reach`` over it, as ``load_graph`` and ``derive_reach`` do for a stored snapshot. When
 the core moves, this file is the fix."""
 
@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from agentreach.classify import SnapshotView
 from agentreach.graph.core import Graph
-from agentreach.graph.query import level_rank, who_can_reach
-from agentreach.graph.snapshot import DERIVERS
+from agentreach.graph.query import who_can_reach
 from agentreach.model import Edge, Node
+from agentreach.order import access_rank as level_rank
+from agentreach.registry import registry
+from agentreach.view import SnapshotView
 
 
 def derive(nodes: Iterable[Node], edges: Iterable[Edge]) -> tuple[Graph, list[str]]:
@@ -19,8 +20,8 @@ def derive(nodes: Iterable[Node], edges: Iterable[Edge]) -> tuple[Graph, list[st
     nodes, edges = list(nodes), list(edges)
     view = SnapshotView.build(nodes, [e.to_dict() for e in edges])
     all_nodes, all_edges, problems = list(nodes), [e.to_dict() for e in edges], []
-    for deriver in DERIVERS:
-        derived = deriver.derive(view)
+    for _plugin, derive_one in registry().derivers():
+        derived = derive_one(view)
         all_nodes += derived.nodes
         all_edges += [e.to_dict() for e in derived.edges]
         problems += derived.problems
