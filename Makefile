@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## the whole flow on the embedded estate: no network, no cloud account
 	$(BIN)/agentreach demo
 
-test: $(STAMP)  ## the test suite, against a real moto server and real SQLite files
+test: $(STAMP)  ## the test suite, against a real moto server, real SQLite files and a throwaway PostgreSQL
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)  ## figures for the closing note: wall time, API calls, peak RSS

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -127,3 +128,49 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
                           text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return str(db)
+
+
+# -- the store on both engines -----------------------------------------------------------------
+# PostgreSQL is a throwaway cluster that the tests start from the system's server binaries
+# (tests/pg.py). Without binaries its tests are skipped, except in CI (CI=true), where a
+# skipped engine would be an untested one: there they fail.
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    from .pg import find_bindir, running_cluster
+
+    bindir = find_bindir()
+    if bindir is None:
+        reason = "no PostgreSQL server binaries (apt-get install postgresql, or set PG_BINDIR)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: CI must run the PostgreSQL tests (.ci/run installs the package)")
+        pytest.skip(reason)
+    with running_cluster(bindir) as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request: pytest.FixtureRequest) -> str:
+    """The engine a store test runs on; ``@pytest.mark.parametrize("store_engine", [...])``
+    narrows it for one test."""
+    return request.param
+
+
+@pytest.fixture
+def store_at(store_engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[str], str]]:
+    """``store_at(name)``: a store target on the engine under test, as ``--db`` takes it: a
+    SQLite file in tmp_path, or a ``postgresql://`` URL to a fresh database of the session's
+    cluster (dropped after the test). The same name gives the same target."""
+    made: dict[str, str] = {}
+    cluster = request.getfixturevalue("pg_cluster") if store_engine == "postgresql" else None
+
+    def target(name: str = "inv") -> str:
+        if name not in made:
+            made[name] = (cluster.url(cluster.create_database(name.replace(".", "_"))) if cluster
+                          else str(tmp_path / f"{name}.db"))
+        return made[name]
+
+    yield target
+    if cluster:
+        for url in made.values():
+            cluster.drop_database(url.rsplit("/", 1)[1])

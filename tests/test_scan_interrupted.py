@@ -1,5 +1,6 @@
 """A scan killed half-way (SIGKILL, no chance to clean up) leaves the previous snapshot
-intact and readable, and the next scan works."""
+intact and readable, and the next scan works: on a SQLite file and on PostgreSQL, where the
+killed client's open transaction is rolled back by the server."""
 
 from __future__ import annotations
 
@@ -10,39 +11,41 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from agentreach.cli import main
-from agentreach.store import Store
+from agentreach.store import Store, store_url
 
 
-def scan_args(db: Path, cfg: Path, door: Any, estate: Any) -> list[str]:
-    return ["--db", str(db), "--config", str(cfg), "-q", "scan", "--endpoint-url", door.url,
+def scan_args(db: str, cfg: Path, door: Any, estate: Any) -> list[str]:
+    return ["--db", db, "--config", str(cfg), "-q", "scan", "--endpoint-url", door.url,
             "--regions", "us-east-1", "--accounts", ",".join(estate.accounts)]
 
 
-def rows_in(db: Path, snapshot_id: int) -> int:
-    engine = sa.create_engine(f"sqlite:///{db}")
+def rows_in(db: str, snapshot_id: int) -> int:
+    """Rows the running scan has committed so far (0 while it has not made its tables yet)."""
+    engine = sa.create_engine(store_url(db))
     try:
         with engine.connect() as conn:
-            return conn.exec_driver_sql(
-                "select count(*) from snapshot_nodes where snapshot_id = ?", (snapshot_id,)).scalar_one()
-    except sa.exc.OperationalError:
+            return conn.execute(sa.text("select count(*) from snapshot_nodes where snapshot_id = :sid"),
+                                {"sid": snapshot_id}).scalar_one()
+    except sa.exc.DBAPIError:
         return 0
     finally:
         engine.dispose()
 
 
-def test_killed_scan_leaves_previous_snapshot(frontdoor: Any, seeded_estate: Any, tmp_path: Path) -> None:
-    db, cfg = tmp_path / "inv.db", tmp_path / "cfg.yaml"
+def test_killed_scan_leaves_previous_snapshot(frontdoor: Any, seeded_estate: Any, tmp_path: Path,
+                                              store_at: Callable[[str], str]) -> None:
+    db, cfg = store_at("inv"), tmp_path / "cfg.yaml"
     cfg.write_text("scan:\n  batch_size: 10\n")  # small batches: the killed scan has written rows
     first = CliRunner().invoke(main, scan_args(db, cfg, frontdoor, seeded_estate))
     assert first.exit_code == 0, first.output
     before = {n.node.id: (n.first_seen, n.last_seen) for n in Store(db).nodes(1)}
-    inventory_before = CliRunner().invoke(main, ["--db", str(db), "inventory", "--format", "json"]).stdout
+    inventory_before = CliRunner().invoke(main, ["--db", db, "inventory", "--format", "json"]).stdout
 
     slow = frontdoor.delay("kms", "ListKeys", seconds=30, times=1)
     proc = subprocess.Popen([sys.executable, "-m", "agentreach", *scan_args(db, cfg, frontdoor, seeded_estate)],
@@ -64,7 +67,7 @@ def test_killed_scan_leaves_previous_snapshot(frontdoor: Any, seeded_estate: Any
     assert store.latest_snapshot().id == 1
     assert [s.status for s in store.snapshots()] == ["complete", "running"]
     assert {n.node.id: (n.first_seen, n.last_seen) for n in store.nodes(1)} == before
-    after = CliRunner().invoke(main, ["--db", str(db), "inventory", "--format", "json"])
+    after = CliRunner().invoke(main, ["--db", db, "inventory", "--format", "json"])
     assert after.exit_code == 0 and json.loads(after.stdout) == json.loads(inventory_before)
 
     again = CliRunner().invoke(main, scan_args(db, cfg, frontdoor, seeded_estate))

@@ -1,12 +1,14 @@
 """The inventory: every scan a snapshot, every object with its first and last sighting.
 
-SQLAlchemy Core, SQLite by default, so PostgreSQL can follow with the same code. Layout:
+SQLAlchemy Core, one code path for SQLite (the default: one file) and PostgreSQL (a
+``postgresql://`` URL, through psycopg 3: the ``postgres`` extra). Layout:
 
 - ``snapshots``: one row per scan (times, status, config digest, connector versions).
 - ``blobs``: node and edge bodies by content hash, stored once however many snapshots
   hold them unchanged (most objects do not change between scans).
 - ``snapshot_nodes`` / ``snapshot_edges``: which bodies a snapshot holds.
 - ``objects``: first_seen / last_seen per node id, updated only when a snapshot completes.
+- ``annotations``: what later layers derive about a node, per snapshot.
 - ``gaps``: coverage gaps per snapshot.
 - ``findings`` / ``rule_results``: what the findings rules said about a snapshot, stored when
   its scan finished, so that an old report reads back exactly as it was, whatever the rules
@@ -16,7 +18,8 @@ SQLAlchemy Core, SQLite by default, so PostgreSQL can follow with the same code.
 A scan writes its rows as it goes under status ``running``; readers only ever look at
 ``complete`` snapshots, and ``objects`` is updated in the same transaction that marks a
 snapshot complete. A scan that dies half-way therefore leaves the previous snapshot, and
-every first/last-seen date, exactly as they were.
+every first/last-seen date, exactly as they were. On PostgreSQL several scans may write
+at once (one snapshot each, e.g. one per account shard); SQLite takes one writer at a time.
 """
 
 from __future__ import annotations
@@ -25,73 +28,103 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .model import CoverageGap, Edge, Node, canonical_json, node_from_dict
 
-SCHEMA_VERSION = 2  # 2: findings and rule_results (created on open; nothing to migrate)
+# 2: string columns as TEXT (a migration for PostgreSQL), findings and rule_results (new
+# tables, created on open).
+SCHEMA_VERSION = 2
 ENV_DB = "AGENTREACH_DB"
+# Rows per executemany call. Each row is its own statement (SQLAlchemy runs an INSERT without
+# RETURNING through the driver's executemany), so this is far from PostgreSQL's 65,535 bind
+# parameters a statement; it only bounds the memory of one call.
+UPSERT_BATCH = 5000
+DRIVER_HINT = 'PostgreSQL needs the driver: pip install "agentreach[postgres]"'
+CONNECT_TIMEOUT_S = 10  # libpq waits forever by default; a wrong host should fail, not hang
 
+# -- schema ---------------------------------------------------------------------------------
+# Every string is TEXT (COLLATE "C" on PostgreSQL): ids, names, native ids and accounts come from the sources, whose
+# lengths we do not control (a role ARN with a long path is 500+ characters), and a VARCHAR
+# limit is enforced by PostgreSQL but ignored by SQLite, so the engines would disagree. JSON
+# columns are SQLAlchemy JSON (json on PostgreSQL); times are timezone-aware on both engines.
+# A new table needs no migration (create_all adds it to an existing store); a changed column
+# does: add a step to MIGRATIONS below and bump SCHEMA_VERSION.
 metadata = sa.MetaData()
+
+
+# Byte order on PostgreSQL, as SQLite's BINARY: a server's default collation (often ICU or
+# en_US) would sort names and compare lower() differently, and listings would change order.
+TEXT = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+
+
+def _text(name: str, *args: Any, **kw: Any) -> sa.Column:
+    return sa.Column(name, TEXT, *args, **kw)
+
+
+def _snapshot_ref(primary_key: bool = False, **kw: Any) -> sa.Column:
+    return sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=primary_key, **kw)
+
 
 meta_table = sa.Table(
     "meta", metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
+    _text("key", primary_key=True),
+    _text("value", nullable=False),
 )
 snapshots = sa.Table(
     "snapshots", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
-    sa.Column("status", sa.String(16), nullable=False),  # running|complete|failed|aborted
-    sa.Column("config_digest", sa.String(64), nullable=False),
+    _text("status", nullable=False),  # running|complete|failed|aborted
+    _text("config_digest", nullable=False),
     sa.Column("connectors", sa.JSON, nullable=False),  # name -> version
     sa.Column("options", sa.JSON, nullable=False),  # --only, accounts, regions …
     sa.Column("node_count", sa.Integer, nullable=False, default=0),
     sa.Column("edge_count", sa.Integer, nullable=False, default=0),
     sa.Column("gap_count", sa.Integer, nullable=False, default=0),
-    sa.Column("error", sa.Text),
+    _text("error"),
 )
 blobs = sa.Table(
     "blobs", metadata,
-    sa.Column("hash", sa.String(64), primary_key=True),
-    sa.Column("body", sa.Text, nullable=False),
+    _text("hash", primary_key=True),
+    _text("body", nullable=False),  # canonical JSON text: the hash is of these exact bytes
 )
 snapshot_nodes = sa.Table(
     "snapshot_nodes", metadata,
-    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
-    sa.Column("node_id", sa.String(512), primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("provider", sa.String(16), nullable=False),
-    sa.Column("type", sa.String(64), nullable=False),
-    sa.Column("name", sa.String(512), nullable=False),
-    sa.Column("native_id", sa.String(1024)),
-    sa.Column("account", sa.String(128)),
-    sa.Column("blob", sa.String(64), sa.ForeignKey("blobs.hash"), nullable=False),
+    _snapshot_ref(primary_key=True),
+    _text("node_id", primary_key=True),
+    _text("kind", nullable=False),
+    _text("provider", nullable=False),
+    _text("type", nullable=False),
+    _text("name", nullable=False),
+    _text("native_id"),
+    _text("account"),
+    _text("blob", sa.ForeignKey("blobs.hash"), nullable=False),
     sa.Index("ix_snapshot_nodes_native", "snapshot_id", "native_id"),
     sa.Index("ix_snapshot_nodes_name", "snapshot_id", "name"),
 )
 snapshot_edges = sa.Table(
     "snapshot_edges", metadata,
-    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
-    sa.Column("edge_id", sa.String(32), primary_key=True),
-    sa.Column("src", sa.String(512), nullable=False),
-    sa.Column("dst", sa.String(512), nullable=False),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("blob", sa.String(64), sa.ForeignKey("blobs.hash"), nullable=False),
+    _snapshot_ref(primary_key=True),
+    _text("edge_id", primary_key=True),
+    _text("src", nullable=False),
+    _text("dst", nullable=False),
+    _text("kind", nullable=False),
+    _text("blob", sa.ForeignKey("blobs.hash"), nullable=False),
     sa.Index("ix_snapshot_edges_src", "snapshot_id", "src"),
     sa.Index("ix_snapshot_edges_dst", "snapshot_id", "dst"),
 )
 objects = sa.Table(
     "objects", metadata,
-    sa.Column("node_id", sa.String(512), primary_key=True),
+    _text("node_id", primary_key=True),
     sa.Column("first_seen_snapshot", sa.Integer, nullable=False),
     sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_seen_snapshot", sa.Integer, nullable=False),
@@ -100,49 +133,180 @@ objects = sa.Table(
 annotations = sa.Table(
     # What later layers derive about a node (agent verdict, owner, stale flags), per snapshot.
     "annotations", metadata,
-    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
-    sa.Column("node_id", sa.String(512), primary_key=True),
-    sa.Column("aspect", sa.String(32), primary_key=True),
-    sa.Column("body", sa.Text, nullable=False),
+    _snapshot_ref(primary_key=True),
+    _text("node_id", primary_key=True),
+    _text("aspect", primary_key=True),
+    _text("body", nullable=False),
 )
 gaps_table = sa.Table(
     "gaps", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), nullable=False, index=True),
-    sa.Column("connector", sa.String(64), nullable=False),
-    sa.Column("account", sa.String(128)),
-    sa.Column("region", sa.String(64)),
-    sa.Column("service", sa.String(64)),
-    sa.Column("operation", sa.String(128), nullable=False),
-    sa.Column("error_code", sa.String(128), nullable=False),
-    sa.Column("message", sa.Text, nullable=False),
+    _snapshot_ref(nullable=False, index=True),
+    _text("connector", nullable=False),
+    _text("account"),
+    _text("region"),
+    _text("service"),
+    _text("operation", nullable=False),
+    _text("error_code", nullable=False),
+    _text("message", nullable=False),
 )
 findings_table = sa.Table(
     # One row per finding of a snapshot: its public JSON (rule, severity, subject, evidence,
     # path, frameworks, fingerprint), as the rules of the scan's agentreach produced it.
     "findings", metadata,
-    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
-    sa.Column("fingerprint", sa.String(64), primary_key=True),
-    sa.Column("rule", sa.String(64), nullable=False),
-    sa.Column("severity", sa.String(16), nullable=False),
-    sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
+    _snapshot_ref(primary_key=True),
+    _text("fingerprint", primary_key=True),
+    _text("rule", nullable=False),
+    _text("severity", nullable=False),
+    _text("subject", nullable=False),
+    _text("body", nullable=False),
 )
 rule_results_table = sa.Table(
     # Every rule evaluated (or skipped, and why) for a snapshot, with the version that did it.
     "rule_results", metadata,
-    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id"), primary_key=True),
-    sa.Column("rule", sa.String(64), primary_key=True),
-    sa.Column("body", sa.Text, nullable=False),
+    _snapshot_ref(primary_key=True),
+    _text("rule", primary_key=True),
+    _text("body", nullable=False),
 )
 
 
+# -- migrations -----------------------------------------------------------------------------
+def _strings_to_text(conn: sa.Connection) -> None:
+    """1 -> 2: every string column becomes TEXT (schema 1 had VARCHAR(n) limits), in byte
+    order on PostgreSQL.
+
+    SQLite stores need nothing: a declared VARCHAR(n) only gives the column TEXT affinity and
+    SQLite never enforces the length, so a schema-1 file already takes any id (and compares
+    bytes). PostgreSQL enforces it, so each such column is altered to TEXT COLLATE "C"; the
+    new collation makes PostgreSQL rebuild the indexes on those columns, once."""
+    if conn.dialect.name != "postgresql":
+        return
+    rows = conn.execute(sa.text(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = current_schema() and data_type in ('character varying', 'text') "
+        "and collation_name is distinct from 'C'")).all()
+    for table, column in rows:
+        if table in metadata.tables and isinstance(metadata.tables[table].c[column].type, sa.Text):
+            conn.exec_driver_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE TEXT COLLATE "C"')
+
+
+# version -> the step that brings a store from version - 1 to it, run in order on open.
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {2: _strings_to_text}
+
+
+# -- errors ---------------------------------------------------------------------------------
 class StoreError(RuntimeError):
-    """The store cannot be opened or is not an agentreach store."""
+    """The store cannot be opened or used; the message is one line and never holds a password."""
 
 
 class StoreMissing(StoreError):
     """No store exists yet at the path a reader was given."""
+
+
+class StoreUnreachable(StoreError):
+    """The database server refused or lost the connection (down, wrong password, no such database)."""
+
+
+# -- where a store is -----------------------------------------------------------------------
+def default_db_path() -> Path:
+    """``$AGENTREACH_DB``, else ``agentreach.db`` under the user's data directory."""
+    if os.environ.get(ENV_DB):
+        return Path(os.environ[ENV_DB]).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("agentreach", appauthor=False)) / "agentreach.db"
+
+
+def is_url(target: str | Path) -> bool:
+    """Whether a ``--db`` value is a database URL rather than a file path. A ``Path`` never
+    is: ``Path("postgresql://h/db")`` has already folded the URL into a folder name."""
+    return not isinstance(target, Path) and "://" in str(target)
+
+
+def store_url(target: str | Path | None = None) -> sa.URL:
+    """The SQLAlchemy URL a ``--db`` value means: a URL as given (``postgresql://`` and
+    ``postgres://`` run on psycopg 3), anything else a SQLite file path. ``str()`` of the
+    result hides the password."""
+    if target is None:
+        target = default_db_path()
+    if not is_url(target):
+        return sa.URL.create("sqlite", database=str(Path(target).expanduser()))
+    try:
+        url = sa.make_url(str(target))
+    except (sa.exc.ArgumentError, ValueError):
+        scheme = str(target).split("://", 1)[0]
+        raise StoreError(f"cannot read the store URL ({scheme}://…): expected scheme://user@host:port/database"
+                         ) from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _sqlite_file(url: sa.URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def describe(url: sa.URL) -> str:
+    """The store as a message names it: the file, or host, port and database, never the password."""
+    path = _sqlite_file(url)
+    if path is not None:
+        return str(path)
+    if url.get_backend_name() == "postgresql":
+        host = url.host or url.query.get("host") or "the default socket"
+        port = f":{url.port}" if url.port else ""
+        return f'the PostgreSQL store at {host}{port}, database "{url.database or "(default)"}"'
+    return url.render_as_string(hide_password=True)
+
+
+_LIBPQ_PREFIX = re.compile(r'^(connection failed: )?(connection to server (at|on socket) "[^"]*"(, port \d+)? '
+                           r'failed: )?(FATAL: +|ERROR: +)?')
+
+
+def _reason(orig: BaseException, password: str | None) -> str:
+    """The driver's message cut to its first line, libpq's preamble dropped, the password
+    (libpq never echoes it, but a URL typo could put it elsewhere) blanked."""
+    text = str(orig).strip() or type(orig).__name__
+    line = _LIBPQ_PREFIX.sub("", text.splitlines()[0].strip())
+    if line == "Connection refused":
+        line = "connection refused (is the server running and accepting TCP/IP connections?)"
+    return line.replace(password, "***") if password else line
+
+
+def _engine_options(url: sa.URL) -> dict[str, Any]:
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "agentreach"}}
+    return {}
+
+
+def _create_engine(url: sa.URL) -> Engine:
+    """An engine for the URL, or a StoreError that says which driver to install."""
+    try:
+        engine = sa.create_engine(url, future=True, **_engine_options(url))
+    except ImportError as exc:
+        if url.get_backend_name() == "postgresql":
+            raise StoreError(DRIVER_HINT) from None
+        raise StoreError(f"the store URL needs a driver that is not installed ({exc.name or exc})") from None
+    except sa.exc.NoSuchModuleError:
+        raise StoreError(f"no database engine for the store URL scheme {url.drivername}://") from None
+    where = describe(url)
+
+    def to_store_error(ctx: sa.engine.ExceptionContext) -> StoreError | None:
+        # Every driver error leaves the store as a one-line StoreError (the CLI turns it into
+        # exit 4) naming the store; the driver's exception stays chained for -vv.
+        orig = ctx.original_exception
+        if not isinstance(orig, Exception) or isinstance(orig, StoreError):
+            return None
+        reason = _reason(orig, url.password)
+        if engine.dialect.name != "sqlite" and (ctx.connection is None or ctx.is_disconnect):
+            return StoreUnreachable(f"cannot connect to {where}: {reason}")
+        return StoreError(f"{where}: {reason}")
+
+    sa.event.listen(engine, "handle_error", to_store_error)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 @dataclass(frozen=True)
@@ -182,17 +346,9 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands datetimes back naive; everything we store is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
-def default_db_path() -> Path:
-    """``$AGENTREACH_DB``, else ``agentreach.db`` under the user's data directory."""
-    if os.environ.get(ENV_DB):
-        return Path(os.environ[ENV_DB]).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("agentreach", appauthor=False)) / "agentreach.db"
+    """UTC, whichever engine it came from: SQLite hands datetimes back naive (everything we
+    store is UTC), PostgreSQL aware in the session's time zone."""
+    return value.astimezone(dt.timezone.utc) if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _sha(text: str) -> str:
@@ -200,31 +356,37 @@ def _sha(text: str) -> str:
 
 
 class Store:
-    """One inventory database. Thread-safe for one writer (the scan) and many readers."""
+    """One inventory database. Thread-safe; on SQLite one writer (the scan) and many readers,
+    on PostgreSQL many writers as well, one snapshot each."""
 
     def __init__(self, target: str | Path | None = None, *, create: bool = True, salt: str | None = None) -> None:
-        """``salt`` seeds a *new* store's fingerprint salt (the pre-commit hook shares one
+        """``target`` is a SQLite file path or a database URL (see :func:`store_url`).
+        ``salt`` seeds a *new* store's fingerprint salt (the pre-commit hook shares one
         through the repository's baseline so that fingerprints match on every clone); an
         existing store keeps its own."""
-        if target is None:
-            target = default_db_path()
-        url = str(target)
-        if "://" not in url:
-            path = Path(url).expanduser()
+        self.url = store_url(target)
+        self.where = describe(self.url)
+        path = _sqlite_file(self.url)
+        if path is not None:
             if not path.exists() and not create:
                 raise StoreMissing(f"no agentreach store at {path} (run 'agentreach scan' first)")
             path.parent.mkdir(parents=True, exist_ok=True)
-            url = f"sqlite:///{path}"
-        self.url = url
         self._salt: str | None = None
-        self.engine: Engine = sa.create_engine(url, future=True)
-        if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = _create_engine(self.url)
         try:
+            if path is None and not create and not sa.inspect(self.engine).has_table(meta_table.name):
+                raise StoreMissing(f"no agentreach store in {self.where} (run 'agentreach scan' first)")
             metadata.create_all(self.engine)
             self._init_meta(salt)
-        except sa.exc.DatabaseError as exc:
-            raise StoreError(f"{target} is not a usable agentreach store: {exc.orig}") from None
+        except (StoreMissing, StoreUnreachable):
+            self.engine.dispose()
+            raise
+        except StoreError as exc:
+            self.engine.dispose()
+            if exc.__cause__ is None:  # ours (a newer schema), not the driver's: already says it all
+                raise
+            reason = str(exc).removeprefix(f"{self.where}: ")
+            raise StoreError(f"{self.where} is not a usable agentreach store: {reason}") from exc.__cause__
 
     # -- meta -------------------------------------------------------------------------------
     def _init_meta(self, salt: str | None = None) -> None:
@@ -240,7 +402,8 @@ class Store:
                     f"store schema {rows['schema_version']} is newer than this agentreach ({SCHEMA_VERSION})"
                 )
             elif int(rows["schema_version"]) < SCHEMA_VERSION:
-                # Older stores only lack tables, which create_all has just added.
+                for version in range(int(rows["schema_version"]) + 1, SCHEMA_VERSION + 1):
+                    MIGRATIONS[version](conn)
                 conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
                              .values(value=str(SCHEMA_VERSION)))
             # A scan that was killed leaves 'running' rows behind; they are aborted, not live.
@@ -275,7 +438,7 @@ class Store:
     ) -> int:
         with self.engine.begin() as conn:
             result = conn.execute(snapshots.insert().values(
-                started_at=started_at or dt.datetime.now(dt.timezone.utc), status="running",
+                started_at=_aware(started_at or dt.datetime.now(dt.timezone.utc)), status="running",
                 config_digest=config_digest, connectors=dict(connectors), options=dict(options),
                 node_count=0, edge_count=0, gap_count=0,
             ))
@@ -319,7 +482,7 @@ class Store:
     def finish_snapshot(self, snapshot_id: int, *, status: str, error: str | None = None,
                         finished_at: dt.datetime | None = None) -> SnapshotInfo:
         """Close a snapshot. Only ``complete`` ones move first/last-seen dates."""
-        finished_at = finished_at or dt.datetime.now(dt.timezone.utc)
+        finished_at = _aware(finished_at or dt.datetime.now(dt.timezone.utc))
         with self.engine.begin() as conn:
             counts = {
                 "node_count": conn.execute(sa.select(sa.func.count()).select_from(snapshot_nodes)
@@ -338,33 +501,69 @@ class Store:
         return info
 
     def _touch_objects(self, conn: sa.Connection, snapshot_id: int, when: dt.datetime) -> None:
+        """First/last seen of every node of the snapshot. By time, not by commit order: two
+        scans finishing at once (PostgreSQL) may commit in either order, and the one that
+        finished earlier must neither pull last_seen back nor keep first_seen late."""
         ids = conn.execute(sa.select(snapshot_nodes.c.node_id)
-                           .where(snapshot_nodes.c.snapshot_id == snapshot_id)).scalars().all()
+                           .where(snapshot_nodes.c.snapshot_id == snapshot_id)
+                           .order_by(snapshot_nodes.c.node_id)).scalars().all()
+        insert = self._insert(objects)
+        new = insert.excluded
+        earlier = new.first_seen_at < objects.c.first_seen_at
+        later = new.last_seen_at >= objects.c.last_seen_at
+        set_ = {
+            "first_seen_snapshot": sa.case((earlier, new.first_seen_snapshot), else_=objects.c.first_seen_snapshot),
+            "first_seen_at": sa.case((earlier, new.first_seen_at), else_=objects.c.first_seen_at),
+            "last_seen_snapshot": sa.case((later, new.last_seen_snapshot), else_=objects.c.last_seen_snapshot),
+            "last_seen_at": sa.case((later, new.last_seen_at), else_=objects.c.last_seen_at),
+        }
         rows = [{"node_id": i, "first_seen_snapshot": snapshot_id, "first_seen_at": when,
                  "last_seen_snapshot": snapshot_id, "last_seen_at": when} for i in ids]
-        self._upsert(conn, objects, rows, ["node_id"],
-                     update=["last_seen_snapshot", "last_seen_at"])
+        stmt = insert.on_conflict_do_update(index_elements=["node_id"], set_=set_)
+        for start in range(0, len(rows), UPSERT_BATCH):
+            conn.execute(stmt, rows[start:start + UPSERT_BATCH])
 
     def _put_blobs(self, conn: sa.Connection, bodies: Mapping[str, str]) -> None:
         rows = [{"hash": h, "body": b} for h, b in bodies.items()]
         self._upsert(conn, blobs, rows, ["hash"], update=[])
 
-    def _upsert(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],
-                keys: list[str], update: list[str] | None = None) -> None:
-        """INSERT … ON CONFLICT for SQLite and PostgreSQL alike (both dialects have it)."""
-        if not rows:
-            return
+    def _insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT, which has ON CONFLICT on SQLite and PostgreSQL alike."""
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
+
+    def _upsert(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],
+                keys: list[str], update: list[str] | None = None) -> None:
+        """INSERT … ON CONFLICT, in key order: two transactions that upsert overlapping keys
+        (two scans sharing unchanged blobs, on PostgreSQL) then lock them in the same order
+        and wait for each other instead of deadlocking."""
+        if not rows:
+            return
+        rows = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
         cols = update if update is not None else [c for c in rows[0] if c not in keys]
-        for start in range(0, len(rows), 5000):
-            stmt = insert(table)
+        for start in range(0, len(rows), UPSERT_BATCH):
+            stmt = self._insert(table)
             stmt = (stmt.on_conflict_do_update(index_elements=keys,
                                                set_={c: stmt.excluded[c] for c in cols})
                     if cols else stmt.on_conflict_do_nothing(index_elements=keys))
-            conn.execute(stmt, rows[start:start + 5000])
+            conn.execute(stmt, rows[start:start + UPSERT_BATCH])
+
+    def _any_of(self, column: sa.ColumnElement[Any], values: Iterable[str]) -> sa.ColumnElement[bool]:
+        """``column IN values`` as ONE bind parameter however many values: an expanded IN
+        takes one parameter per value, and PostgreSQL allows 65,535 per statement (SQLite
+        32,766 in many builds), fewer than the ids of a large snapshot."""
+        values = list(values)
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(sa.Text)))
+        if self.engine.dialect.name == "sqlite":
+            each = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.Text)).table_valued("value")
+            return column.in_(sa.select(each.c.value))
+        return column.in_(values)
 
     # -- reading -----------------------------------------------------------------------------
     def snapshots(self) -> list[SnapshotInfo]:
@@ -393,8 +592,8 @@ class Store:
              .select_from(snapshot_nodes.join(blobs, blobs.c.hash == snapshot_nodes.c.blob)
                           .outerjoin(objects, objects.c.node_id == snapshot_nodes.c.node_id))
              .where(snapshot_nodes.c.snapshot_id == snapshot_id)
-             .order_by(snapshot_nodes.c.kind, snapshot_nodes.c.provider, snapshot_nodes.c.account,
-                       snapshot_nodes.c.type, snapshot_nodes.c.name))
+             .order_by(snapshot_nodes.c.kind, snapshot_nodes.c.provider, snapshot_nodes.c.account.nulls_first(),
+                       snapshot_nodes.c.type, snapshot_nodes.c.name, snapshot_nodes.c.node_id))
         if kinds:
             q = q.where(snapshot_nodes.c.kind.in_(list(kinds)))
         if types:
@@ -404,7 +603,7 @@ class Store:
         if account:
             q = q.where(snapshot_nodes.c.account == account)
         if ids is not None:
-            q = q.where(snapshot_nodes.c.node_id.in_(list(ids)))
+            q = q.where(self._any_of(snapshot_nodes.c.node_id, ids))
         with self.engine.connect() as conn:
             for body, first, last in conn.execute(q):
                 yield StoredNode(node_from_dict(json.loads(body)),
@@ -419,7 +618,8 @@ class Store:
         if kinds:
             q = q.where(snapshot_edges.c.kind.in_(list(kinds)))
         with self.engine.connect() as conn:
-            return [json.loads(b) for (b,) in conn.execute(q.order_by(snapshot_edges.c.kind, snapshot_edges.c.src))]
+            return [json.loads(b) for (b,) in conn.execute(q.order_by(
+                snapshot_edges.c.kind, snapshot_edges.c.src, snapshot_edges.c.dst, snapshot_edges.c.edge_id))]
 
     def authenticates(self, snapshot_id: int) -> dict[str, list[dict[str, str]]]:
         """credential id -> [{id, name}] of the identities it authenticates as, in one query:
@@ -428,7 +628,8 @@ class Store:
         q = (sa.select(snapshot_edges.c.src, snapshot_edges.c.dst, ident.c.name)
              .select_from(snapshot_edges.outerjoin(ident, sa.and_(ident.c.snapshot_id == snapshot_edges.c.snapshot_id,
                                                                   ident.c.node_id == snapshot_edges.c.dst)))
-             .where(snapshot_edges.c.snapshot_id == snapshot_id, snapshot_edges.c.kind == "authenticates"))
+             .where(snapshot_edges.c.snapshot_id == snapshot_id, snapshot_edges.c.kind == "authenticates")
+             .order_by(snapshot_edges.c.src, snapshot_edges.c.dst))
         out: dict[str, list[dict[str, str]]] = {}
         with self.engine.connect() as conn:
             for src, dst, name in conn.execute(q):
@@ -464,7 +665,7 @@ class Store:
             with self.engine.connect() as conn:
                 rows = conn.execute(sa.select(snapshot_edges.c.src, snapshot_edges.c.dst).where(
                     snapshot_edges.c.snapshot_id == snapshot_id, snapshot_edges.c.kind == "found_in",
-                    snapshot_edges.c.dst.in_(location_ids))).all()
+                    self._any_of(snapshot_edges.c.dst, location_ids))).all()
             creds = {n.node.id: n for n in self.nodes(snapshot_id, ids={src for src, _ in rows})}
             keep: set[str] = set()
             for loc in set(location_ids):
@@ -489,7 +690,8 @@ class Store:
                 q = (sa.select(snapshot_nodes.c.node_id, blobs.c.body)
                      .select_from(snapshot_nodes.join(blobs, blobs.c.hash == snapshot_nodes.c.blob))
                      .where(snapshot_nodes.c.snapshot_id == snapshot_id, snapshot_nodes.c.native_id == base,
-                            snapshot_nodes.c.kind == "location"))
+                            snapshot_nodes.c.kind == "location")
+                     .order_by(snapshot_nodes.c.node_id))
                 with self.engine.connect() as conn:
                     for nid, body in conn.execute(q):
                         data = json.loads(body)
@@ -519,14 +721,14 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(annotations.delete().where(annotations.c.snapshot_id == snapshot_id,
                                                     annotations.c.aspect == aspect))
-            for start in range(0, len(rows), 5000):
-                conn.execute(annotations.insert(), rows[start:start + 5000])
+            for start in range(0, len(rows), UPSERT_BATCH):
+                conn.execute(annotations.insert(), rows[start:start + UPSERT_BATCH])
 
     def annotations(self, snapshot_id: int, aspect: str, ids: Iterable[str] | None = None) -> dict[str, Any]:
         q = sa.select(annotations.c.node_id, annotations.c.body).where(
-            annotations.c.snapshot_id == snapshot_id, annotations.c.aspect == aspect)
+            annotations.c.snapshot_id == snapshot_id, annotations.c.aspect == aspect).order_by(annotations.c.node_id)
         if ids is not None:
-            q = q.where(annotations.c.node_id.in_(list(ids)))
+            q = q.where(self._any_of(annotations.c.node_id, ids))
         with self.engine.connect() as conn:
             return {nid: json.loads(body) for nid, body in conn.execute(q)}
 
@@ -540,8 +742,8 @@ class Store:
             for table in (findings_table, rule_results_table):
                 conn.execute(table.delete().where(table.c.snapshot_id == snapshot_id))
             for table, batch in ((findings_table, rows), (rule_results_table, results)):
-                for start in range(0, len(batch), 5000):
-                    conn.execute(table.insert(), batch[start:start + 5000])
+                for start in range(0, len(batch), UPSERT_BATCH):
+                    conn.execute(table.insert(), batch[start:start + UPSERT_BATCH])
 
     def stored_findings(self, snapshot_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
         """(findings, rule results) as stored for the snapshot, or None when none were
@@ -553,7 +755,8 @@ class Store:
             if not results:
                 return None
             found = [json.loads(b) for (b,) in conn.execute(
-                sa.select(findings_table.c.body).where(findings_table.c.snapshot_id == snapshot_id))]
+                sa.select(findings_table.c.body).where(findings_table.c.snapshot_id == snapshot_id)
+                .order_by(findings_table.c.fingerprint))]
         return found, results
 
     def gaps(self, snapshot_id: int) -> list[CoverageGap]:

@@ -13,6 +13,7 @@ import click
 
 from .. import exitcodes, logsafe
 from ..app import AppError, Session
+from ..store import StoreError
 
 F = Callable[..., Any]
 
@@ -72,6 +73,8 @@ def session_command(fn: F) -> F:
             return fn(session, *args, **kwargs)
         except AppError as exc:
             raise Fail(str(exc), exc.code) from None
+        except StoreError as exc:  # the store failed mid-command (a server restart, a row it refuses)
+            raise Fail(str(exc), exitcodes.FAILED) from None
 
     return global_options(run)
 

@@ -32,7 +32,7 @@ from rich.table import Table
 
 from .. import render
 from ..app import Session
-from ..store import Store
+from ..store import Store, is_url, store_url
 from .leaked_repo import write_leaked_repo
 
 DEMO_REGIONS = ["us-east-1", "eu-west-1"]
@@ -162,9 +162,14 @@ def run_demo(session: Session, *, fmt: str, output: str | None, clouds: tuple[st
     from ..present import console_for, print_scan, progress_reporter, write
 
     quiet = session.quiet
-    db = Path(session.db) if session.db else demo_db_path()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)  # the demo always starts from an empty store
+    # A database URL is used as given (never a file to delete; the demo adds a snapshot to it)
+    # and shown without its password; the HTML report then goes to the default demo folder.
+    url = session.db if session.db and is_url(session.db) else None
+    db = url or Path(session.db or demo_db_path())
+    shown = str(store_url(url)) if url else str(db)
+    if not url:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)  # the demo always starts from an empty store
     session = dataclasses.replace(session, db=str(db))
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     if not quiet:
@@ -185,7 +190,7 @@ def run_demo(session: Session, *, fmt: str, output: str | None, clouds: tuple[st
         auth = store.authenticates(info.id)
         notes = {aspect: store.annotations(info.id, aspect) for aspect in render.ASPECTS}
         nodes = [render.node_json(n, auth, notes) for n in store.nodes(info.id)]
-        write(render.to_json({**result.summary(), "db": str(db), "objects": nodes}), output, quiet=quiet)
+        write(render.to_json({**result.summary(), "db": shown, "objects": nodes}), output, quiet=quiet)
         return result.exit_code
     with console_for(output) as console:
         print_scan(console, result, store)
@@ -197,13 +202,13 @@ def run_demo(session: Session, *, fmt: str, output: str | None, clouds: tuple[st
         console.print(_workloads_table(store, info.id))
         _print_agents(console, store, info.id)
         _print_reach(console, store, info.id)
-        report_path = _print_findings(console, store, info, config, db)
+        report_path = _print_findings(console, store, info, config, demo_db_path() if url else Path(db))
         exe = _invocation()
         console.print(f"\nHTML report: {report_path}")
-        console.print(f"\nstore: {db}\nexplore it, for example:\n"
-                      f"  {exe} --db {db} inventory --agents\n"
-                      + "".join(f"  {exe} --db {db} {cmd}\n" for cloud, cmd in EXPLORE if cloud in section)
-                      + f"  {exe} --db {db} findings --severity critical")
+        console.print(f"\nstore: {shown}\nexplore it, for example:\n"
+                      f"  {exe} --db {shown} inventory --agents\n"
+                      + "".join(f"  {exe} --db {shown} {cmd}\n" for cloud, cmd in EXPLORE if cloud in section)
+                      + f"  {exe} --db {shown} findings --severity critical")
     return result.exit_code
 
 
@@ -290,6 +295,7 @@ def _print_findings(console: Any, store: Store, info: Any, config: Any, db: Path
         if r["status"] == "skipped":
             console.print(f"  (skipped {r['rule']}: {r['note']})")
     path = db.with_name("demo-report.html")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_report("html", body), encoding="utf-8")
     return path
 
