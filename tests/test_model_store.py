@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from agentreach.graph.resolve import find
 from agentreach.model import (
     Credential,
     CredentialStatus,
@@ -88,9 +89,9 @@ def test_first_and_last_seen_across_scans_and_removal(store_at: Callable[[str], 
     history = {n.node.id: n for n in store.nodes(s1)}
     assert history[bob.id].last_seen == first[bob.id].first_seen
     assert [s.status for s in store.snapshots()] == ["complete", "complete"]
-    assert store.find(s2, "AKIA1")[0].node == k1
-    assert store.find(s2, alice.native_id)[0].node == alice
-    assert store.find(s2, "alice")[0].node == alice
+    assert find(store, s2, "AKIA1")[0].node == k1
+    assert find(store, s2, alice.native_id)[0].node == alice
+    assert find(store, s2, "alice")[0].node == alice
     assert store.edges(s2, touching=alice.id)[0]["kind"] == "authenticates"
 
 
@@ -149,7 +150,7 @@ def test_find_by_a_leaked_secrets_fingerprint(store_at: Callable[[str], str]) ->
     secret = Credential(id=node_id("files", "secret", fp), provider="files", source="files", type="file_secret",
                         name="OpenAI key in .env:3", fingerprint=fp)
     scan(store, [secret])
-    assert [n.node.id for n in store.find(1, fp)] == [secret.id]
+    assert [n.node.id for n in find(store, 1, fp)] == [secret.id]
     out = CliRunner().invoke(main, ["--db", store_at("inv"), "show", "-", "--format", "json"],
                              input="sk-proj-LEAKEDVALUE1234567890\n")
     assert out.exit_code == 0, out.output
@@ -172,7 +173,7 @@ def test_find_takes_what_responders_paste(store_at: Callable[[str], str]) -> Non
     store.finish_snapshot(sid, status="complete")
 
     def names(ref: str) -> list[str]:
-        return [n.node.name for n in store.find(sid, ref)]
+        return [n.node.name for n in find(store, sid, ref)]
 
     assert names(f"projects/agents-prod/serviceAccounts/{email}/keys/3f1e0c7a") == ["adk-agent key 3f1e0c7a"]
     assert names(f"serviceAccount:{email}") == ["adk-agent"]
@@ -199,7 +200,7 @@ def test_a_530_character_arn_is_an_id_like_any_other(store_at: Callable[[str], s
     role = long_role(530)
     cred, edge = key("AKIALONG", role)
     sid = scan(store, [role, cred], [edge])
-    assert store.find(sid, role.native_id)[0].node == role
+    assert find(store, sid, role.native_id)[0].node == role
     assert [n.node for n in store.nodes(sid, ids=[role.id])] == [role]
     assert store.edges(sid, touching=role.id)[0]["dst"] == role.id
     assert store.authenticates(sid) == {cred.id: [{"id": role.id, "name": role.name}]}

@@ -345,7 +345,9 @@ def resolve(store: Store, info: SnapshotInfo, ref: str, *, stdin: Any = None) ->
             raise AppError("REF '-' reads a secret value from stdin, and stdin was empty")
         ref = store.fingerprint(value)
         del value
-    matches = store.find(info.id, ref)
+    from .graph.resolve import find
+
+    matches = find(store, info.id, ref)
     if not matches:
         raise AppError(f"nothing in snapshot {info.id} matches {ref!r}", exitcodes.NOT_FOUND)
     if len(matches) > 1:

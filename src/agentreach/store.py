@@ -609,12 +609,14 @@ class Store:
                 yield StoredNode(node_from_dict(json.loads(body)),
                                  _aware(first) if first else None, _aware(last) if last else None)
 
-    def edges(self, snapshot_id: int, *, touching: str | None = None,
-              kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    def edges(self, snapshot_id: int, *, touching: str | None = None, kinds: Iterable[str] | None = None,
+              dst_in: Iterable[str] | None = None) -> list[dict[str, Any]]:
         q = (sa.select(blobs.c.body).select_from(snapshot_edges.join(blobs, blobs.c.hash == snapshot_edges.c.blob))
              .where(snapshot_edges.c.snapshot_id == snapshot_id))
         if touching:
             q = q.where(sa.or_(snapshot_edges.c.src == touching, snapshot_edges.c.dst == touching))
+        if dst_in is not None:
+            q = q.where(self._any_of(snapshot_edges.c.dst, dst_in))
         if kinds:
             q = q.where(snapshot_edges.c.kind.in_(list(kinds)))
         with self.engine.connect() as conn:
@@ -636,83 +638,21 @@ class Store:
                 out.setdefault(src, []).append({"id": dst, "name": name or dst})
         return out
 
-    def find(self, snapshot_id: int, ref: str) -> list[StoredNode]:
-        """Resolve what a responder has at hand (an id, ARN, key id, email, name, a file
-        location) to nodes. Exact id first, then native id, then name; the first tier that
-        matches wins. A file location (``path``, ``path:line``, relative to the scanned root
-        or prefixed with the root's name, as in ``repo/app/.env:12``) resolves to the
-        credentials found there, never to the location node itself: a responder asking about
-        a line wants the secret on it. Where a cloud credential was matched to that line
-        (``found_in`` from its public id), it stands for the file secret it is."""
-        tiers = [snapshot_nodes.c.node_id == ref, snapshot_nodes.c.native_id == ref, snapshot_nodes.c.name == ref]
-        if ref.startswith("sha256:"):
-            # A leaked secret's fingerprint: the file secret whose id ends with it.
-            tiers.append(snapshot_nodes.c.node_id.like(f"%:{ref}"))
-        # What people paste that is not quite the native id: a GCP key's resource name
-        # (projects/p/serviceAccounts/e/keys/K), an IAM member (serviceAccount:e), a GUID
-        # or an email in another case than the source wrote it.
-        if "/keys/" in ref:
-            tiers.append(snapshot_nodes.c.native_id == ref.rsplit("/keys/", 1)[1])
-        member, colon, rest = ref.partition(":")
-        if colon and member in ("serviceAccount", "user", "group", "principal", "principalSet") and rest:
-            tiers.append(snapshot_nodes.c.native_id == (ref if member.startswith("principal") else rest))
-        tiers.append(sa.func.lower(snapshot_nodes.c.native_id) == ref.lower())
-
-        def found_at(location_ids: list[str]) -> list[StoredNode]:
-            """Credentials with found_in edges into the locations, cloud ones first per location."""
-            if not location_ids:
-                return []
-            with self.engine.connect() as conn:
-                rows = conn.execute(sa.select(snapshot_edges.c.src, snapshot_edges.c.dst).where(
-                    snapshot_edges.c.snapshot_id == snapshot_id, snapshot_edges.c.kind == "found_in",
-                    self._any_of(snapshot_edges.c.dst, location_ids))).all()
-            creds = {n.node.id: n for n in self.nodes(snapshot_id, ids={src for src, _ in rows})}
-            keep: set[str] = set()
-            for loc in set(location_ids):
-                here = [creds[src] for src, dst in rows if dst == loc and src in creds]
-                cloud = [n for n in here if n.node.provider != "files"]
-                keep |= {n.node.id for n in (cloud or here)}
-            return [creds[i] for i in sorted(keep)]
-
-        def locations_named(text: str) -> list[str]:
-            """Ids of location nodes at ``path`` or ``path:line`` (optionally ``root/path``)."""
-            text = text.removeprefix("./")
-            candidates = [(text, None)]
-            head, sep, tail = text.rpartition(":")
-            if sep and tail.isdigit() and head:
-                candidates.append((head.removeprefix("./"), int(tail)))
-            out: list[str] = []
-            for path, line in candidates:
-                base = path.rsplit("/", 1)[-1]
-                if not base:
-                    continue
-                # native_id is the file's base name (indexed): a cheap first cut.
-                q = (sa.select(snapshot_nodes.c.node_id, blobs.c.body)
-                     .select_from(snapshot_nodes.join(blobs, blobs.c.hash == snapshot_nodes.c.blob))
-                     .where(snapshot_nodes.c.snapshot_id == snapshot_id, snapshot_nodes.c.native_id == base,
-                            snapshot_nodes.c.kind == "location")
-                     .order_by(snapshot_nodes.c.node_id))
-                with self.engine.connect() as conn:
-                    for nid, body in conn.execute(q):
-                        data = json.loads(body)
-                        rel = str(data.get("path") or "")
-                        root = str((data.get("attrs") or {}).get("root") or "")
-                        if path in (rel, f"{root}/{rel}") and (line is None or data.get("line") == line):
-                            out.append(nid)
-            return out
-
-        for condition in tiers:
-            with self.engine.connect() as conn:
-                rows = conn.execute(sa.select(snapshot_nodes.c.node_id, snapshot_nodes.c.kind).where(
-                    snapshot_nodes.c.snapshot_id == snapshot_id, condition)).all()
-            if rows:
-                ids = [i for i, _ in rows]
-                if condition is not tiers[0] and all(kind == "location" for _, kind in rows):
-                    found = found_at(ids)  # a location's name or file name: what was found there
-                    if found:
-                        return found
-                return list(self.nodes(snapshot_id, ids=ids))
-        return found_at(locations_named(ref))
+    def match_nodes(self, snapshot_id: int, column: str, value: str, *, how: str = "eq",
+                    kinds: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """(node id, kind) of the snapshot's nodes whose indexed ``column`` (node_id, native_id
+        or name) equals ``value`` (``how`` "eq"), ends with it ("suffix") or equals it
+        case-insensitively ("casefold"). The resolver's primitive (agentreach.graph.resolve)."""
+        col = {"node_id": snapshot_nodes.c.node_id, "native_id": snapshot_nodes.c.native_id,
+               "name": snapshot_nodes.c.name}[column]
+        condition = {"eq": lambda: col == value, "suffix": lambda: col.like(f"%{_like_escape(value)}", escape="\\"),
+                     "casefold": lambda: sa.func.lower(col) == value.lower()}[how]()
+        q = sa.select(snapshot_nodes.c.node_id, snapshot_nodes.c.kind).where(
+            snapshot_nodes.c.snapshot_id == snapshot_id, condition).order_by(snapshot_nodes.c.node_id)
+        if kinds:
+            q = q.where(snapshot_nodes.c.kind.in_(list(kinds)))
+        with self.engine.connect() as conn:
+            return [(i, k) for i, k in conn.execute(q)]
 
     def put_annotations(self, snapshot_id: int, aspect: str, bodies: Mapping[str, Any]) -> None:
         """Replace one aspect's annotations of a snapshot (a re-classification overwrites)."""
@@ -768,6 +708,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _snapshot_info(row: Mapping[str, Any]) -> SnapshotInfo:
