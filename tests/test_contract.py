@@ -120,3 +120,19 @@ def test_reach_output_carries_the_contract(demo_db: str) -> None:
         assert s["path"][-1]["edge"] == "can_access" and s["path"][-1]["grant"]
     who = cli_json(demo_db, "who-can-reach", "customer_data")
     assert who["subjects"] and all(s["path"] and s["access"] in ACCESS for s in who["subjects"])
+
+
+AWS_WORDS = ("sts:", "IAM Access Analyzer", "aws iam", "permissions boundary", "aws:Source", "CloudTrail", "access key")
+
+
+def test_remediation_speaks_the_subject_s_cloud(demo_db: str) -> None:
+    findings = cli_json(demo_db, "findings")["findings"]
+    by_cloud: dict[str, list[str]] = {}
+    for f in findings:
+        by_cloud.setdefault(f["subject"].split(":", 1)[0], []).append(f["remediation"])
+    assert {"aws", "azure", "gcp"} <= set(by_cloud)
+    for cloud in ("azure", "gcp"):
+        for text in by_cloud[cloud]:
+            assert not any(w in text for w in AWS_WORDS), (cloud, text)
+    assert any("managed identity" in t or "service principal" in t or "Graph" in t for t in by_cloud["azure"])
+    assert any("service account" in t for t in by_cloud["gcp"])

@@ -181,11 +181,15 @@ def test_directory_status(tmp_path: Path) -> None:
                     "- {name: payments, active: true, kind: team, aliases: [team-payments]}\n")
     directory = Directory.load(path)
     active, inactive, unknown, team = (role("a", {"Owner": "ALICE@example.com"}), role("b", {"Owner": "bob"}),
-                                       role("c", {"Owner": "mallory"}), role("d", {"team": "team-payments"}))
-    v = resolve([active, inactive, unknown, team], directory=directory)
+                                       role("c", {"Owner": "mallory@example.com"}), role("d", {"team": "team-payments"}))
+    bare = role("e", {"Owner": "mallory"})
+    v = resolve([active, inactive, unknown, team, bare], directory=directory)
     assert v[active.id].status == "owned" and "active in the owner directory people.yaml" in v[active.id].evidence[-1].note
     assert v[inactive.id].status == "orphaned" and "inactive" in v[inactive.id].evidence[-1].note
+    # missing from a directory that lists the people of example.com: removed, so orphaned
     assert v[unknown.id].status == "orphaned" and "unknown to the owner directory" in v[unknown.id].evidence[-1].note
+    # a bare name the directory does not know: no evidence that they left
+    assert v[bare.id].status == "unknown" and "cannot say" in v[bare.id].evidence[-1].note
     assert v[team.id].status == "owned"
     none_given = resolve([inactive])[inactive.id]
     assert none_given.status == "owned" and "no owner directory given" in none_given.evidence[-1].note
@@ -213,19 +217,24 @@ def test_owner_nodes_act_as_the_directory() -> None:
     v = resolve([alive, gone, a, b, c, d, e])
     assert v[a.id].status == "owned" and v[b.id].status == "orphaned" and v[c.id].status == "orphaned"
     assert "unknown to the Owner nodes of the snapshot" in v[c.id].evidence[-1].note
-    assert v[d.id].status == "owned" and "only knows contoso.com" in v[d.id].evidence[-1].note
-    assert v[e.id].status == "owned"
+    assert v[d.id].status == "unknown" and "only knows contoso.com" in v[d.id].evidence[-1].note
+    assert v[e.id].status == "unknown"
     assert alive.id not in v  # owners themselves get no verdict
 
 
-def test_a_directory_file_judges_every_domain_even_with_owner_nodes(tmp_path: Path) -> None:
+def test_a_partial_directory_judges_only_the_domains_it_covers(tmp_path: Path) -> None:
+    """A directory file of example.com and the Entra users of contoso.com: an owner of a third
+    domain is unknown (no evidence of departure), not orphaned; one of a covered domain that
+    neither lists is orphaned."""
     path = tmp_path / "people.yaml"
     path.write_text("- {name: Alice, email: alice@example.com, active: true}\n")
     hana = Owner(id="azure:user:1", provider="azure", source="azure", type="azure_user", name="Hana",
                  attrs={"email": "hana@contoso.com"}, active=True)
     r = role("r", {"Owner": "mallory@elsewhere.org"})
-    v = resolve([hana, r], directory=Directory.load(path))
-    assert v[r.id].status == "orphaned"
+    gone = role("g", {"Owner": "zed@example.com"})
+    v = resolve([hana, r, gone], directory=Directory.load(path))
+    assert v[r.id].status == "unknown"
+    assert v[gone.id].status == "orphaned"
 
 
 def test_config_user_section_merges_and_rejects_unknown_keys() -> None:

@@ -46,7 +46,7 @@ from .evidence import Sighting
 from .model import Credential, Identity, Node, Owner
 from .view import SnapshotView
 
-OWNED, ORPHANED, OWNERLESS = "owned", "orphaned", "ownerless"
+OWNED, ORPHANED, OWNERLESS, UNKNOWN = "owned", "orphaned", "ownerless", "unknown"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,7 +66,7 @@ def _ev(source: str, matched: str, field: str, node: Node, **extra: Any) -> Owne
 @dataclass(frozen=True)
 class OwnerVerdict:
     name: str | None
-    status: str  # owned | orphaned | ownerless
+    status: str  # owned | orphaned | ownerless | unknown
     evidence: tuple[OwnerEvidence, ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +124,11 @@ def load_owner_config(user_config: Mapping[str, Any] | None = None) -> OwnerConf
 
 # -- directory -----------------------------------------------------------------------------
 
+def _domains(entries: Iterable["DirectoryEntry"]) -> frozenset[str]:
+    """The email domains a directory knows people in."""
+    return frozenset(a.rsplit("@", 1)[1].lower() for e in entries for a in (e.email, *e.aliases) if a and "@" in a)
+
+
 def _norm(text: str | None) -> str:
     return (text or "").strip().lower()
 
@@ -171,7 +176,9 @@ class Directory:
         return cls(index, description, domains)
 
     def covers(self, email: str | None) -> bool:
-        """Whether someone missing from this directory can be taken as gone."""
+        """Whether someone missing from this directory can be taken as gone: the directory
+        knows people of their email domain, so its silence about them means they were
+        removed. A bare name, or a domain it knows nobody in, it cannot judge."""
         if self.domains is None:
             return True
         return bool(email and "@" in email and email.rsplit("@", 1)[1].lower() in self.domains)
@@ -202,7 +209,7 @@ class Directory:
                 name=str(row.get("name") or row.get("email")).strip(), email=(row.get("email") or None),
                 active=_truth(row.get("active")), kind=str(row.get("kind") or "person"),
                 aliases=tuple(str(a) for a in ([aliases] if isinstance(aliases, str) else aliases))))
-        return cls.of(entries, f"owner directory {p.name}")
+        return cls.of(entries, f"owner directory {p.name}", _domains(entries))
 
     @classmethod
     def from_nodes(cls, nodes: Iterable[Node]) -> "Directory":
@@ -216,9 +223,7 @@ class Directory:
                     name=n.name, email=emails[0] if emails else None, active=n.active,
                     kind=str(a.get("kind") or "person"),
                     aliases=tuple(str(x) for x in (*emails[1:], n.native_id, n.id) if x)))
-        domains = frozenset(a.rsplit("@", 1)[1].lower() for e in entries for a in (e.email, *e.aliases)
-                            if a and "@" in a)
-        return cls.of(entries, "Owner nodes of the snapshot", domains)
+        return cls.of(entries, "Owner nodes of the snapshot", _domains(entries))
 
     def over(self, other: "Directory") -> "Directory":
         """This directory's entries, with ``other`` filling what it lacks."""
@@ -354,12 +359,16 @@ def _judge(claim: _Claim, directory: Directory | None, subject: Node) -> tuple[s
     judged: list[tuple[_Candidate, str, OwnerEvidence]] = []
     for c in claim.candidates:
         entry = directory.find(c.email, c.name) if directory else None
-        if directory and entry is None and directory.covers(c.email or (c.name if "@" in c.name else None)):
-            status, note = ORPHANED, f"{c.name} is unknown to the {directory.description}"
+        email = c.email or (c.name if "@" in c.name else None)
+        if directory and entry is None and c.active is not False and directory.covers(email):
+            status = ORPHANED
+            note = (f"{c.name} is unknown to the {directory.description}, which lists the people of "
+                    f"{email.rsplit('@', 1)[1].lower() if email else 'their domain'}: removed or gone")
         elif directory and entry is None and c.active is not False:
-            status = OWNED
+            status = UNKNOWN
             note = (f"{c.name} is not in the {directory.description}, which only knows "
-                    f"{', '.join(sorted(directory.domains or ())) or 'no email domain'}: taken as active")
+                    f"{', '.join(sorted(directory.domains or ())) or 'no email domain'}: it cannot say "
+                    "whether they are still here")
         elif entry is not None and entry.active is not None:
             status = OWNED if entry.active else ORPHANED
             note = f"{entry.name} is {'active' if entry.active else 'inactive'} in the {directory.description}"
@@ -370,7 +379,8 @@ def _judge(claim: _Claim, directory: Directory | None, subject: Node) -> tuple[s
         else:
             status, note = OWNED, "no owner directory given: the named owner is taken as active"
         judged.append((c, status, _ev("directory", c.name, "active", subject, note=note)))
-    c, status, ev = next((j for j in judged if j[1] == OWNED), judged[0])
+    # one active owner is enough; else one the directory cannot judge; orphaned only when all are gone
+    c, status, ev = next((j for j in judged if j[1] == OWNED), next((j for j in judged if j[1] == UNKNOWN), judged[0]))
     return c.name, status, [*claim.evidence, ev]
 
 
@@ -403,6 +413,8 @@ def resolve_owners(view: SnapshotView, cfg: OwnerConfig, directory: Directory | 
 def _resolve(view: SnapshotView, node: Node, cfg: OwnerConfig, directory: Directory | None,
              mapping: Sequence[MappingRule], done: Mapping[str, OwnerVerdict]) -> OwnerVerdict:
     claim = _own_claim(view, node, cfg)
+    if claim is None and isinstance(node, Identity):
+        claim = _from_application(view, node, cfg)
     if claim is None and isinstance(node, Identity) and cfg.propagate_from_workloads:
         claim = _from_workloads(view, node, cfg)
     if claim is None and isinstance(node, Credential) and cfg.propagate_to_credentials:
@@ -422,6 +434,16 @@ def _resolve(view: SnapshotView, node: Node, cfg: OwnerConfig, directory: Direct
         return OwnerVerdict(None, OWNERLESS, tuple(_nothing(node, cfg, tried)))
     name, status, evidence = _judge(claim, directory, node)
     return OwnerVerdict(name, status, tuple(evidence))
+
+
+def _from_application(view: SnapshotView, sp: Node, cfg: OwnerConfig) -> _Claim | None:
+    """The owner of a service principal that names none, from its application registration."""
+    for app in view.applications_of(sp.id):
+        claim = _own_claim(view, app, cfg)
+        if claim is not None:
+            via = f"application {app.name} signs in as {sp.name}"
+            return _Claim(claim.candidates, [dataclasses.replace(e, via=via) for e in claim.evidence])
+    return None
 
 
 def _from_workloads(view: SnapshotView, ident: Node, cfg: OwnerConfig) -> _Claim | None:

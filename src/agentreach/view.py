@@ -51,6 +51,20 @@ class SnapshotView:
     def credentials_of(self, identity_id: str) -> list[str]:
         return [e["src"] for e in self.in_edges.get(identity_id, ()) if e["kind"] == "authenticates"]
 
+    def applications_of(self, sp_id: str) -> list[Node]:
+        """The Entra application registrations whose credentials sign in as this service
+        principal (its home tenant's): one agent, two directory objects, owners often on only one."""
+        sp = self.nodes.get(sp_id)
+        if sp is None or sp.type != "azure_sp":
+            return []
+        out = []
+        for e in self.in_edges.get(sp_id, ()):
+            app = self.nodes.get(e["src"])
+            if e["kind"] == "can_assume" and app is not None and app.type == "azure_app" \
+                    and str(app.attrs.get("service_principal_id") or "").lower() == str(sp.native_id or "").lower():
+                out.append(app)
+        return sorted(out, key=lambda n: n.id)
+
     def locations_of(self, credential_id: str) -> list[Node]:
         return [self.nodes[e["dst"]] for e in self.out_edges.get(credential_id, ())
                 if e["kind"] == "found_in" and e["dst"] in self.nodes]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -43,6 +44,11 @@ class RuleMeta:
     requires: tuple[str, ...] = ()  # capabilities: "files", "telemetry" ...
     # The shape of the rule's thresholds (findings.rules.<id> in the config), validated by name.
     params: type[RuleParams] = RuleParams
+    # What to do in the subject's own cloud (provider -> text); ``remediation`` otherwise.
+    remediation_by: Mapping[str, str] = field(default_factory=dict)
+
+    def remediation_for(self, provider: str | None) -> str:
+        return self.remediation_by.get(provider or "", self.remediation)
 
     @property
     def frameworks(self) -> tuple[str, ...]:
@@ -54,7 +60,9 @@ class RuleMeta:
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "params"}
+        skip = ("params", "remediation_by")
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+        out["remediation_by"] = dict(self.remediation_by)
         return {**out, "requires": list(self.requires), "frameworks": list(self.frameworks),
                 "params": sorted(self.params.model_fields)}
 
@@ -132,9 +140,18 @@ class FindingContext:
         return v == AGENT or (include_possible and v == POSSIBLE)
 
     def subjects(self, include_possible: bool = True, kinds: tuple[type, ...] = (Identity, Credential)) -> list[Node]:
-        """Agent (and possible) identities and credentials, in a stable order."""
+        """Agent (and possible) identities and credentials, in a stable order; an Entra
+        application whose service principal is here too is that principal's finding, not one
+        of its own (one agent, two directory objects)."""
         return sorted((n for n in self.view.nodes.values()
-                       if isinstance(n, kinds) and self.is_agent(n.id, include_possible)), key=lambda n: n.id)
+                       if isinstance(n, kinds) and self.is_agent(n.id, include_possible)
+                       and n.id not in self.folded_applications), key=lambda n: n.id)
+
+    @functools.cached_property
+    def folded_applications(self) -> dict[str, str]:
+        """Application id -> the id of the service principal it signs in as (both in the view)."""
+        return {app.id: sp.id for sp in self.view.nodes.values() if sp.type == "azure_sp"
+                for app in self.view.applications_of(sp.id)}
 
     def owner_status(self, node_id: str) -> str | None:
         return (self.owner.get(node_id) or {}).get("status")
@@ -171,11 +188,17 @@ class FindingContext:
             node_ = self.view.nodes.get(node)
             subject, name, type_, account = node, self.name(node), node_.type if node_ else "unknown", \
                 node_.account if node_ else None
+            provider = node_.provider if node_ else node.split(":", 1)[0]
         else:
-            subject, name, type_, account = node.id, node.name, node.type, node.account
+            subject, name, type_, account, provider = node.id, node.name, node.type, node.account, node.provider
+        apps = [a for a in self.view.applications_of(subject) if a.id in self.folded_applications]
+        if apps:
+            evidence = [*evidence, "the same agent as its application registration "
+                        + ", ".join(f"{a.name} (client id {a.native_id})" for a in apps)]
         return Finding(rule=meta.id, severity=severity, title=meta.title, subject=subject, subject_name=name,
-                       subject_type=type_, account=account, evidence=tuple(e for e in evidence if e),
-                       path=tuple(dict(h) for h in path), frameworks=meta.frameworks, remediation=meta.remediation,
+                       subject_type=type_, account=account, evidence=severity_story(evidence, severity),
+                       path=tuple(dict(h) for h in path), frameworks=meta.frameworks,
+                       remediation=meta.remediation_for(provider),
                        locations=tuple(self.file_locations(subject)))
 
     def file_locations(self, node_id: str) -> list[dict[str, Any]]:
@@ -188,6 +211,24 @@ class FindingContext:
             out.append({"path": getattr(loc, "path", "") or loc.name, "line": getattr(loc, "line", None),
                         "root": (loc.attrs or {}).get("root")})
         return sorted(out, key=lambda d: (d["path"], d["line"] or 0))
+
+
+def severity_story(evidence: Iterable[str], final: str) -> tuple[str, ...]:
+    """The evidence with its severity steps told once. Rules say each step as its own line
+    (``severity raised from high to critical: …``, ``severity high (one below critical): …``);
+    when several apply, a reader must not see two verdicts, so they become one line, in
+    order, ending where the finding ends: ``severity high: raised from high to critical,
+    because …; then high (one below critical), because …``."""
+    lines = [e for e in evidence if e]
+    steps = [e for e in lines if e.startswith("severity ")]
+    if len(steps) < 2:
+        return tuple(lines)
+    told = []
+    for step in steps:
+        head, _, why = step.removeprefix("severity ").partition(": ")
+        told.append(f"{head}, because {why}" if why else head)
+    story = f"severity {final}: " + "; then ".join(told)
+    return (*[e for e in lines if not e.startswith("severity ")], story)
 
 
 def scanned_accounts_of(nodes: Iterable[Node]) -> frozenset[str]:

@@ -16,11 +16,22 @@ OVERPRIVILEGED = RuleMeta(
     severity="high",
     rationale="An agent that can change permissions (IAM, bucket or key policies) or holds admin can grant "
               "itself anything: a prompt injection or a stolen credential becomes account takeover.",
-    remediation="Replace the broad grant with the actions the agent's tools need (IAM Access Analyzer policy "
-                "generation), add a permissions boundary, and remove sts:AssumeRole to admin roles.",
+    remediation="Replace the broad grant with only the actions the agent's tools need, on the resources they "
+                "need, and take away its ability to change permissions.",
     owasp_nhi="NHI5:2025 Overprivileged NHI",
     nist_csf="PR.AA-05",
     params=AdminReach,
+    remediation_by={
+        "aws": "Replace the broad grant with the actions the agent's tools need (IAM Access Analyzer policy "
+                 "generation), add a permissions boundary, and remove sts:AssumeRole to admin roles.",
+        "azure": "Replace Owner, Contributor or User Access Administrator with a role scoped to the resources "
+                 "the agent uses (a custom role with only the actions and dataActions its tools call); remove "
+                 "Graph permissions such as RoleManagement.ReadWrite.Directory and privileged directory roles "
+                 "from it.",
+        "gcp": "Replace roles/owner, roles/editor or a *Admin role with predefined or custom roles holding "
+                 "only the permissions its tools call (IAM Recommender's role recommendations), granted on the "
+                 "resource, not the project or folder; remove setIamPolicy permissions.",
+    },
 )
 
 SENSITIVE = RuleMeta(
@@ -34,6 +45,15 @@ SENSITIVE = RuleMeta(
     owasp_nhi="NHI5:2025 Overprivileged NHI",
     nist_csf="PR.AA-05",
     params=SensitiveReach,
+    remediation_by={
+        "aws": "Scope the agent's policy to the resources its task needs (or put a condition such as "
+                 "aws:ResourceTag on the grant); check that the path shown is intended.",
+        "azure": "Assign the agent's role at the scope of the resources it needs (a container or a vault, not "
+                 "the subscription), add an ABAC condition where the role supports it; check that the path "
+                 "shown is intended.",
+        "gcp": "Grant the agent's role on the bucket, dataset or secret it needs instead of the project, or "
+                 "add an IAM condition; check that the path shown is intended.",
+    },
 )
 
 

@@ -23,6 +23,13 @@ STALE = RuleMeta(
     owasp_nhi="NHI1:2025 Improper Offboarding",
     nist_csf="PR.AA-01",
     params=SensitiveReach,
+    remediation_by={
+        "aws": "Deactivate the access key or detach the role's policies, confirm nothing breaks, then delete "
+                 "it.",
+        "azure": "Disable the service principal (accountEnabled false) or remove the secret, confirm nothing "
+                 "breaks, then delete it.",
+        "gcp": "Disable the service account or its key, confirm nothing breaks, then delete it.",
+    },
 )
 
 LONG_LIVED = RuleMeta(
@@ -36,6 +43,17 @@ LONG_LIVED = RuleMeta(
     owasp_nhi="NHI7:2025 Long-Lived Secrets",
     nist_csf="PR.AA-01",
     params=LongLived,
+    remediation_by={
+        "aws": "Replace the access key with role assumption (an instance profile, IRSA or IAM Roles "
+                 "Anywhere); otherwise rotate it and enable automatic rotation of the secret.",
+        "azure": "Replace the client secret with a managed identity or a federated credential; otherwise issue "
+                 "a short-lived secret and rotate it before it expires.",
+        "gcp": "Replace the service-account key with workload identity federation or an attached service "
+                 "account; otherwise rotate it and set an organization policy on key expiry "
+                 "(iam.serviceAccountKeyExpiryHours).",
+        "files": "Revoke the secret and load a short-lived credential from the workload's identity or a secret "
+                 "manager.",
+    },
 )
 
 TWO_KEYS = RuleMeta(
@@ -48,6 +66,12 @@ TWO_KEYS = RuleMeta(
     owasp_nhi="NHI7:2025 Long-Lived Secrets",
     nist_csf="PR.AA-01",
     params=AgentsOnly,
+    remediation_by={
+        "aws": "Find which access key is in use (last used), deactivate the other (aws iam update-access-key "
+                 "--status Inactive), and delete it once nothing breaks.",
+        "gcp": "Find which key is in use (Policy Analyzer last authentication), disable the other (gcloud "
+                 "iam service-accounts keys disable), and delete it once nothing breaks.",
+    },
 )
 
 EXPIRY = RuleMeta(

@@ -23,6 +23,13 @@ OWNERLESS = RuleMeta(
     owasp_nhi=NHI1,
     nist_csf="PR.AA-01",
     params=SensitiveReach,
+    remediation_by={
+        "aws": "Tag the role or user with an owner (Owner or Team tag), or retire it if nobody claims it.",
+        "azure": "Add an owner to the application and service principal (or a sponsor to the Agent ID), or "
+                 "retire it if nobody claims it.",
+        "gcp": "Label the service account with an owner (owner or team label, or owner= in its description), "
+                 "or retire it if nobody claims it.",
+    },
 )
 
 ORPHANED = RuleMeta(

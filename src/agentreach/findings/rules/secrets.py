@@ -33,6 +33,15 @@ LEAKED_LIVE = RuleMeta(
     owasp_nhi="NHI2:2025 Secret Leakage",
     nist_csf="PR.AA-01",
     requires=("files",),
+    remediation_by={
+        "aws": "Deactivate the access key now (aws iam update-access-key --status Inactive), check "
+                 "CloudTrail for its use since the file was written, then move the workload to a role.",
+        "azure": "Remove the client secret from the application now, check the service principal's sign-ins "
+                 "since the file was written, then move the workload to a managed identity or a federated "
+                 "credential.",
+        "gcp": "Disable and delete the service-account key now, check its use in Cloud Audit Logs since the "
+                 "file was written, then move the workload to workload identity federation.",
+    },
 )
 
 

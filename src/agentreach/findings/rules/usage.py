@@ -21,6 +21,13 @@ REUSE = RuleMeta(
     owasp_nhi="NHI9:2025 NHI Reuse",
     nist_csf="PR.AA-05",
     params=Reuse,
+    remediation_by={
+        "aws": "Give each agent its own execution role scoped to its task; split an access key used in "
+                 "several places.",
+        "azure": "Give each agent its own managed identity or app registration scoped to its task.",
+        "gcp": "Give each agent its own service account scoped to its task; do not share keys between "
+                 "workloads.",
+    },
 )
 
 HUMAN_USE = RuleMeta(
