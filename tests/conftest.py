@@ -48,7 +48,7 @@ def moto_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def frontdoor_session(moto_url: str) -> Iterator[Any]:
-    from agentreach.testing.aws_frontdoor import AwsFrontDoor
+    from agentreach_testing.aws_frontdoor import AwsFrontDoor
 
     door = AwsFrontDoor(moto_url)
     door.start()
@@ -76,7 +76,7 @@ def seeded_estate(moto_url: str, frontdoor_session: Any) -> Any:
     """The demo estate, seeded afresh for each test module (moto's state is process-wide, so
     a module that resets it cannot spoil another's); its Bedrock API keys are served by the
     front door, as moto lacks that call."""
-    from agentreach.demo.seed import seed_estate
+    from agentreach_testing.demo.seed import seed_estate
 
     reset_moto(moto_url)
     estate = seed_estate(moto_url, now=NOW)

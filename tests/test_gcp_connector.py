@@ -11,11 +11,11 @@ from typing import Any, Iterator
 
 import pytest
 from agentreach_connectors.gcp import GcpConnector
+from agentreach_testing.demo.gcp import load_estate
+from agentreach_testing.gcp_fake import CANARY, Faults, GcpFakes, start_fakes
 
 from agentreach.connector import ScanContext
-from agentreach.demo.gcp import load_estate
 from agentreach.model import Credential, CredentialStatus, Edge, Identity, Policy, System, Workload
-from agentreach.testing.gcp_fake import CANARY, Faults, GcpFakes, start_fakes
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 AGENT_SA = "adk-agent@agents-prod.iam.gserviceaccount.com"

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from . import __version__, exitcodes, render
 from .classify import Thresholds, classify_snapshot
+from .cligroup import PluginGroup
 from .config import ConfigError, load_config
 from .connector import NullProgress, ProgressReporter, ProgressTask, ScanContext, discover_connectors
 from .model import NodeKind
@@ -136,7 +137,7 @@ def snapshot_options(formats: list[str]) -> Callable[[Callable[..., Any]], Calla
     return decorate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="agentreach")
 @click.option("--db", "db", envvar="AGENTREACH_DB", type=click.Path(dir_okay=False),
               help="Store: a SQLite file or SQLAlchemy URL [env AGENTREACH_DB; default: user data dir].")
@@ -777,24 +778,6 @@ def connectors(ctx: click.Context) -> None:
     """List installed connectors (entry-point group agentreach.connectors)."""
     for name, ep in sorted(discover_connectors().items()):
         click.echo(f"{name}\t{ep.value}")
-
-
-@main.command()
-@click.option("--cloud", "clouds", type=click.Choice(["aws", "azure", "gcp", "all"]), multiple=True,
-              default=["all"], show_default=True, help="Which embedded clouds to serve and scan (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False))
-@click.pass_context
-def demo(ctx: click.Context, clouds: tuple[str, ...], fmt: str, output: str | None) -> None:
-    """Run the whole flow on an embedded estate (an AWS organization of two accounts, an Entra
-    tenant with a subscription, a GCP project): no network, no cloud account."""
-    from .demo.run import CLOUDS, DemoUnavailable, run_demo
-
-    chosen = CLOUDS if "all" in clouds else tuple(c for c in CLOUDS if c in clouds)
-    try:
-        run_demo(ctx, fmt=fmt, output=output, clouds=chosen)
-    except DemoUnavailable as exc:
-        raise Fail(str(exc), exitcodes.FAILED) from None
 
 
 def now_utc() -> dt.datetime:

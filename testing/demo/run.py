@@ -7,7 +7,7 @@ the ordinary AWS connector through the ordinary scan runner into the demo's own 
 Nothing leaves the machine, and no real AWS credentials are read: the demo sets fake
 ones for its own process only.
 
-Azure and GCP are served the same way, by the local fakes shipped in ``agentreach.testing``
+Azure and GCP are served the same way, by the local fakes in ``agentreach_testing``
 (the Entra/Graph/ARM fake over TLS with a throwaway certificate, the IAM gRPC fake and the
 REST fake), seeded from ``azure_estate.yaml`` and ``gcp_estate.yaml`` and scanned by the
 ordinary connectors. ``--cloud`` picks which of the three run.
@@ -29,9 +29,10 @@ from typing import Any, Iterator
 import click
 from rich.table import Table
 
-from .. import render
-from ..config import load_config
-from ..store import Store
+from agentreach import render
+from agentreach.config import load_config
+from agentreach.store import Store
+
 from .leaked_repo import write_leaked_repo
 
 DEMO_REGIONS = ["us-east-1", "eu-west-1"]
@@ -78,7 +79,7 @@ def demo_estate(now: dt.datetime) -> Iterator[tuple[str, Any]]:
         from moto.server import ThreadedMotoServer
     except ImportError:
         raise DemoUnavailable("the demo needs moto: pip install 'agentreach[demo]'") from None
-    from ..testing.aws_frontdoor import AwsFrontDoor
+    from ..aws_frontdoor import AwsFrontDoor
     from .seed import seed_estate
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -156,7 +157,7 @@ def demo_db_path() -> Path:
 
 
 def run_demo(ctx: click.Context, *, fmt: str, output: str | None, clouds: tuple[str, ...] = CLOUDS) -> None:
-    from ..cli import console_for, do_scan, emit, report_scan
+    from agentreach.cli import console_for, do_scan, emit, report_scan
 
     quiet = ctx.obj["quiet"]
     db = Path(ctx.obj["db"]) if ctx.obj["db"] else demo_db_path()
@@ -228,9 +229,9 @@ DATA_TYPES = ["aws_s3_bucket", "gcp_bigquery_dataset", "aws_dynamodb_table", "az
 def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
     """One reach path per cloud that a responder would care about: an agent's way to a
     crown jewel, with the grant behind the last hop."""
-    from ..graph import load_graph, reach
-    from ..order import access_rank
-    from ..render import hops_line
+    from agentreach.graph import load_graph, reach
+    from agentreach.order import access_rank
+    from agentreach.render import hops_line
 
     graph = load_graph(store, snapshot_id)
     verdicts = store.annotations(snapshot_id, "agent")
@@ -266,8 +267,8 @@ def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
 
 def _print_findings(console: Any, store: Store, info: Any, config: Any, db: Path) -> Path:
     """The findings summary, and the HTML report written next to the demo's store."""
-    from ..report import render as render_report
-    from ..results import snapshot_findings
+    from agentreach.report import render as render_report
+    from agentreach.results import snapshot_findings
 
     body = snapshot_findings(store, info, config)
     counts = body["summary"]["counts"]

@@ -88,7 +88,7 @@ class _Rule:
 
 @dataclass
 class AzureFake:
-    """Serve ``estate`` (see ``agentreach/demo/azure_estate.yaml`` for its shape: Graph and
+    """Serve ``estate`` (see ``agentreach_testing/demo/azure_estate.yaml`` for its shape: Graph and
     ARM objects exactly as Microsoft returns them, plus a few links by id)."""
 
     estate: Mapping[str, Any]
