@@ -64,10 +64,10 @@ def reset_moto(moto_url: str) -> None:
 def frontdoor(frontdoor_session: Any) -> Iterator[Any]:
     """The front door with zeroed counters; rules a test adds after this are removed after it."""
     frontdoor_session.reset_counts()
-    before = {id(r) for r in frontdoor_session.rules}
+    before = frontdoor_session.rules  # the objects, not their ids: a rule a test removes may free its id
     yield frontdoor_session
     for rule in frontdoor_session.rules:
-        if id(rule) not in before:
+        if not any(rule is kept for kept in before):
             frontdoor_session.remove_rule(rule)
 
 
