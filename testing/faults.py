@@ -172,7 +172,10 @@ class FaultPlan:
         """Where a ``truncate`` fault cuts a body of ``length`` bytes (always short of the end
         for a non-empty body: a cut that keeps everything would be no fault)."""
         with self._lock:
-            fraction = fault.fraction if fault.fraction is not None else self._rngs[id(fault)][1].random()
+            if fault.fraction is not None:
+                fraction = fault.fraction
+            else:  # a fault removed while its request was in flight draws from a fresh generator
+                fraction = self._rngs.get(id(fault), (0, self._generator(-1)))[1].random()
         return min(int(length * fraction), max(length - 1, 0))
 
     def remove(self, fault: Fault) -> None:
