@@ -130,9 +130,8 @@ def main() -> None:
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         os.environ.pop(key, None)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    from agentreach_testing.aws_frontdoor import AwsFrontDoor
     from moto.server import ThreadedMotoServer
-
-    from agentreach.testing.aws_frontdoor import AwsFrontDoor
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -9,7 +9,7 @@ subscription with ~``--resources`` resources (key vaults, AI accounts, storage a
 container apps running as managed identities) under which ~``--assignments`` role
 assignments sit at subscription, resource-group and resource scope.
 
-The estate is served by the shipped TLS fake (``agentreach.testing.azure_fake``) in this
+The estate is served by the shipped TLS fake (``agentreach_testing.azure_fake``) in this
 process, with Graph's real page size (100, ``--page-size``), and scanned through the CLI in
 a child process (``agentreach --db X --config cfg.yaml -q scan --only azure --format json``)
 with the real ClientSecretCredential. Prints wall time, the connector's API calls by
@@ -71,7 +71,7 @@ def iso(now: dt.datetime, days: float) -> str:
 def generate(n: int, n_users: int, n_resources: int, n_assignments: int, seed: int,
              now: dt.datetime) -> dict[str, Any]:
     """A tenant in the shape ``azure_estate.yaml`` documents (Graph / ARM JSON plus link ids)."""
-    from agentreach.demo.azure import load_estate
+    from agentreach_testing.demo.azure import load_estate
 
     r = random.Random(seed)
     demo = load_estate(now)
@@ -388,7 +388,7 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=100, help="the fake's page size (Graph's default is 100)")
     args = parser.parse_args()
 
-    from agentreach.testing.azure_fake import AzureFake
+    from agentreach_testing.azure_fake import AzureFake
 
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     t = time.perf_counter()

@@ -8,7 +8,7 @@ datasets (unconditional and conditional), service agents and agent principals as
 Agent Engine reasoning engines, API keys, a workload identity pool, deny policies, and two
 custom roles beside the predefined roles (with ``includedPermissions``) the fake ships.
 
-The estate is served by the shipped fakes (``agentreach.testing.gcp_fake``: the gRPC IAM
+The estate is served by the shipped fakes (``agentreach_testing.gcp_fake``: the gRPC IAM
 admin fake and the REST fake) in this process, and scanned through the CLI in a child
 process (``agentreach --db X --config cfg.yaml -q scan --only gcp --format json``, projects
 found with ``projects.search`` under the organization). The fakes page at most 2 items (so
@@ -66,7 +66,7 @@ SA_ROLES = ["roles/iam.serviceAccountTokenCreator", "roles/iam.serviceAccountUse
 
 def generate(n: int, seed: int) -> tuple[dict[str, Any], dict[str, int]]:
     """The estate in Google's JSON field names (dates relative: ``now-200d``), and its sizes."""
-    from agentreach.testing.gcp_fake import ROLE_PERMISSIONS
+    from agentreach_testing.gcp_fake import ROLE_PERMISSIONS
 
     r = random.Random(seed)
     predefined = sorted(ROLE_PERMISSIONS)  # the role definitions the fake already ships
@@ -250,7 +250,7 @@ def main() -> None:
                         help="the fakes' page cap (theirs is 2, for tests) and the connector's page_size")
     args = parser.parse_args()
 
-    from agentreach.testing import gcp_fake
+    from agentreach_testing import gcp_fake
 
     gcp_fake.PAGE_SIZE = args.page_size  # the module constant page() caps at; set in this process only
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

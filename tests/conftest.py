@@ -49,7 +49,7 @@ def moto_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def frontdoor_session(moto_url: str) -> Iterator[Any]:
-    from agentreach.testing.aws_frontdoor import AwsFrontDoor
+    from agentreach_testing.aws_frontdoor import AwsFrontDoor
 
     door = AwsFrontDoor(moto_url)
     door.start()
@@ -65,10 +65,10 @@ def reset_moto(moto_url: str) -> None:
 def frontdoor(frontdoor_session: Any) -> Iterator[Any]:
     """The front door with zeroed counters; rules a test adds after this are removed after it."""
     frontdoor_session.reset_counts()
-    before = {id(r) for r in frontdoor_session.rules}
+    before = frontdoor_session.rules  # the objects, not their ids: a rule a test removes may free its id
     yield frontdoor_session
     for rule in frontdoor_session.rules:
-        if id(rule) not in before:
+        if not any(rule is kept for kept in before):
             frontdoor_session.remove_rule(rule)
 
 
@@ -77,7 +77,7 @@ def seeded_estate(moto_url: str, frontdoor_session: Any) -> Any:
     """The demo estate, seeded afresh for each test module (moto's state is process-wide, so
     a module that resets it cannot spoil another's); its Bedrock API keys are served by the
     front door, as moto lacks that call."""
-    from agentreach.demo.seed import seed_estate
+    from agentreach_testing.demo.seed import seed_estate
 
     reset_moto(moto_url)
     estate = seed_estate(moto_url, now=NOW)

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from agentreach_testing.faults import Fault
 
 from agentreach.connector import ScanContext
 from agentreach.scan import prepare, run_scan
@@ -91,11 +92,9 @@ def test_endpoint_from_the_environment(organization: list[str], frontdoor: Any, 
 
 
 def test_an_unimplemented_api_is_a_gap(organization: list[str], frontdoor: Any, tmp_path: Path) -> None:
-    for rule in frontdoor.rules:  # let the call fail as an unimplemented one does
-        if rule.operation == "ListServiceSpecificCredentials":
-            frontdoor.remove_rule(rule)
-    frontdoor.fail("iam", "ListServiceSpecificCredentials", status=501, code="NotImplemented",
-                   message="ListServiceSpecificCredentials is not available in this partition")
+    # A fault answers before the front door's stand-in for the call: it fails as an unimplemented one does.
+    frontdoor.add(Fault("error", api="iam", operation="ListServiceSpecificCredentials", status=501,
+                        code="NotImplemented", message="ListServiceSpecificCredentials is not available in this partition"))
     config = aws_config(frontdoor.url, regions=["us-east-1"], services=["iam"])
     result, nodes = run(config, tmp_path)
     assert [(g.operation, g.error_code) for g in result.gaps] == [("ListServiceSpecificCredentials", "NotImplemented")]

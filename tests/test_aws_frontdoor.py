@@ -15,10 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
-
-from agentreach.testing.aws_frontdoor import (
+from agentreach_testing.aws_frontdoor import (
     DEFAULT_ACCOUNT_ID,
     AwsFrontDoor,
     FrontDoorRequest,
@@ -27,6 +24,8 @@ from agentreach.testing.aws_frontdoor import (
     json_response,
     query_xml_response,
 )
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 OTHER_ACCOUNT = "210987654321"
 # botocore counts Config max_attempts as retries (total = max_attempts + 1), hence total_max_attempts.

@@ -12,11 +12,11 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
+from agentreach_testing.azure_fake import iter_secret_texts
+from agentreach_testing.demo.azure import demo_tenant, load_estate
 from click.testing import CliRunner
 
 from agentreach.cli import main
-from agentreach.demo.azure import demo_tenant, load_estate
-from agentreach.testing.azure_fake import iter_secret_texts
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 RESEARCH_CLIENT_ID = "a2a2a2a2-0000-4000-8000-000000000002"

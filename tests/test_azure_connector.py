@@ -11,11 +11,11 @@ from typing import Any, Iterator
 
 import pytest
 from agentreach_connectors.azure import AzureConnector
+from agentreach_testing.azure_fake import LICENCE_CODE, AzureFake
+from agentreach_testing.demo.azure import load_estate
 
 from agentreach.connector import ScanContext
-from agentreach.demo.azure import load_estate
 from agentreach.model import Credential, CredentialStatus, Edge, EdgeKind, Identity, Owner, System, Workload
-from agentreach.testing.azure_fake import LICENCE_CODE, AzureFake
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 CLIENT_ID = "e5e5e5e5-0000-4000-8000-0000000000e5"

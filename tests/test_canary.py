@@ -93,10 +93,10 @@ def _demo_canaries(seeded_estate: Any, tmp_path: Path) -> list[str]:
     leaked repository's, the Entra secrets' secretText and GCP's private-key canary."""
     import datetime as dt
 
-    from agentreach.demo.azure import load_estate
-    from agentreach.demo.leaked_repo import write_leaked_repo
-    from agentreach.testing import gcp_fake
-    from agentreach.testing.azure_fake import iter_secret_texts
+    from agentreach_testing import gcp_fake
+    from agentreach_testing.azure_fake import iter_secret_texts
+    from agentreach_testing.demo.azure import load_estate
+    from agentreach_testing.demo.leaked_repo import write_leaked_repo
 
     fake_expected = {"accounts": {"1": {"users": {"langchain-bot": {"access_keys": [
         {"id": "AKIAIOSFODNN7TESTING", "status": "Active"}]}}}}}

@@ -18,7 +18,7 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("moto.server")
 
-from agentreach.demo.seed import (  # noqa: E402
+from agentreach_testing.demo.seed import (  # noqa: E402
     ESTATE_PATH,
     EstateError,
     SeededEstate,
@@ -522,7 +522,7 @@ def test_fake_secrets_are_stable_unique_and_realistic():
 
 
 def test_estate_file_rejects_a_missing_readonly_role(tmp_path: Path):
-    from agentreach.demo.seed import _Seeder
+    from agentreach_testing.demo.seed import _Seeder
 
     spec = load_estate(ESTATE_PATH)
     spec["accounts"][1]["iam"]["roles"] = [

@@ -10,11 +10,11 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
+from agentreach_testing.demo.gcp import demo_project
+from agentreach_testing.gcp_fake import CANARY
 from click.testing import CliRunner
 
 from agentreach.cli import main
-from agentreach.demo.gcp import demo_project
-from agentreach.testing.gcp_fake import CANARY
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 AGENT_SA = "adk-agent@agents-prod.iam.gserviceaccount.com"

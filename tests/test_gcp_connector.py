@@ -11,11 +11,12 @@ from typing import Any, Iterator
 
 import pytest
 from agentreach_connectors.gcp import GcpConnector
+from agentreach_testing.demo.gcp import load_estate
+from agentreach_testing.faults import Fault
+from agentreach_testing.gcp_fake import CANARY, Faults, GcpFakes, start_fakes
 
 from agentreach.connector import ScanContext
-from agentreach.demo.gcp import load_estate
 from agentreach.model import Credential, CredentialStatus, Edge, Identity, Policy, System, Workload
-from agentreach.testing.gcp_fake import CANARY, Faults, GcpFakes, start_fakes
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 AGENT_SA = "adk-agent@agents-prod.iam.gserviceaccount.com"
@@ -130,7 +131,7 @@ def test_throttling_is_retried_with_short_backoff(fakes: GcpFakes) -> None:
 
 
 def test_an_api_that_stays_unavailable_becomes_a_gap_after_max_attempts(fakes: GcpFakes) -> None:
-    fakes.faults.unavailable["secretmanager"] = 100
+    fakes.add(Fault("unavailable", api="secretmanager"))
     records, ctx, _ = scan(fakes, projects=["agents-prod"], max_attempts=2)
     gap = next(g for g in ctx.gaps.gaps if g.service == "secretmanager")
     assert (gap.operation, gap.error_code, gap.account) == ("secrets.list", "UNAVAILABLE", "agents-prod")
@@ -150,7 +151,7 @@ def test_an_unreachable_endpoint_is_a_gap_not_a_hang(fakes: GcpFakes) -> None:
 
 
 def test_an_api_not_enabled_in_a_project_is_named_so(fakes: GcpFakes) -> None:
-    fakes.faults.service_disabled["agents-prod"] = {"apikeys"}
+    fakes.add(Fault("disabled", api="apikeys", scope="agents-prod"))
     _, ctx, _ = scan(fakes, projects=["agents-prod"])
     assert [(g.operation, g.error_code) for g in ctx.gaps.gaps] == [("keys.list", "SERVICE_DISABLED")]
 

@@ -7,33 +7,8 @@ import click
 
 from .. import __version__
 from ..app import Session
-from ..plugins import resolve
-from ..registry import registry
 from .base import configure_logging
-
-
-class PluginGroup(click.Group):
-    """A group that also offers the commands plugins register. A plugin command that cannot
-    be loaded is left out with a one-line note, never a traceback."""
-
-    def _plugin_commands(self) -> dict[str, click.Command]:
-        out: dict[str, click.Command] = {}
-        for plugin in registry().plugins:
-            for ref in plugin.commands:
-                try:
-                    cmd = resolve(ref, what=f"plugin {plugin.name}: command")
-                except Exception as exc:  # noqa: BLE001
-                    click.echo(f"agentreach: note: {exc}", err=True)
-                    continue
-                if isinstance(cmd, click.Command) and cmd.name and cmd.name not in self.commands:
-                    out[cmd.name] = cmd
-        return out
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands()))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, cmd_name) or self._plugin_commands().get(cmd_name)
+from .group import PluginGroup
 
 
 @click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})

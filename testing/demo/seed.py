@@ -7,6 +7,15 @@ created, last used and last rotated, and time passing over a certificate - which
 :func:`_apply_what_no_api_can_set` writes into moto's in-process backends (so the moto
 server must run in this process, as ``ThreadedMotoServer`` does).
 
+Those backends are moto internals, not an API: ``moto.iam.models`` (``iam_backends``, users'
+and roles' ``create_date`` / ``last_used`` / ``password_last_used``, ``AccessKeyLastUsed``),
+``moto.secretsmanager.models`` (``secretsmanager_backends``: ``created_date``,
+``last_changed_date``, ``versions[...]["createdate"]``, the rotation fields) and
+``moto.acm.models`` (``acm_backends``: ``_certificates``, ``created_at``, ``cert`` / ``_cert``,
+``status``). They were verified against moto 5.2.5, so the ``demo`` and ``test`` extras pin
+``moto[server]>=5.2.5,<5.3``: widen the range only after ``tests/test_demo_seed.py`` passes
+on the new version.
+
 The estate is pure data: accounts, identities, policies, data stores and agent runtimes,
 with dates relative to ``now`` so the story reads the same on any day. Secret values are
 generated, look real, contain ``DEMOCANARY`` and are reported back in
@@ -930,7 +939,7 @@ def _apply_what_no_api_can_set(plan: list[dict[str, Any]]) -> None:
     No AWS API sets when a user, role or key was created or last used, when a secret was
     created or last rotated, or makes an imported certificate expire, so these are written
     straight into moto's in-process backends. This reaches into moto internals (attribute
-    names verified against moto 5.2.5, the pinned version) and therefore only works when the
+    names verified against moto 5.2.5; pyproject pins >=5.2.5,<5.3) and therefore only works when the
     moto server runs in this process. moto keeps naive UTC datetimes internally, so that is
     what is written. Also here: the rotation Lambda's ARN, because setting it through
     RotateSecret makes moto run the Lambda in Docker (see _Seeder._rotation).

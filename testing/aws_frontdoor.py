@@ -9,18 +9,21 @@ that hang).  Patching boto3 would test a fake client; this module instead lets t
 to something that can misbehave on cue.
 
 Every request is attributed to a botocore service and operation using botocore's own
-service models (so rules and counters use the names a test author reads in the boto3
-docs), then either answered by the first matching rule or relayed byte-for-byte to the
-upstream moto server::
+service models (so faults, rules and counters use the names a test author reads in the
+boto3 docs). Which requests go wrong is said by the :class:`~agentreach_testing.faults.FaultPlan`
+in :attr:`AwsFrontDoor.faults` (the description the Azure and GCP fakes share; ``scope``
+is the calling account); a request no fault stops is answered by the first matching
+``answer`` rule or relayed byte-for-byte to the upstream moto server::
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0); moto.start()
     with AwsFrontDoor(f"http://127.0.0.1:{moto.get_host_and_port()[1]}") as door:
-        door.throttle("iam", "ListUsers", times=2)
+        door.throttle("iam", "ListUsers", times=2)     # or door.add(Fault("throttle", api="iam", ...))
         boto3.client("iam", endpoint_url=door.url).list_users()   # retried, then moto
 
 Errors are produced in the exact wire format of the protocol the request arrived in
 (query, ec2, json, rest-json, rest-xml, smithy-rpc-v2-cbor) so that botocore raises the
-same ``ClientError`` it would raise against AWS.
+same ``ClientError`` it would raise against AWS; ``truncate`` cuts moto's (or an answer's)
+body, ``reset`` drops the connection with a TCP reset.
 """
 
 from __future__ import annotations
@@ -51,13 +54,19 @@ from typing import Any, Self
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
+from .faults import ERROR_KINDS, Fault, FaultPlan
+from .httpwire import Cut, end_with_body, reset_connection
+
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "AwsFrontDoor",
+    "Fault",
+    "FaultPlan",
     "FrontDoorRequest",
     "FrontDoorResponse",
     "FrontDoorRule",
     "error_response",
+    "fault_response",
     "json_response",
     "query_xml_response",
     "throttling_error",
@@ -171,11 +180,12 @@ RuleAction = Callable[[FrontDoorRequest], "FrontDoorResponse | None"]
 
 @dataclass(eq=False)
 class FrontDoorRule:
-    """A rule as added to the front door; ``hits`` lets a test prove the rule fired.
+    """An ``answer`` rule: a handler that replies instead of moto (faults are
+    :class:`~agentreach_testing.faults.Fault` records); ``hits`` lets a test prove it fired.
 
-    ``action`` returning ``None`` means "now forward to moto" (that is how ``delay``
-    works).  ``errors`` keeps exceptions raised by an ``answer`` handler, which are
-    otherwise only visible to the client as an ``InternalFailure``.
+    ``action`` returning ``None`` means "now forward to moto".  ``errors`` keeps exceptions
+    raised by the handler, which are otherwise only visible to the client as an
+    ``InternalFailure``.
     """
 
     kind: str
@@ -798,14 +808,44 @@ def error_response(
 
 def throttling_error(request: FrontDoorRequest) -> FrontDoorResponse:
     """The throttling reply each protocol really sends, all in botocore's retryable list."""
+    status, code, message = _throttling(request)
+    return error_response(request, code, message, status)
+
+
+def _throttling(request: FrontDoorRequest) -> tuple[int, str, str]:
     if request.protocol == REST_XML and request.signing_name == "s3":
-        return error_response(request, "SlowDown", "Please reduce your request rate.", 503)
+        return 503, "SlowDown", "Please reduce your request rate."
     code = {
         QUERY: "Throttling",
         EC2: "RequestLimitExceeded",
         REST_XML: "Throttling",
     }.get(request.protocol, "ThrottlingException")
-    return error_response(request, code, "Rate exceeded", 400)
+    return 400, code, "Rate exceeded"
+
+
+# What AWS says for each error kind of fault: (status, code in the query/XML protocols, code
+# in the JSON ones, message).  The JSON family names its codes ...Exception.
+_FAULT_ERRORS: dict[str, tuple[int, str, str, str]] = {
+    "deny": (403, "AccessDenied", "AccessDeniedException", "User is not authorized to perform this operation"),
+    "unavailable": (503, "ServiceUnavailable", "ServiceUnavailableException",
+                    "Service is unavailable. Please try again later."),
+    "error": (500, "InternalFailure", "InternalFailure", "The request processing has failed because of an "
+                                                         "unknown error, exception or failure."),
+    "disabled": (403, "OptInRequired", "SubscriptionRequiredException",
+                 "The AWS Access Key Id needs a subscription for the service"),
+}
+
+
+def fault_response(request: FrontDoorRequest, fault: Fault) -> FrontDoorResponse:
+    """The error reply for an error-kind fault, in the request's protocol; the fault's
+    ``status`` / ``code`` / ``message`` override what AWS would say."""
+    if fault.kind == "throttle":
+        status, code, message = _throttling(request)
+    else:
+        status, query_code, json_code, message = _FAULT_ERRORS[fault.kind]
+        code = json_code if request.protocol in (JSON, REST_JSON, CBOR) else query_code
+    return error_response(request, fault.code or code, fault.message or message, fault.status or status)
+
 
 
 # --------------------------------------------------------------------------------------
@@ -821,6 +861,8 @@ class _Reply:
     reason: str | None = None
     # For HEAD, moto's Content-Length describes the object and must survive.
     keep_content_length: bool = False
+    cut: Cut | None = None  # a truncate fault: write only part of the body
+    reset: bool = False  # a reset fault: drop the connection, answer nothing
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -857,15 +899,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         body = self._read_body()
         reply = self.server.front_door._handle(self.command, self.path, self.headers, body)
+        if reply.reset:
+            reset_connection(self)
+            return
         bodiless = reply.status in (204, 304)  # never framed with a body, whatever it holds
         self.send_response(reply.status, reply.reason)
         for name, value in reply.headers:
             self.send_header(name, value)
-        if not bodiless and not (self.command == "HEAD" and reply.keep_content_length):
-            self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
         if self.command != "HEAD" and not bodiless:
-            self.wfile.write(reply.body)
+            end_with_body(self, reply.body, reply.cut)
+        else:
+            if not bodiless and not reply.keep_content_length:
+                self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
         self.wfile.flush()
 
     def _read_body(self) -> bytes:
@@ -888,8 +934,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class AwsFrontDoor:
     """Loopback HTTP server in front of a same-process moto server; see the module doc.
 
-    Rules are tried in the order they were added; the first that matches answers.  All
-    rule methods return the :class:`FrontDoorRule`, whose ``hits`` a test can assert on.
+    A request first meets :attr:`faults` (the first live fault that matches decides), then
+    the ``answer`` rules in the order they were added, then moto.  ``fail`` / ``throttle`` /
+    ``delay`` add a :class:`Fault` and ``answer`` a :class:`FrontDoorRule`; each returns
+    what it added, whose ``hits`` a test can assert on.
     """
 
     def __init__(
@@ -899,6 +947,7 @@ class AwsFrontDoor:
         host: str = "127.0.0.1",
         port: int = 0,
         upstream_timeout: float = 60.0,
+        faults: FaultPlan | None = None,
     ) -> None:
         parts = urllib.parse.urlsplit(upstream_url)
         if parts.scheme != "http" or not parts.hostname:
@@ -910,6 +959,8 @@ class AwsFrontDoor:
         self._port = port
         self._lock = threading.Lock()
         self._rules: list[FrontDoorRule] = []
+        #: Which requests go wrong (scope: the calling account); shareable with other fakes.
+        self.faults = faults if faults is not None else FaultPlan()
         self._local = threading.local()
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
@@ -969,7 +1020,12 @@ class AwsFrontDoor:
         host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}"
 
-    # -- rules ---------------------------------------------------------------------------
+    # -- faults and rules ----------------------------------------------------------------
+
+    def add(self, fault: Fault) -> Fault:
+        """Add a fault to :attr:`faults` after checking its names against botocore's models."""
+        self._check_names(fault.api, fault.operation)
+        return self.faults.add(fault)
 
     def fail(
         self,
@@ -981,14 +1037,11 @@ class AwsFrontDoor:
         message: str = "User is not authorized to perform this operation",
         times: int | None = None,
         account: str | None = None,
-    ) -> FrontDoorRule:
+    ) -> Fault:
         """Answer matching requests with an AWS error (json services usually say
         ``AccessDeniedException``; pass ``code``).  ``times=N`` fails only the first N."""
-
-        def action(request: FrontDoorRequest) -> FrontDoorResponse:
-            return error_response(request, code, message, status)
-
-        return self._add("fail", service, operation, action, times=times, account=account)
+        return self.add(Fault("deny" if status == 403 else "error", api=service, operation=operation,
+                              scope=account, times=times, status=status, code=code, message=message))
 
     def throttle(
         self,
@@ -997,12 +1050,10 @@ class AwsFrontDoor:
         times: int | None = 2,
         *,
         account: str | None = None,
-    ) -> FrontDoorRule:
+    ) -> Fault:
         """Throttle the first ``times`` matching requests with the protocol's own code
         (``Throttling``, ``ThrottlingException``, ``RequestLimitExceeded``, S3 ``SlowDown``)."""
-        return self._add(
-            "throttle", service, operation, throttling_error, times=times, account=account
-        )
+        return self.add(Fault("throttle", api=service, operation=operation, scope=account, times=times))
 
     def delay(
         self,
@@ -1012,13 +1063,10 @@ class AwsFrontDoor:
         seconds: float,
         times: int | None = None,
         account: str | None = None,
-    ) -> FrontDoorRule:
+    ) -> Fault:
         """Sleep, then forward to moto: for timeouts and scans interrupted mid-way."""
-
-        def action(request: FrontDoorRequest) -> None:
-            time.sleep(seconds)  # returning None forwards the request to moto
-
-        return self._add("delay", service, operation, action, times=times, account=account)
+        return self.add(Fault("delay", api=service, operation=operation, scope=account, times=times,
+                              seconds=seconds))
 
     def answer(
         self,
@@ -1030,7 +1078,13 @@ class AwsFrontDoor:
         account: str | None = None,
     ) -> FrontDoorRule:
         """Answer with ``handler(request)``; a handler returning ``None`` forwards to moto."""
-        return self._add("answer", service, operation, handler, times=times, account=account)
+        self._check_names(service, operation)
+        if times is not None and times < 0:
+            raise ValueError("times must be >= 0")
+        rule = FrontDoorRule("answer", service, operation, handler, times=times, account=account)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
 
     def serve_service_specific_credentials(
         self, creds_by_account: Mapping[str, list[dict[str, Any]]]
@@ -1079,44 +1133,41 @@ class AwsFrontDoor:
         return self.answer("iam", operation, handler)
 
     def clear_rules(self) -> None:
+        """Withdraw every fault and every answer rule."""
+        self.faults.clear()
         with self._lock:
             self._rules.clear()
 
-    def remove_rule(self, rule: FrontDoorRule) -> None:
-        """Withdraw one rule, e.g. the ones a single test added to a shared front door."""
+    def remove_rule(self, rule: Fault | FrontDoorRule) -> None:
+        """Withdraw one fault or rule, e.g. the ones a single test added to a shared front door."""
+        if isinstance(rule, Fault):
+            self.faults.remove(rule)
         with self._lock:
             self._rules = [r for r in self._rules if r is not rule]
 
     @property
-    def rules(self) -> list[FrontDoorRule]:
+    def rules(self) -> list[Fault | FrontDoorRule]:
+        """The faults, then the answer rules, each in the order it is tried."""
         with self._lock:
-            return list(self._rules)
+            answers = list(self._rules)
+        return [*self.faults.faults, *answers]
 
     def reset_counts(self) -> None:
         with self._lock:
             self.calls.clear()
 
-    def _add(
-        self,
-        kind: str,
-        service: str,
-        operation: str,
-        action: RuleAction,
-        *,
-        times: int | None,
-        account: str | None,
-    ) -> FrontDoorRule:
+    def _check_names(self, service: str, operation: str | re.Pattern[str]) -> None:
         # Catch typos now: a rule that can never match makes a test pass for no reason.
+        if service == "*":
+            return
         if service not in _CATALOGUE.service_names():
             raise ValueError(f"{service!r} is not a botocore service name")
-        if operation != "*" and operation not in _CATALOGUE.model(service).operation_names:
+        names = _CATALOGUE.model(service).operation_names
+        if isinstance(operation, re.Pattern):
+            if not any(operation.search(name) for name in names):
+                raise ValueError(f"{service} has no operation matching {operation.pattern!r}")
+        elif operation != "*" and operation not in names:
             raise ValueError(f"{service} has no operation {operation!r}")
-        if times is not None and times < 0:
-            raise ValueError("times must be >= 0")
-        rule = FrontDoorRule(kind, service, operation, action, times=times, account=account)
-        with self._lock:
-            self._rules.append(rule)
-        return rule
 
     # -- request handling ----------------------------------------------------------------
 
@@ -1130,6 +1181,29 @@ class AwsFrontDoor:
         request = self._describe(method, target, raw_headers, body)
         with self._lock:
             self.calls[(request.service, request.operation)] += 1
+        fault = self.faults.take(request.service, request.operation, request.account_id)
+        if fault is not None and fault.kind in ERROR_KINDS:
+            response = fault_response(request, fault)
+            return _Reply(response.status, list(response.headers.items()), response.body)
+        if fault is not None and fault.kind == "reset":
+            return _Reply(0, [], b"", reset=True)
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.seconds or 0)
+        reply = self._answer(request, method, target, raw_headers, body)
+        if fault is not None and fault.kind == "truncate":
+            reply.cut = Cut(self.faults.cut(fault, len(reply.body)), fault.whole_length)
+        return reply
+
+    def _answer(
+        self,
+        request: FrontDoorRequest,
+        method: str,
+        target: str,
+        raw_headers: email.message.Message,
+        body: bytes,
+    ) -> _Reply:
+        """The first matching answer rule's reply, else moto's."""
+        with self._lock:
             rule = next((r for r in self._rules if r.matches(request)), None)
             if rule is not None:
                 rule.hits += 1

@@ -7,7 +7,7 @@ the ordinary AWS connector through the ordinary scan runner into the demo's own 
 Nothing leaves the machine, and no real AWS credentials are read: the demo sets fake
 ones for its own process only.
 
-Azure and GCP are served the same way, by the local fakes shipped in ``agentreach.testing``
+Azure and GCP are served the same way, by the local fakes in ``agentreach_testing``
 (the Entra/Graph/ARM fake over TLS with a throwaway certificate, the IAM gRPC fake and the
 REST fake), seeded from ``azure_estate.yaml`` and ``gcp_estate.yaml`` and scanned by the
 ordinary connectors. ``--cloud`` picks which of the three run.
@@ -30,9 +30,10 @@ from typing import Any, Iterator
 import click
 from rich.table import Table
 
-from .. import render
-from ..app import Session
-from ..store import Store, is_url, store_url
+from agentreach import render
+from agentreach.app import Session
+from agentreach.store import Store, is_url, store_url
+
 from .leaked_repo import write_leaked_repo
 
 DEMO_REGIONS = ["us-east-1", "eu-west-1"]
@@ -79,7 +80,7 @@ def demo_estate(now: dt.datetime) -> Iterator[tuple[str, Any]]:
         from moto.server import ThreadedMotoServer
     except ImportError:
         raise DemoUnavailable("the demo needs moto: pip install 'agentreach[demo]'") from None
-    from ..testing.aws_frontdoor import AwsFrontDoor
+    from ..aws_frontdoor import AwsFrontDoor
     from .seed import seed_estate
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -158,8 +159,8 @@ def demo_db_path() -> Path:
 
 def run_demo(session: Session, *, fmt: str, output: str | None, clouds: tuple[str, ...] = CLOUDS) -> int:
     """The demo, presented; returns its exit code (the scan's)."""
-    from .. import app
-    from ..present import console_for, print_scan, progress_reporter, write
+    from agentreach import app
+    from agentreach.present import console_for, print_scan, progress_reporter, write
 
     quiet = session.quiet
     # A database URL is used as given (never a file to delete; the demo adds a snapshot to it)
@@ -187,17 +188,13 @@ def run_demo(session: Session, *, fmt: str, output: str | None, clouds: tuple[st
     store = Store(db)
     info = result.snapshot
     if fmt == "json":
-        auth = store.authenticates(info.id)
-        notes = {aspect: store.annotations(info.id, aspect) for aspect in render.ASPECTS}
-        nodes = [render.node_json(n, auth, notes) for n in store.nodes(info.id)]
+        nodes = app.inventory(store, info, kinds=None)
         write(render.to_json({**result.summary(), "db": shown, "objects": nodes}), output, quiet=quiet)
         return result.exit_code
     with console_for(output) as console:
         print_scan(console, result, store)
         shown_at = info.finished_at or now
-        auth = store.authenticates(info.id)
-        notes = {aspect: store.annotations(info.id, aspect) for aspect in render.ASPECTS}
-        rows = [render.node_json(n, auth, notes) for n in store.nodes(info.id, kinds=["identity", "credential"])]
+        rows = app.inventory(store, info, kinds=["identity", "credential"])
         console.print(render.inventory_table(rows, shown_at, f"identities and credentials ({len(rows)})"))
         console.print(_workloads_table(store, info.id))
         _print_agents(console, store, info.id)
@@ -238,9 +235,9 @@ DATA_TYPES = ["aws_s3_bucket", "gcp_bigquery_dataset", "aws_dynamodb_table", "az
 def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
     """One reach path per cloud that a responder would care about: an agent's way to a
     crown jewel, with the grant behind the last hop."""
-    from ..graph import load_graph, reach
-    from ..order import access_rank
-    from ..render import hops_line
+    from agentreach.graph import load_graph, reach
+    from agentreach.order import access_rank
+    from agentreach.render import hops_line
 
     graph = load_graph(store, snapshot_id)
     verdicts = store.annotations(snapshot_id, "agent")
@@ -276,8 +273,8 @@ def _print_reach(console: Any, store: Store, snapshot_id: int) -> None:
 
 def _print_findings(console: Any, store: Store, info: Any, config: Any, db: Path) -> Path:
     """The findings summary, and the HTML report written next to the demo's store."""
-    from .. import app
-    from ..report import render as render_report
+    from agentreach import app
+    from agentreach.report import render as render_report
 
     body = app.findings(store, info, config)
     counts = body["summary"]["counts"]

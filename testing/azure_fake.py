@@ -10,13 +10,19 @@ error body ``{"error": {"code": ..., "message": ...}}``. The *real* credential c
 is TLS: azure-core refuses bearer tokens over plain http. The certificate is generated at
 start with ``cryptography`` and written to :attr:`AzureFake.ca_path` for clients to trust.
 
-Failures are injectable per route (a regular expression over the path):
-:meth:`AzureFake.deny` answers 403 with a Graph/ARM error code, :meth:`AzureFake.throttle`
-answers 429 (or 503) with ``Retry-After`` a given number of times, then lets requests
-through. Every request is logged in :attr:`AzureFake.requests`.
+Which requests fail is said by the :class:`~agentreach_testing.faults.FaultPlan` in
+:attr:`AzureFake.faults`, the description the AWS and GCP stand-ins share: ``api`` is
+``"graph"``, ``"arm"`` or ``"login"`` (the token and discovery endpoints), ``operation`` the
+request path (exact, or a regular expression searched in it), ``scope`` the tenant id or,
+for ARM, the subscription id. A fault is rendered as each service renders it: Graph and
+ARM ``{"error": {"code", "message"}}`` (Graph's with ``innerError``), ``Retry-After`` on 429
+and 503, ARM ``MissingSubscriptionRegistration`` and Graph's missing-licence 403 for an API
+that is not enabled, and on the token endpoint the OAuth error body MSAL parses.
+:meth:`AzureFake.deny` and :meth:`AzureFake.throttle` are shorthands that add such faults.
+Every request is logged in :attr:`AzureFake.requests`.
 
-It ships in the package (not in tests/) because ``agentreach demo`` scans an Azure tenant
-served by it, offline.
+It lives with the stand-ins (``agentreach_testing``) because ``agentreach demo`` scans an
+Azure tenant served by it, offline.
 """
 
 from __future__ import annotations
@@ -30,13 +36,19 @@ import re
 import ssl
 import tempfile
 import threading
+import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from .faults import ERROR_KINDS, Fault, FaultPlan
+from .httpwire import Cut, end_with_body, reset_connection
+
 __all__ = ["AzureFake", "FakeRequest", "make_self_signed"]
+
+AZURE_APIS = ("graph", "arm", "login")
 
 GRAPH_VERSIONS = ("v1.0", "beta")
 LICENCE_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
@@ -76,19 +88,8 @@ class FakeRequest:
 
 
 @dataclass
-class _Rule:
-    pattern: re.Pattern[str]
-    status: int
-    code: str
-    message: str
-    times: int | None  # None: for ever
-    retry_after: int | None = None
-    hits: int = 0
-
-
-@dataclass
 class AzureFake:
-    """Serve ``estate`` (see ``agentreach/demo/azure_estate.yaml`` for its shape: Graph and
+    """Serve ``estate`` (see ``agentreach_testing/demo/azure_estate.yaml`` for its shape: Graph and
     ARM objects exactly as Microsoft returns them, plus a few links by id)."""
 
     estate: Mapping[str, Any]
@@ -96,7 +97,7 @@ class AzureFake:
     clients: Mapping[str, str] = field(default_factory=dict)  # client_id -> secret; empty: accept any
     requests: list[FakeRequest] = field(default_factory=list)
     tokens_issued: int = 0
-    _rules: list[_Rule] = field(default_factory=list)
+    faults: FaultPlan = field(default_factory=FaultPlan)
     _server: http.server.ThreadingHTTPServer | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     ca_path: Path | None = None
@@ -145,29 +146,31 @@ class AzureFake:
 
     # -- failure injection ----------------------------------------------------------------
 
+    def add(self, fault: Fault) -> Fault:
+        """Add a fault to :attr:`faults` (its ``api`` checked: graph, arm, login or ``*``)."""
+        if fault.api != "*" and fault.api not in AZURE_APIS:
+            raise ValueError(f"{fault.api!r} is not an API of the Azure fake ({', '.join(AZURE_APIS)})")
+        return self.faults.add(fault)
+
     def deny(self, path_regex: str, code: str = "Authorization_RequestDenied",
              message: str = "Insufficient privileges to complete the operation.", status: int = 403,
-             times: int | None = None) -> None:
-        self._rules.append(_Rule(re.compile(path_regex), status, code, message, times))
+             times: int | None = None) -> Fault:
+        """Graph / ARM requests whose path the expression finds answer ``status`` with ``code``."""
+        return self.add(Fault("deny", api="*", operation=re.compile(path_regex), times=times, status=status,
+                              code=code, message=message))
 
-    def throttle(self, path_regex: str, times: int, retry_after: int = 1, status: int = 429) -> None:
-        code = "TooManyRequests" if status == 429 else "ServiceUnavailable"
-        self._rules.append(_Rule(re.compile(path_regex), status, code,
-                                 "Too many requests, retry later." if status == 429 else "Service unavailable.",
-                                 times, retry_after))
+    def throttle(self, path_regex: str, times: int, retry_after: int = 1, status: int = 429) -> Fault:
+        """The next ``times`` such requests answer 429 ``TooManyRequests`` (or 503
+        ``ServiceUnavailable``) with ``Retry-After``, then the real answer."""
+        return self.add(Fault("throttle" if status == 429 else "unavailable", api="*",
+                              operation=re.compile(path_regex), times=times, status=status,
+                              retry_after=retry_after))
 
     def clear_rules(self) -> None:
-        self._rules.clear()
+        self.faults.clear()
 
     def paths(self, prefix: str = "") -> list[str]:
         return [r.path for r in self.requests if r.path.startswith(prefix)]
-
-    def _rule_for(self, path: str) -> _Rule | None:
-        for rule in self._rules:
-            if rule.pattern.search(path) and (rule.times is None or rule.hits < rule.times):
-                rule.hits += 1
-                return rule
-        return None
 
     # -- data -----------------------------------------------------------------------------
 
@@ -243,12 +246,41 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; odata.metadata=minimal")
-        self.send_header("Content-Length", str(len(data)))
         self.send_header("request-id", str(uuid.uuid4()))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        truncate, self._truncate = self._truncate, None
+        cut = Cut(self.owner.faults.cut(truncate, len(data)), truncate.whole_length) if truncate else None
+        end_with_body(self, data, cut)
+
+    _truncate: Fault | None = None  # a truncate fault that applies to the answer being written
+
+    def _fault(self, api: str, path: str, scope: str | tuple[str, ...] | None) -> bool:
+        """Apply the fault the plan has for this request, if any; True when that answered it."""
+        fault = self.owner.faults.take(api, path, scope)
+        self._truncate = None
+        if fault is None:
+            return False
+        if fault.kind == "reset":
+            reset_connection(self)
+            return True
+        if fault.kind == "delay":
+            time.sleep(fault.seconds or 0)
+        elif fault.kind == "truncate":
+            self._truncate = fault
+        if fault.kind not in ERROR_KINDS:
+            return False
+        status, code, message = _fault_error(api, path, fault)
+        headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
+        if api == "login":  # the OAuth error body MSAL parses, not Graph's envelope
+            number = re.match(r"AADSTS(\d+)", message)
+            self._send(status, {"error": code, "error_description": message,
+                                "error_codes": [int(number.group(1))] if number else [],
+                                "timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"),
+                                "trace_id": str(uuid.uuid4()), "correlation_id": str(uuid.uuid4())}, headers)
+        else:
+            self._error(status, code, message, headers)
+        return True
 
     def _error(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
@@ -286,6 +318,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         form = {k: v[-1] for k, v in urllib.parse.parse_qs(self.rfile.read(length).decode()).items()}
         self.owner.requests.append(FakeRequest("POST", path, query, None))
         m = re.fullmatch(r"/([^/]+)/oauth2/v2\.0/token", path)
+        if self._fault("login", path, m.group(1) if m else None):
+            return None
         if not m:
             return self._error(404, "NotFound", f"no route for POST {path}")
         clients = self.owner.clients
@@ -308,6 +342,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.owner.requests.append(FakeRequest("GET", path, query, self.headers.get("Authorization")))
         host = f"https://{self.headers.get('Host')}"
         m = re.fullmatch(r"/([^/]+)/v2\.0/\.well-known/openid-configuration", path)
+        if (m or path == "/common/discovery/instance") and self._fault("login", path, m.group(1) if m else None):
+            return None
         if m:
             tenant = m.group(1)
             return self._send(200, {
@@ -327,11 +363,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                     "api-version": "1.1", "metadata": []})
         if not (self.headers.get("Authorization") or "").startswith("Bearer "):
             return self._error(401, "InvalidAuthenticationToken", "Access token is empty.")
-        rule = self.owner._rule_for(path)
-        if rule is not None:
-            headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else None
-            return self._error(rule.status, rule.code, rule.message, headers)
         first = path.split("/")[1] if "/" in path else ""
+        api = "graph" if first in GRAPH_VERSIONS else "arm" if first in ("subscriptions", "providers") else ""
+        sub = re.match(r"/subscriptions/([^/]+)", path)
+        scope = (sub.group(1), self.owner.tenant_id) if sub else self.owner.tenant_id
+        if self._fault(api, path, scope):
+            return None
         if first in GRAPH_VERSIONS:
             return self._graph(path, query)
         if first in ("subscriptions", "providers"):
@@ -441,6 +478,43 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if key is None:
             return self._error(404, "InvalidResourceType", f"The resource type could not be found in {path}.")
         return self._page(path, query, list(data.get(key) or []), "nextLink", 1000)
+
+
+# What each service says for each error kind of fault: (status, code, message) for Graph,
+# ARM and the token endpoint (whose code is the OAuth "error" and message the AADSTS text).
+_FAULT_ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {
+    "graph": {
+        "deny": (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
+        "throttle": (429, "TooManyRequests", "Too many requests, retry later."),
+        "unavailable": (503, "ServiceUnavailable", "Service unavailable."),
+        "error": (500, "generalException", "An internal server error occurred."),
+        "disabled": (403, LICENCE_CODE, "Tenant is not a B2C tenant and doesn't have premium license"),
+    },
+    "arm": {
+        "deny": (403, "AuthorizationFailed", "The client does not have authorization to perform this action."),
+        "throttle": (429, "TooManyRequests", "Too many requests, retry later."),
+        "unavailable": (503, "ServiceUnavailable", "Service unavailable."),
+        "error": (500, "InternalServerError", "Encountered internal server error."),
+        "disabled": (409, "MissingSubscriptionRegistration", "The subscription is not registered to use namespace "
+                                                             "'{namespace}'."),
+    },
+    "login": {
+        "deny": (401, "invalid_client", "AADSTS7000215: Invalid client secret provided."),
+        "throttle": (429, "temporarily_unavailable", "AADSTS90033: A transient error has occurred. Please try again."),
+        "unavailable": (503, "temporarily_unavailable",
+                        "AADSTS90033: A transient error has occurred. Please try again."),
+        "error": (500, "server_error", "AADSTS50000: There was an error issuing a token."),
+        "disabled": (400, "unauthorized_client", "AADSTS7000112: Application is disabled."),
+    },
+}
+
+
+def _fault_error(api: str, path: str, fault: Fault) -> tuple[int, str, str]:
+    """(status, code, message) of an error-kind fault as ``api`` says it; the fault's own win."""
+    status, code, message = _FAULT_ERRORS.get(api, _FAULT_ERRORS["arm"])[fault.kind]
+    namespace = re.search(r"/providers/([^/]+)", path)
+    message = message.format(namespace=namespace.group(1) if namespace else "Microsoft.Resources")
+    return fault.status or status, fault.code or code, fault.message or message
 
 
 def _of_type(items: Any, type_name: str) -> list[Any]:

@@ -11,7 +11,17 @@ client (google-cloud-iam's ``iam_admin_v1`` has no REST transport):
   Manager v3, IAM v1 workload identity pools, IAM v2 deny policies, Policy Analyzer
   activities, API Keys v2, Vertex AI reasoning engines, Cloud Storage, Secret Manager,
   BigQuery), paging with ``nextPageToken`` and Google's error body
-  ``{"error": {"code", "message", "status"}}`` for injected 403 / 429 / 503.
+  ``{"error": {"code", "message", "status"}}`` (a ``google.rpc.Status``).
+
+Which requests fail is said by a :class:`~agentreach_testing.faults.FaultPlan` (the
+description the AWS and Entra stand-ins share): ``api`` is the fake's API name (``"iam"`` is
+the gRPC API, see :data:`GCP_APIS`), ``operation`` the method as the connector names it
+(``"keys.list"``, ``"ListServiceAccounts"``), ``scope`` the project id. Over REST a fault is a
+``google.rpc.Status`` body (an API not enabled carries the ``ErrorInfo`` reason
+``SERVICE_DISABLED``), over gRPC a status code (with the same details); ``truncate`` cuts the
+JSON body or the serialized protobuf, ``reset`` drops the connection (the gRPC server sits
+behind a :class:`~agentreach_testing.tcprelay.TcpRelay` so that it can). :class:`Faults` is
+that plan with the shorthand the tests have long written (``denied``, ``throttle``, ...).
 
 The estate is plain data in Google's own JSON field names (see ``demo/gcp_estate.yaml``);
 dates may be written ``now-200d`` and are resolved against the ``now`` given. Every
@@ -25,11 +35,17 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 import urllib.parse
+from collections.abc import Iterator, MutableMapping
 from concurrent import futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Mapping
+
+from .faults import ERROR_KINDS, Fault, FaultKind, FaultPlan
+from .httpwire import Cut, end_with_body, reset_connection
+from .tcprelay import TcpRelay
 
 CANARY = "CANARY-GCP-PRIVATE-KEY-DATA-do-not-store-7f3a9c"
 PAGE_SIZE = 2  # small, so that every list in a test crosses pages
@@ -96,31 +112,138 @@ def resolve_dates(value: Any, now: dt.datetime) -> Any:
 
 # -- the estate ------------------------------------------------------------------------
 
-@dataclass
-class Faults:
-    """Failures to inject. ``denied`` maps a project id to the API names that answer 403
-    for it (``"*"`` = all, ``"iam"`` is the gRPC API); ``throttle`` maps an API name to
-    how many of its next calls answer 429 before the real answer; ``unavailable`` the
-    same with 503."""
+#: The APIs the fakes serve, as faults name them ("iam" is the gRPC IAM admin API).
+GCP_APIS = ("iam", "resourcemanager", "iam_v2", "iam_rest", "policyanalyzer", "apikeys", "aiplatform", "storage",
+            "secretmanager", "bigquery")
+# The service name Google puts in a SERVICE_DISABLED error, per fake API.
+_SERVICE = {"iam": "iam", "iam_v2": "iam", "iam_rest": "iam", "resourcemanager": "cloudresourcemanager"}
+# google.rpc.Code names and the HTTP status Google maps each to.
+HTTP_OF_CODE = {"OK": 200, "CANCELLED": 499, "UNKNOWN": 500, "INVALID_ARGUMENT": 400, "DEADLINE_EXCEEDED": 504,
+                "NOT_FOUND": 404, "ALREADY_EXISTS": 409, "PERMISSION_DENIED": 403, "RESOURCE_EXHAUSTED": 429,
+                "FAILED_PRECONDITION": 400, "ABORTED": 409, "OUT_OF_RANGE": 400, "UNIMPLEMENTED": 501,
+                "INTERNAL": 500, "UNAVAILABLE": 503, "DATA_LOSS": 500, "UNAUTHENTICATED": 401}
+# (code, message) for each error kind of fault; {permission} and {project} are filled in.
+_FAULT_ERRORS: dict[str, tuple[str, str]] = {
+    "deny": ("PERMISSION_DENIED", "Permission '{permission}' denied on resource '{project}' (or it may not exist)."),
+    "throttle": ("RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Read requests'."),
+    "unavailable": ("UNAVAILABLE", "The service is currently unavailable."),
+    "error": ("INTERNAL", "Internal error encountered."),
+    "disabled": ("PERMISSION_DENIED", "{service} API has not been used in project {project} before or it is "
+                                      "disabled."),
+}
 
-    denied: dict[str, set[str]] = field(default_factory=dict)
-    service_disabled: dict[str, set[str]] = field(default_factory=dict)  # project -> APIs not enabled there
-    throttle: dict[str, int] = field(default_factory=dict)
-    unavailable: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def is_denied(self, project: str | None, api: str) -> bool:
-        apis = self.denied.get(project or "", set())
-        return "*" in apis or api in apis
+@dataclass(frozen=True)
+class FaultError:
+    """An error-kind fault as Google states it: HTTP status, ``google.rpc.Code`` name, message,
+    and the ``google.rpc.ErrorInfo`` details an API not enabled carries."""
 
-    def take(self, api: str) -> int | None:
-        """The status to fail this call with, if any (and count it off)."""
-        with self.lock:
-            for table, status in ((self.throttle, 429), (self.unavailable, 503)):
-                if table.get(api, 0) > 0:
-                    table[api] -= 1
-                    return status
-        return None
+    http: int
+    code: str
+    message: str
+    details: tuple[dict[str, Any], ...] = ()
+
+
+def fault_error(fault: Fault, api: str, project: str | None, permission: str) -> FaultError:
+    """What the fakes answer for an error-kind fault; the fault's own status/code/message win."""
+    code, message = _FAULT_ERRORS[fault.kind]
+    if fault.kind == "error" and fault.code is None and fault.status is not None:
+        code = next((c for c, h in HTTP_OF_CODE.items() if h == fault.status), "UNKNOWN")
+    code = fault.code or code
+    if code not in HTTP_OF_CODE:
+        raise ValueError(f"{code!r} is not a google.rpc.Code name")
+    service = f"{_SERVICE.get(api, api)}.googleapis.com"
+    text = fault.message or message.format(permission=permission, project=project or "", service=service)
+    details: tuple[dict[str, Any], ...] = ()
+    if fault.kind == "disabled":
+        details = ({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED",
+                    "domain": "googleapis.com", "metadata": {"service": service, "consumer": f"projects/{project}"}},)
+    return FaultError(fault.status or HTTP_OF_CODE[code], code, text, details)
+
+
+class Faults(FaultPlan):
+    """The GCP fakes' fault plan, with the shorthand their tests have always used.
+
+    ``denied`` maps a project id to the API names that answer 403 for it (``"*"`` = all,
+    ``"iam"`` is the gRPC API); ``service_disabled`` the same for APIs not enabled there;
+    ``throttle`` maps an API name to how many of its next calls answer 429 before the real
+    answer; ``unavailable`` the same with 503. Each is a live view of the plan's faults:
+    ``faults.throttle["apikeys"] = 2`` adds a fault, ``faults.throttle["apikeys"]`` says how
+    many of its requests are still to fail.
+    """
+
+    def __init__(self, denied: Mapping[str, set[str]] | None = None,
+                 service_disabled: Mapping[str, set[str]] | None = None,
+                 throttle: Mapping[str, int] | None = None, unavailable: Mapping[str, int] | None = None,
+                 *, faults: tuple[Fault, ...] = (), seed: int = 0) -> None:
+        super().__init__(faults, seed=seed)
+        self.throttle.update(throttle or {})
+        self.unavailable.update(unavailable or {})
+        self.service_disabled.update(service_disabled or {})
+        self.denied.update(denied or {})
+
+    @property
+    def denied(self) -> MutableMapping[str, frozenset[str]]:
+        return _View(self, "deny", by_project=True)
+
+    @property
+    def service_disabled(self) -> MutableMapping[str, frozenset[str]]:
+        return _View(self, "disabled", by_project=True)
+
+    @property
+    def throttle(self) -> MutableMapping[str, int]:
+        return _View(self, "throttle", by_project=False)
+
+    @property
+    def unavailable(self) -> MutableMapping[str, int]:
+        return _View(self, "unavailable", by_project=False)
+
+
+class _View(MutableMapping[str, Any]):
+    """A live view of the plan's faults of one kind on whole APIs: with ``by_project``,
+    project -> the APIs that always fail there (frozen: assign a new set to change it);
+    otherwise API -> how many of its requests are still to fail."""
+
+    def __init__(self, plan: FaultPlan, kind: FaultKind, *, by_project: bool) -> None:
+        self.plan, self.kind, self.by_project = plan, kind, by_project
+
+    def _key(self, fault: Fault) -> str:
+        return str(fault.scope if self.by_project else fault.api)
+
+    def _of(self, key: str | None = None) -> list[Fault]:
+        return [f for f in self.plan.faults if f.kind == self.kind and f.operation == "*"
+                and (f.scope is not None and f.times is None if self.by_project else f.scope is None and
+                     f.times is not None) and (key is None or self._key(f) == key)]
+
+    def __getitem__(self, key: str) -> Any:
+        found = self._of(key)
+        if not found:
+            raise KeyError(key)
+        if self.by_project:
+            return frozenset(f.api for f in found)
+        return sum(max((f.times or 0) - f.hits, 0) for f in found)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        for f in self._of(key):
+            self.plan.remove(f)
+        if self.by_project:
+            for api in sorted(value):
+                self.plan.add(Fault(self.kind, api=api, scope=key))
+        else:  # counted faults go first: a throttled call is throttled before it is denied
+            self.plan.add(Fault(self.kind, api=key, times=int(value)), first=True)
+
+    def __delitem__(self, key: str) -> None:
+        found = self._of(key)
+        if not found:
+            raise KeyError(key)
+        for f in found:
+            self.plan.remove(f)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(self._key(f) for f in self._of()))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys(self._key(f) for f in self._of()))
 
 
 class Estate:
@@ -176,13 +299,23 @@ def page(items: list[Any], key: str, token: str | None, size: Any = None) -> dic
 # -- gRPC: google.iam.admin.v1.IAM -------------------------------------------------------
 
 class IamGrpcFake:
-    """The IAM admin API over gRPC (insecure, loopback), from the client's own types."""
+    """The IAM admin API over gRPC (insecure, loopback), from the client's own types.
 
-    def __init__(self, estate: Estate, faults: Faults) -> None:
+    Clients connect through a :class:`TcpRelay` (:attr:`target`), so that a ``reset`` fault
+    can drop the connection a call came in on; the server itself listens on :attr:`port`.
+    """
+
+    PERMISSIONS = {"ListServiceAccounts": "iam.serviceAccounts.list", "ListServiceAccountKeys":
+                   "iam.serviceAccountKeys.list", "GetRole": "iam.roles.get",
+                   "GetIamPolicy": "iam.serviceAccounts.getIamPolicy"}
+
+    def __init__(self, estate: Estate, faults: FaultPlan) -> None:
         self.estate = estate
         self.faults = faults
         self.server: Any = None
         self.port = 0
+        self.relay: TcpRelay | None = None
+        self._local = threading.local()  # the truncate fault of the call this thread serves
 
     def start(self) -> "IamGrpcFake":
         import grpc
@@ -190,11 +323,18 @@ class IamGrpcFake:
         from google.iam.v1 import iam_policy_pb2, policy_pb2
 
         def unary(fn: Callable[[Any, Any], Any], req: Any, resp: Any, proto_plus: bool = True) -> Any:
-            if proto_plus:
-                return grpc.unary_unary_rpc_method_handler(fn, request_deserializer=req.deserialize,
-                                                           response_serializer=resp.serialize)
-            return grpc.unary_unary_rpc_method_handler(fn, request_deserializer=req.FromString,
-                                                       response_serializer=resp.SerializeToString)
+            serialize = resp.serialize if proto_plus else resp.SerializeToString
+
+            def behaviour(request: Any, ctx: Any) -> bytes:
+                # Serialized here, not by grpc, so that a truncate fault can cut the bytes.
+                self._local.truncate = None
+                data = serialize(fn(request, ctx))
+                truncate = self._local.truncate
+                return data[:self.faults.cut(truncate, len(data))] if truncate is not None else data
+
+            return grpc.unary_unary_rpc_method_handler(
+                behaviour, request_deserializer=req.deserialize if proto_plus else req.FromString,
+                response_serializer=lambda data: data)
 
         handlers = {
             "ListServiceAccounts": unary(self._list_sas, T.ListServiceAccountsRequest, T.ListServiceAccountsResponse),
@@ -209,28 +349,42 @@ class IamGrpcFake:
                                                                                    handlers),))
         self.port = self.server.add_insecure_port("127.0.0.1:0")
         self.server.start()
+        self.relay = TcpRelay(("127.0.0.1", self.port)).start()
         return self
 
     def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
         if self.server is not None:
             self.server.stop(grace=None)
 
     @property
     def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        """Where clients connect: the relay in front of the server."""
+        return f"127.0.0.1:{self.relay.port if self.relay is not None else self.port}"
 
     def _check(self, ctx: Any, project: str | None, what: str) -> None:
+        """Count the call and apply the fault the plan has for it (aborting the call if the
+        fault answers it)."""
         import grpc
 
         self.estate.count(f"iam:{what}")
-        status = self.faults.take("iam")
-        if status == 429:
-            ctx.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "Quota exceeded for quota metric 'Read requests'.")
-        if status == 503:
-            ctx.abort(grpc.StatusCode.UNAVAILABLE, "The service is currently unavailable.")
-        if self.faults.is_denied(project, "iam"):
-            ctx.abort(grpc.StatusCode.PERMISSION_DENIED,
-                      f"Permission 'iam.serviceAccounts.list' denied on resource (or it may not exist): {what}")
+        pid = (self.estate.project(project) or {}).get("projectId", project) if project else None
+        fault = self.faults.take("iam", what, pid)
+        if fault is None:
+            return
+        if fault.kind == "reset" and self.relay is not None:
+            self.relay.reset(ctx.peer())
+            ctx.abort(grpc.StatusCode.UNAVAILABLE, "the connection was reset")
+        if fault.kind == "delay":
+            time.sleep(fault.seconds or 0)
+        elif fault.kind == "truncate":
+            self._local.truncate = fault
+        if fault.kind in ERROR_KINDS:
+            err = fault_error(fault, "iam", pid, self.PERMISSIONS.get(what, "iam.serviceAccounts.get"))
+            if err.details:
+                ctx.abort_with_status(_rich_status(err))
+            ctx.abort(grpc.StatusCode[err.code], err.message)
 
     def _list_sas(self, req: Any, ctx: Any) -> Any:
         import grpc
@@ -311,51 +465,92 @@ class IamGrpcFake:
         return json_format.ParseDict(policy_json(found[1].get("policy")), policy_pb2.Policy())
 
 
+def _rich_status(err: FaultError) -> Any:
+    """A gRPC status carrying ``google.rpc.ErrorInfo`` details, as Google sends them."""
+    from google.protobuf import any_pb2
+    from google.rpc import code_pb2, error_details_pb2, status_pb2
+    from grpc_status import rpc_status
+
+    details = []
+    for d in err.details:
+        info = error_details_pb2.ErrorInfo(reason=d["reason"], domain=d["domain"], metadata=d["metadata"])
+        packed = any_pb2.Any()
+        packed.Pack(info)
+        details.append(packed)
+    return rpc_status.to_status(status_pb2.Status(code=code_pb2.Code.Value(err.code), message=err.message,
+                                                  details=details))
+
+
 # -- REST ----------------------------------------------------------------------------------
 
-Route = tuple[str, "re.Pattern[str]", str, Callable[..., Any]]
+@dataclass(frozen=True)
+class Route:
+    """One REST method: how its path looks, which fake API serves it, the method name the
+    connector (and a fault's ``operation``) uses, and the permission a denial names."""
+
+    verb: str
+    pattern: re.Pattern[str]
+    api: str
+    handler: Callable[..., tuple[int, Any]]
+    operation: str
+    permission: str
 
 
 class RestFake:
     """Every REST API the connector reads, on one loopback port, routed by path."""
 
-    def __init__(self, estate: Estate, faults: Faults) -> None:
+    def __init__(self, estate: Estate, faults: FaultPlan) -> None:
         self.estate = estate
         self.faults = faults
         self.server: ThreadingHTTPServer | None = None
         self.requests: list[str] = []
-        e = estate
         P = r"(?P<p>[^/]+)"
-        self.routes: list[Route] = [
-            ("GET", re.compile(r"^/v3/organizations/(?P<o>\d+)$"), "resourcemanager", self._org),
-            ("POST", re.compile(r"^/v3/organizations/(?P<o>\d+):getIamPolicy$"), "resourcemanager", self._org_policy),
-            ("GET", re.compile(r"^/v3/folders/(?P<f>\d+)$"), "resourcemanager", self._folder),
-            ("POST", re.compile(r"^/v3/folders/(?P<f>\d+):getIamPolicy$"), "resourcemanager", self._folder_policy),
-            ("GET", re.compile(r"^/v3/projects:search$"), "resourcemanager", self._search_projects),
-            ("GET", re.compile(rf"^/v3/projects/{P}$"), "resourcemanager", self._project),
-            ("POST", re.compile(rf"^/v3/projects/{P}:getIamPolicy$"), "resourcemanager", self._project_policy),
-            ("GET", re.compile(r"^/v2/policies/(?P<a>[^/]+)/denypolicies$"), "iam_v2", self._deny_list),
-            ("GET", re.compile(r"^/v2/policies/(?P<a>[^/]+)/denypolicies/(?P<d>[^/]+)$"), "iam_v2", self._deny_get),
-            ("GET", re.compile(rf"^/v1/projects/{P}/locations/global/workloadIdentityPools$"), "iam_rest",
-             self._pools),
-            ("GET", re.compile(rf"^/v1/projects/{P}/locations/global/workloadIdentityPools/(?P<w>[^/]+)/providers$"),
-             "iam_rest", self._providers),
-            ("GET", re.compile(rf"^/v1/projects/{P}/locations/global/activityTypes/(?P<t>[^/]+)/activities:query$"),
-             "policyanalyzer", self._activities),
-            ("GET", re.compile(rf"^/v2/projects/{P}/locations/global/keys$"), "apikeys", self._api_keys),
-            ("GET", re.compile(rf"^/v2/projects/{P}/locations/global/keys/(?P<k>[^/]+)/keyString$"), "apikeys",
-             self._key_string),
-            ("GET", re.compile(rf"^/v1/projects/{P}/locations/(?P<l>[^/]+)/reasoningEngines$"), "aiplatform",
-             self._engines),
-            ("GET", re.compile(r"^/storage/v1/b$"), "storage", self._buckets),
-            ("GET", re.compile(r"^/storage/v1/b/(?P<b>[^/]+)/iam$"), "storage", self._bucket_policy),
-            ("GET", re.compile(rf"^/v1/projects/{P}/secrets$"), "secretmanager", self._secrets),
-            ("GET", re.compile(rf"^/v1/projects/{P}/secrets/(?P<s>[^/:]+):getIamPolicy$"), "secretmanager",
-             self._secret_policy),
-            ("GET", re.compile(rf"^/bigquery/v2/projects/{P}/datasets$"), "bigquery", self._datasets),
-            ("GET", re.compile(rf"^/bigquery/v2/projects/{P}/datasets/(?P<d>[^/]+)$"), "bigquery", self._dataset),
+        loc = rf"^/v1/projects/{P}/locations"
+        table: list[tuple[str, str, str, Callable[..., tuple[int, Any]], str, str]] = [
+            ("GET", r"^/v3/organizations/(?P<o>\d+)$", "resourcemanager", self._org, "organizations.get",
+             "resourcemanager.organizations.get"),
+            ("POST", r"^/v3/organizations/(?P<o>\d+):getIamPolicy$", "resourcemanager", self._org_policy,
+             "organizations.getIamPolicy", "resourcemanager.organizations.getIamPolicy"),
+            ("GET", r"^/v3/folders/(?P<f>\d+)$", "resourcemanager", self._folder, "folders.get",
+             "resourcemanager.folders.get"),
+            ("POST", r"^/v3/folders/(?P<f>\d+):getIamPolicy$", "resourcemanager", self._folder_policy,
+             "folders.getIamPolicy", "resourcemanager.folders.getIamPolicy"),
+            ("GET", r"^/v3/projects:search$", "resourcemanager", self._search_projects, "projects.search",
+             "resourcemanager.projects.get"),
+            ("GET", rf"^/v3/projects/{P}$", "resourcemanager", self._project, "projects.get",
+             "resourcemanager.projects.get"),
+            ("POST", rf"^/v3/projects/{P}:getIamPolicy$", "resourcemanager", self._project_policy,
+             "projects.getIamPolicy", "resourcemanager.projects.getIamPolicy"),
+            ("GET", r"^/v2/policies/(?P<a>[^/]+)/denypolicies$", "iam_v2", self._deny_list, "denypolicies.list",
+             "iam.denypolicies.list"),
+            ("GET", r"^/v2/policies/(?P<a>[^/]+)/denypolicies/(?P<d>[^/]+)$", "iam_v2", self._deny_get,
+             "denypolicies.get", "iam.denypolicies.get"),
+            ("GET", rf"{loc}/global/workloadIdentityPools$", "iam_rest", self._pools, "workloadIdentityPools.list",
+             "iam.workloadIdentityPools.list"),
+            ("GET", rf"{loc}/global/workloadIdentityPools/(?P<w>[^/]+)/providers$", "iam_rest", self._providers,
+             "workloadIdentityPoolProviders.list", "iam.workloadIdentityPoolProviders.list"),
+            ("GET", rf"{loc}/global/activityTypes/(?P<t>[^/]+)/activities:query$", "policyanalyzer",
+             self._activities, "activities.query",
+             "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query"),
+            ("GET", rf"^/v2/projects/{P}/locations/global/keys$", "apikeys", self._api_keys, "keys.list",
+             "apikeys.keys.list"),
+            ("GET", rf"^/v2/projects/{P}/locations/global/keys/(?P<k>[^/]+)/keyString$", "apikeys",
+             self._key_string, "keys.getKeyString", "apikeys.keys.getKeyString"),
+            ("GET", rf"{loc}/(?P<l>[^/]+)/reasoningEngines$", "aiplatform", self._engines, "reasoningEngines.list",
+             "aiplatform.reasoningEngines.list"),
+            ("GET", r"^/storage/v1/b$", "storage", self._buckets, "buckets.list", "storage.buckets.list"),
+            ("GET", r"^/storage/v1/b/(?P<b>[^/]+)/iam$", "storage", self._bucket_policy, "buckets.getIamPolicy",
+             "storage.buckets.getIamPolicy"),
+            ("GET", rf"^/v1/projects/{P}/secrets$", "secretmanager", self._secrets, "secrets.list",
+             "secretmanager.secrets.list"),
+            ("GET", rf"^/v1/projects/{P}/secrets/(?P<s>[^/:]+):getIamPolicy$", "secretmanager", self._secret_policy,
+             "secrets.getIamPolicy", "secretmanager.secrets.getIamPolicy"),
+            ("GET", rf"^/bigquery/v2/projects/{P}/datasets$", "bigquery", self._datasets, "datasets.list",
+             "bigquery.datasets.list"),
+            ("GET", rf"^/bigquery/v2/projects/{P}/datasets/(?P<d>[^/]+)$", "bigquery", self._dataset,
+             "datasets.get", "bigquery.datasets.get"),
         ]
-        del e
+        self.routes = [Route(verb, re.compile(rx), api, fn, op, perm) for verb, rx, api, fn, op, perm in table]
 
     # -- lifecycle
     def start(self) -> "RestFake":
@@ -398,53 +593,61 @@ class RestFake:
         length = int(h.headers.get("Content-Length") or 0)
         body = json.loads(h.rfile.read(length) or b"{}") if length else {}
         self.requests.append(f"{method} {path}")
-        for verb, pattern, api, fn in self.routes:
-            m = pattern.match(path)
-            if verb != method or not m:
+        for route in self.routes:
+            m = route.pattern.match(path)
+            if route.verb != method or not m:
                 continue
-            self.estate.count(f"{api}:{fn.__name__.lstrip('_')}")
-            status = self.faults.take(api)
-            if status is not None:
-                return self._error(h, status, "RESOURCE_EXHAUSTED" if status == 429 else "UNAVAILABLE",
-                                   "Quota exceeded." if status == 429 else "The service is currently unavailable.")
+            self.estate.count(f"{route.api}:{route.handler.__name__.lstrip('_')}")
+            groups = {k: v if k == "a" else urllib.parse.unquote(v) for k, v in m.groupdict().items()}
+            project = self._project_of(groups, qs)
+            fault = self.faults.take(route.api, route.operation, project)
+            if fault is not None and fault.kind == "reset":
+                return reset_connection(h)
+            if fault is not None and fault.kind == "delay":
+                time.sleep(fault.seconds or 0)
+            if fault is not None and fault.kind in ERROR_KINDS:
+                err = fault_error(fault, route.api, project, route.permission)
+                retry = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
+                return self._error(h, err.http, err.code, err.message, list(err.details), retry)
             try:
-                groups = {k: v if k == "a" else urllib.parse.unquote(v) for k, v in m.groupdict().items()}
-                code, out = fn(api=api, qs=qs, body=body, **groups)
-            except _ServiceDisabled as exc:
-                return self._error(h, 403, "PERMISSION_DENIED", str(exc), details=[{
-                    "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED",
-                    "domain": "googleapis.com", "metadata": {"service": f"{api}.googleapis.com"}}])
+                code, out = route.handler(qs=qs, body=body, permission=route.permission, **groups)
             except _Denied as exc:
                 return self._error(h, 403, "PERMISSION_DENIED", str(exc))
             if code >= 400:
                 return self._error(h, code, out.get("status", "NOT_FOUND"), out.get("message", ""))
-            return self._send(h, code, out)
+            return self._send(h, code, out, truncate=fault if fault is not None and fault.kind == "truncate" else None)
         return self._error(h, 404, "NOT_FOUND", f"no route for {method} {path}")
 
-    def _send(self, h: BaseHTTPRequestHandler, code: int, out: Any) -> None:
+    def _send(self, h: BaseHTTPRequestHandler, code: int, out: Any, headers: Mapping[str, str] | None = None,
+              truncate: Fault | None = None) -> None:
         raw = json.dumps(out).encode()
         h.send_response(code)
         h.send_header("Content-Type", "application/json; charset=UTF-8")
-        h.send_header("Content-Length", str(len(raw)))
-        h.end_headers()
-        h.wfile.write(raw)
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
+        end_with_body(h, raw, Cut(self.faults.cut(truncate, len(raw)), truncate.whole_length) if truncate else None)
 
     def _error(self, h: BaseHTTPRequestHandler, code: int, status: str, message: str,
-               details: list[dict[str, Any]] | None = None) -> None:
+               details: list[dict[str, Any]] | None = None, headers: Mapping[str, str] | None = None) -> None:
         err: dict[str, Any] = {"code": code, "message": message, "status": status}
         if details:
             err["details"] = details
-        self._send(h, code, {"error": err})
+        self._send(h, code, {"error": err}, headers)
 
-    def _guard(self, project: str | None, api: str, permission: str) -> None:
-        pid = (self.estate.project(project) or {}).get("projectId", project) if project else None
-        if api in self.faults.service_disabled.get(pid or "", set()):
-            raise _ServiceDisabled(f"{api} API has not been used in project {pid} before or it is disabled.")
-        if self.faults.is_denied(pid, api):
-            raise _Denied(f"Permission '{permission}' denied on resource '{project}' (or it may not exist).")
+    def _project_of(self, groups: Mapping[str, str], qs: Mapping[str, list[str]]) -> str | None:
+        """The id of the project a request is within (a fault's ``scope``), if it is within one."""
+        ref = groups.get("p") or self._q(qs, "project")
+        if "a" in groups:  # a deny policy's attachment point
+            attachment = self._attachment(groups["a"])
+            ref = attachment.rsplit("/", 1)[-1] if "/projects/" in attachment else None
+        if "b" in groups:  # a bucket: its project
+            ref = next((p["projectId"] for p in self.estate.projects.values()
+                        for b in p.get("buckets") or [] if b["name"] == groups["b"]), None)
+        if not ref:
+            return None
+        return str((self.estate.project(ref) or {}).get("projectId", ref))
 
-    def _proj(self, ref: str, api: str, permission: str) -> dict[str, Any]:
-        self._guard(ref, api, permission)
+    def _proj(self, ref: str, permission: str) -> dict[str, Any]:
         project = self.estate.project(ref)
         if project is None:
             raise _Denied(f"Permission '{permission}' denied on resource 'projects/{ref}' (or it may not exist).")
@@ -495,11 +698,11 @@ class RestFake:
         items = [self._project_json(p) for p in self.estate.projects.values()]
         return 200, page(items, "projects", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
-    def _project(self, p: str, api: str, **_: Any) -> tuple[int, Any]:
-        return 200, self._project_json(self._proj(p, api, "resourcemanager.projects.get"))
+    def _project(self, p: str, permission: str, **_: Any) -> tuple[int, Any]:
+        return 200, self._project_json(self._proj(p, permission))
 
-    def _project_policy(self, p: str, api: str, **_: Any) -> tuple[int, Any]:
-        project = self._proj(p, api, "resourcemanager.projects.getIamPolicy")
+    def _project_policy(self, p: str, permission: str, **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, permission)
         return 200, policy_json(project.get("policy"))
 
     # -- IAM v2 deny policies (attachment point arrives URL-encoded, sometimes twice)
@@ -524,32 +727,28 @@ class RestFake:
             out["rules"] = pol.get("rules") or []
         return out
 
-    def _deny_list(self, a: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+    def _deny_list(self, a: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
         attachment = self._attachment(a)
-        project = attachment.rsplit("/", 1)[-1] if "/projects/" in attachment else None
-        self._guard(project, api, "iam.denypolicies.list")
         items = [self._deny_json(attachment, p, full=False) for p in self._deny_for(attachment)]
         return 200, page(items, "policies", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
-    def _deny_get(self, a: str, d: str, api: str, **_: Any) -> tuple[int, Any]:
+    def _deny_get(self, a: str, d: str, permission: str, **_: Any) -> tuple[int, Any]:
         attachment = self._attachment(a)
-        project = attachment.rsplit("/", 1)[-1] if "/projects/" in attachment else None
-        self._guard(project, api, "iam.denypolicies.get")
         for pol in self._deny_for(attachment):
             if pol["id"] == d:
                 return 200, self._deny_json(attachment, pol, full=True)
         return 404, {"status": "NOT_FOUND", "message": f"deny policy {d} not found"}
 
     # -- IAM v1 workload identity federation
-    def _pools(self, p: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
-        project = self._proj(p, api, "iam.workloadIdentityPools.list")
+    def _pools(self, p: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, permission)
         items = [{"name": f"projects/{project['number']}/locations/global/workloadIdentityPools/{w['id']}",
                   "displayName": w.get("displayName", w["id"]), "state": w.get("state", "ACTIVE"),
                   "disabled": bool(w.get("disabled"))} for w in project.get("workloadIdentityPools") or []]
         return 200, page(items, "workloadIdentityPools", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
-    def _providers(self, p: str, w: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
-        project = self._proj(p, api, "iam.workloadIdentityPoolProviders.list")
+    def _providers(self, p: str, w: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, permission)
         pool = next((x for x in project.get("workloadIdentityPools") or [] if x["id"] == w), None)
         if pool is None:
             return 404, {"status": "NOT_FOUND", "message": f"pool {w} not found"}
@@ -563,8 +762,8 @@ class RestFake:
         return 200, page(items, "workloadIdentityPoolProviders", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
     # -- Policy Analyzer activities
-    def _activities(self, p: str, t: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
-        project = self._proj(p, api, "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query")
+    def _activities(self, p: str, t: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, permission)
         period = {"startTime": rfc3339(self.estate.now - dt.timedelta(days=400)), "endTime": rfc3339(self.estate.now)}
         items = []
         for sa in project.get("serviceAccounts") or []:
@@ -587,8 +786,8 @@ class RestFake:
         return 200, page(items, "activities", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
     # -- API Keys v2
-    def _api_keys(self, p: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
-        project = self._proj(p, api, "apikeys.keys.list")
+    def _api_keys(self, p: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, permission)
         items = []
         for key in project.get("apiKeys") or []:
             item = {k: v for k, v in key.items() if k != "id"}
@@ -598,13 +797,13 @@ class RestFake:
             items.append(item)
         return 200, page(items, "keys", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
-    def _key_string(self, p: str, k: str, api: str, **_: Any) -> tuple[int, Any]:
-        self._proj(p, api, "apikeys.keys.getKeyString")
+    def _key_string(self, p: str, k: str, permission: str, **_: Any) -> tuple[int, Any]:
+        self._proj(p, permission)
         return 200, {"keyString": CANARY}
 
     # -- Vertex AI
-    def _engines(self, p: str, l: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:  # noqa: E741
-        project = self._proj(p, api, "aiplatform.reasoningEngines.list")
+    def _engines(self, p: str, l: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:  # noqa: E741
+        project = self._proj(p, permission)
         items = []
         for eng in project.get("reasoningEngines") or []:
             if eng.get("location", "us-central1") != l:
@@ -615,8 +814,8 @@ class RestFake:
         return 200, page(items, "reasoningEngines", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
     # -- Cloud Storage
-    def _buckets(self, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
-        project = self._proj(self._q(qs, "project") or "", api, "storage.buckets.list")
+    def _buckets(self, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(self._q(qs, "project") or "", permission)
         items = [{"kind": "storage#bucket", "id": b["name"], "name": b["name"],
                   "projectNumber": str(project["number"]), "location": b.get("location", "US"),
                   "timeCreated": b.get("timeCreated", "2023-01-01T00:00:00.000Z"), "labels": b.get("labels") or {},
@@ -625,18 +824,17 @@ class RestFake:
         body = page(items, "items", self._q(qs, "pageToken"), self._q(qs, "maxResults"))
         return 200, {"kind": "storage#buckets", **body}
 
-    def _bucket_policy(self, b: str, api: str, **_: Any) -> tuple[int, Any]:
+    def _bucket_policy(self, b: str, permission: str, **_: Any) -> tuple[int, Any]:
         for project in self.estate.projects.values():
             for bucket in project.get("buckets") or []:
                 if bucket["name"] == b:
-                    self._guard(project["projectId"], api, "storage.buckets.getIamPolicy")
                     return 200, {"kind": "storage#policy", "resourceId": f"projects/_/buckets/{b}",
                                  **policy_json(bucket.get("policy"))}
         return 404, {"status": "NOT_FOUND", "message": "The specified bucket does not exist."}
 
     # -- Secret Manager
-    def _secrets(self, p: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
-        project = self._proj(p, api, "secretmanager.secrets.list")
+    def _secrets(self, p: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, permission)
         items = [{"name": f"projects/{project['number']}/secrets/{s['id']}", "labels": s.get("labels") or {},
                   "createTime": s.get("createTime", "2024-01-01T00:00:00Z"),
                   "replication": {"automatic": {}}, "etag": "\"fake\""} for s in project.get("secrets") or []]
@@ -645,16 +843,16 @@ class RestFake:
             body["totalSize"] = len(items)
         return 200, body
 
-    def _secret_policy(self, p: str, s: str, api: str, **_: Any) -> tuple[int, Any]:
-        project = self._proj(p, api, "secretmanager.secrets.getIamPolicy")
+    def _secret_policy(self, p: str, s: str, permission: str, **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, permission)
         secret = next((x for x in project.get("secrets") or [] if x["id"] == s), None)
         if secret is None:
             return 404, {"status": "NOT_FOUND", "message": f"Secret [{s}] not found."}
         return 200, policy_json(secret.get("policy"))
 
     # -- BigQuery
-    def _datasets(self, p: str, api: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
-        project = self._proj(p, api, "bigquery.datasets.list")
+    def _datasets(self, p: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, permission)
         items = [{"kind": "bigquery#dataset", "id": f"{project['projectId']}:{d['datasetId']}",
                   "datasetReference": {"projectId": project["projectId"], "datasetId": d["datasetId"]},
                   "labels": d.get("labels") or {}, "location": d.get("location", "US")}
@@ -662,8 +860,8 @@ class RestFake:
         body = page(items, "datasets", self._q(qs, "pageToken"), self._q(qs, "maxResults"))
         return 200, {"kind": "bigquery#datasetList", "etag": "fake", **body}
 
-    def _dataset(self, p: str, d: str, api: str, **_: Any) -> tuple[int, Any]:
-        project = self._proj(p, api, "bigquery.datasets.get")
+    def _dataset(self, p: str, d: str, permission: str, **_: Any) -> tuple[int, Any]:
+        project = self._proj(p, permission)
         ds = next((x for x in project.get("datasets") or [] if x["datasetId"] == d), None)
         if ds is None:
             return 404, {"status": "NOT_FOUND", "message": f"Not found: Dataset {p}:{d}"}
@@ -677,10 +875,6 @@ class _Denied(Exception):
     pass
 
 
-class _ServiceDisabled(_Denied):
-    pass
-
-
 # -- both together ---------------------------------------------------------------------------
 
 @dataclass
@@ -689,18 +883,24 @@ class GcpFakes:
     the connector at them (anonymous credentials, insecure loopback gRPC)."""
 
     estate: Estate
-    faults: Faults
+    faults: FaultPlan
     grpc: IamGrpcFake
     rest: RestFake
+
+    def add(self, fault: Fault) -> Fault:
+        """Add a fault to the plan both servers share, its API and code checked first."""
+        if fault.api != "*" and fault.api not in GCP_APIS:
+            raise ValueError(f"{fault.api!r} is not an API of the GCP fakes ({', '.join(GCP_APIS)})")
+        if fault.code is not None and fault.code not in HTTP_OF_CODE:
+            raise ValueError(f"{fault.code!r} is not a google.rpc.Code name")
+        return self.faults.add(fault)
 
     def config(self, **extra: Any) -> dict[str, Any]:
         url = self.rest.url
         cfg: dict[str, Any] = {
             "anonymous": True, "grpc_insecure": True, "max_attempts": 3, "retry_base_delay": 0.05,
             "projects": sorted(self.estate.projects),
-            "endpoints": {"iam": self.grpc.target, **{k: url for k in (
-                "iam_rest", "iam_v2", "resourcemanager", "policyanalyzer", "apikeys", "aiplatform", "storage",
-                "secretmanager", "bigquery")}},
+            "endpoints": {"iam": self.grpc.target, **{k: url for k in GCP_APIS if k != "iam"}},
         }
         if self.estate.org:
             cfg["organization_id"] = str(self.estate.org["id"])
@@ -712,10 +912,11 @@ class GcpFakes:
         self.grpc.stop()
 
 
-def start_fakes(estate: Mapping[str, Any], now: dt.datetime, faults: Faults | None = None) -> GcpFakes:
-    """Start both servers on free loopback ports over ``estate``."""
+def start_fakes(estate: Mapping[str, Any], now: dt.datetime, faults: FaultPlan | None = None) -> GcpFakes:
+    """Start both servers on free loopback ports over ``estate``; ``faults`` (a
+    :class:`Faults` by default) says which of their requests fail."""
     est = Estate(estate, now)
-    faults = faults or Faults()
+    faults = faults if faults is not None else Faults()
     grpc_fake = IamGrpcFake(est, faults).start()
     try:
         rest = RestFake(est, faults).start()

@@ -1,6 +1,6 @@
 """The demo's Azure tenant: ``azure_estate.yaml`` served by the TLS fake in this process.
 
-:func:`demo_tenant` starts :class:`agentreach.testing.azure_fake.AzureFake` with the estate
+:func:`demo_tenant` starts :class:`agentreach_testing.azure_fake.AzureFake` with the estate
 (dates made relative to ``now``) and yields the ``connectors.azure`` config section that
 points the ordinary Azure connector at it. The connector signs in with the real
 ``CertificateCredential`` using a throw-away client certificate, so no environment
@@ -25,7 +25,7 @@ _RELATIVE = re.compile(r"^@now(?:([+-]\d+)([dhm]))?$")
 
 def load_estate(now: dt.datetime) -> dict[str, Any]:
     """The shipped estate with every ``@now±N[dhm]`` turned into an ISO timestamp."""
-    text = resources.files("agentreach.demo").joinpath("azure_estate.yaml").read_text(encoding="utf-8")
+    text = resources.files("agentreach_testing.demo").joinpath("azure_estate.yaml").read_text(encoding="utf-8")
     return _resolve(yaml.safe_load(text), now)
 
 
@@ -45,7 +45,7 @@ def _resolve(value: Any, now: dt.datetime) -> Any:
 
 def _client_certificate(directory: Path) -> Path:
     """A PEM holding a private key and its self-signed certificate, as CertificateCredential reads it."""
-    from ..testing.azure_fake import make_self_signed
+    from ..azure_fake import make_self_signed
 
     cert, key = make_self_signed(directory, "agentreach-demo-client")
     bundle = directory / "demo-client.pem"
@@ -56,7 +56,7 @@ def _client_certificate(directory: Path) -> Path:
 @contextmanager
 def demo_tenant(now: dt.datetime) -> Iterator[dict[str, Any]]:
     """Serve the demo tenant; yield the config to put under ``connectors.azure``."""
-    from ..testing.azure_fake import AzureFake
+    from ..azure_fake import AzureFake
 
     estate = load_estate(now)
     fake = AzureFake(estate, page_size=3)

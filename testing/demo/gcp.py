@@ -18,13 +18,13 @@ import yaml
 
 def load_estate() -> dict[str, Any]:
     """The shipped demo estate as data (dates still relative)."""
-    return yaml.safe_load(resources.files("agentreach.demo").joinpath("gcp_estate.yaml").read_text("utf-8"))
+    return yaml.safe_load(resources.files("agentreach_testing.demo").joinpath("gcp_estate.yaml").read_text("utf-8"))
 
 
 @contextmanager
 def demo_project(now: dt.datetime) -> Iterator[dict[str, Any]]:
     """Serve the demo estate; yield the config to put under ``connectors.gcp``."""
-    from ..testing.gcp_fake import start_fakes
+    from ..gcp_fake import start_fakes
 
     fakes = start_fakes(load_estate(), now)
     try:
