@@ -10,8 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from agentreach.cli import group as cligroup
-from agentreach.cli import main
+from agentreach.cli import group as cligroup, main
 from agentreach.plugins import Plugin
 from agentreach.registry import Registry, registry
 

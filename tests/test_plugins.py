@@ -63,14 +63,14 @@ PACKAGE = textwrap.dedent('''
 
     PLUGIN = Plugin(
         name="tp", provider="tp", description="an imaginary platform",
-        signal_kinds={"persona": SignalKind("tp_connector:match_persona", required=("value",),
+        signal_kinds={"persona": SignalKind("tp_plugin_pkg:match_persona", required=("value",),
                                             regex_keys=("value",))},
-        signals=("tp_connector:signals.yaml",),
-        derivers=("tp_connector:derive",),
+        signals=("tp_plugin_pkg:signals.yaml",),
+        derivers=("tp_plugin_pkg:derive",),
         cli_options=(CliOption("--tp-vault-name", "vault_name", "TP: the vault's display name."),),
         scope_types=("tp_account",),
-        formats={"tsv": OutputFormat("tp_connector:render_tsv", description="rule and subject, tab-separated")},
-        rules=("tp_connector.rules",),
+        formats={"tsv": OutputFormat("tp_plugin_pkg:render_tsv", description="rule and subject, tab-separated")},
+        rules=("tp_plugin_pkg.rules",),
     )
 ''')
 
@@ -103,16 +103,16 @@ RULE_MODULE = textwrap.dedent('''
 @pytest.fixture
 def tp_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     site = tmp_path / "site"
-    pkg = site / "tp_connector"
+    pkg = site / "tp_plugin_pkg"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text(PACKAGE)
     (pkg / "signals.yaml").write_text(SIGNALS)
     (pkg / "rules.py").write_text(RULE_MODULE)
-    dist = site / "tp_connector-1.0.dist-info"
+    dist = site / "tp_plugin_pkg-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tp-connector\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[agentreach.connectors]\ntp = tp_connector:TpConnector\n\n"
-                                           "[agentreach.plugins]\ntp = tp_connector:PLUGIN\n")
+    (dist / "entry_points.txt").write_text("[agentreach.connectors]\ntp = tp_plugin_pkg:TpConnector\n\n"
+                                           "[agentreach.plugins]\ntp = tp_plugin_pkg:PLUGIN\n")
     monkeypatch.syspath_prepend(str(site))
     registry_module.reload()
     rules_before = list(RULES)

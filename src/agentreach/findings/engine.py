@@ -34,16 +34,18 @@ def findings_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
 def _validate(cfg: Mapping[str, Any]) -> None:
     _load_rules()
     ids = {r.id for r in RULES}
-    disabled = cfg.get("disabled") or []
+    disabled = cfg.get("disabled", [])
     if not isinstance(disabled, list):
         raise ConfigError("findings.disabled: must be a list of rule ids")
-    severity = cfg.get("severity") or {}
-    params = cfg.get("rules") or {}
-    if not isinstance(severity, Mapping) or not isinstance(params, Mapping):
-        raise ConfigError("findings.severity and findings.rules: must map a rule id to a value")
-    bad = sorted({str(i) for i in [*disabled, *severity, *params]} - ids)
-    if bad:
-        raise ConfigError(f"findings: unknown rule id(s) {', '.join(bad)} (known: {', '.join(sorted(ids))})")
+    severity, params = cfg.get("severity", {}), cfg.get("rules", {})
+    for key, value in (("severity", severity), ("rules", params)):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"findings.{key}: must map a rule id to a value")
+    for key, named in (("disabled", disabled), ("severity", severity), ("rules", params)):
+        bad = sorted({str(i) for i in named} - ids)
+        if bad:
+            raise ConfigError(f"findings.{key}.{bad[0]}: unknown rule id(s) {', '.join(bad)} "
+                              f"(known: {', '.join(sorted(ids))})")
     for rid, sev in severity.items():
         if sev not in SEVERITIES:
             raise ConfigError(f"findings.severity.{rid}: {sev!r} is not one of {', '.join(SEVERITIES)}")

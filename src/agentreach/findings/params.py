@@ -1,5 +1,9 @@
 """The thresholds and switches a rule takes, declared as types beside the rule's metadata.
 
+A list a rule reads as a vocabulary (sensitive levels, access levels, codes) may not be
+empty: an empty one would mean "nothing counts", which is disabling the rule
+(``findings.disabled``) said in a way nobody reads.
+
 The *values* are data (``config/findings.yaml``, a user's ``findings.rules`` over it); the
 *shape* is here: which keys a rule reads, of which type, from which vocabulary. A key the
 rule does not declare, a wrong type or a value outside its vocabulary is refused by name
@@ -28,12 +32,12 @@ class AgentsScope(RuleParams):
 
 
 class SensitiveReach(AgentsScope):
-    sensitive_levels: list[Sensitivity] = Field(description="what counts as a sensitive system")
+    sensitive_levels: list[Sensitivity] = Field(min_length=1, description="what counts as a sensitive system")
     min_access: AccessLevel = Field(description="the weakest access that counts as reaching it")
 
 
 class AdminReach(AgentsScope):
-    levels: list[AccessLevel] = Field(description="access levels that count (admin always does)")
+    levels: list[AccessLevel] = Field(min_length=1, description="access levels that count (admin always does)")
 
 
 class AgentsOnly(RuleParams):
@@ -42,7 +46,7 @@ class AgentsOnly(RuleParams):
 
 class LongLived(AgentsOnly):
     codes: list[Literal["lifetime_too_long", "never_rotated", "rotation_overdue"]] = Field(
-        description="lifecycle codes this rule reports")
+        min_length=1, description="lifecycle codes this rule reports")
 
 
 class Reuse(AgentsScope):
@@ -64,5 +68,6 @@ class ApiKeyTypes(RuleParams):
 
 
 class Federation(RuleParams):
-    sensitive_levels: list[Sensitivity] = Field(description="what counts as a sensitive system")
-    public_issuers: list[str] = Field(description="multi-tenant OIDC issuers that need a subject condition")
+    sensitive_levels: list[Sensitivity] = Field(min_length=1, description="what counts as a sensitive system")
+    public_issuers: list[str] = Field(min_length=1, description="multi-tenant OIDC issuers that need a subject "
+                                                             "condition")
