@@ -87,6 +87,20 @@ class FakeRequest:
     authorization: str | None
 
 
+# Graph accepts its resource URI and its app id; ARM its two resource URIs, with or without a
+# trailing slash (the allowed list in ARM's "wrong audience" message).
+GRAPH_AUDIENCES = frozenset({"https://graph.microsoft.com", "https://graph.microsoft.com/",
+                             "00000003-0000-0000-c000-000000000000"})
+ARM_AUDIENCES = frozenset({"https://management.azure.com", "https://management.azure.com/",
+                           "https://management.core.windows.net", "https://management.core.windows.net/"})
+
+
+def audience_of(scope: str) -> str:
+    """The resource a v2 token request's scope names (``https://graph.microsoft.com/.default``)."""
+    first = (scope or "").split()[0] if scope else ""
+    return first[: -len("/.default")] if first.endswith("/.default") else first
+
+
 @dataclass
 class AzureFake:
     """Serve ``estate`` (see ``agentreach_testing/demo/azure_estate.yaml`` for its shape: Graph and
@@ -95,6 +109,10 @@ class AzureFake:
     estate: Mapping[str, Any]
     page_size: int = 2
     clients: Mapping[str, str] = field(default_factory=dict)  # client_id -> secret; empty: accept any
+    # The audiences Graph and ARM accept, as the public cloud's do: a token asked for another
+    # resource (say, the fake's own URL) is refused with each service's real 401.
+    graph_audiences: frozenset[str] = GRAPH_AUDIENCES
+    arm_audiences: frozenset[str] = ARM_AUDIENCES
     requests: list[FakeRequest] = field(default_factory=list)
     tokens_issued: int = 0
     faults: FaultPlan = field(default_factory=FaultPlan)
@@ -127,6 +145,11 @@ class AzureFake:
         threading.Thread(target=server.serve_forever, name="azure-fake", daemon=True).start()
         self.url = f"https://127.0.0.1:{server.server_address[1]}"
         return self.url
+
+    def bearer(self, audience: str, client_id: str = "test-client") -> str:
+        """A token the fake accepts for ``audience``, as its token endpoint would issue it."""
+        raw = f"fake-token:{client_id}:{audience}:{uuid.uuid4()}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     def stop(self) -> None:
         if self._server is not None:
@@ -282,6 +305,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._error(status, code, message, headers)
         return True
 
+    def _wrong_audience(self, api: str) -> str | None:
+        """The service's own 401 text when the bearer token was issued for another resource."""
+        raw = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        try:
+            parts = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode().split(":")
+        except ValueError:
+            return "Access token validation failure. Invalid audience."
+        aud = ":".join(parts[2:-1]) if len(parts) >= 4 and parts[0] == "fake-token" else ""
+        if api == "graph" and aud not in self.owner.graph_audiences:
+            return "Access token validation failure. Invalid audience."
+        if api == "arm" and aud not in self.owner.arm_audiences:
+            allowed = "','".join(sorted(self.owner.arm_audiences, key=lambda a: (a.rstrip("/"), a)))
+            return (f"The access token has been obtained for wrong audience or resource '{aud}'. It should exactly "
+                    f"match with one of the allowed audiences '{allowed}'.")
+        return None
+
     def _error(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
         if self.path.startswith(tuple(f"/{v}/" for v in GRAPH_VERSIONS)):
@@ -334,7 +373,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                     "error_description": f"AADSTS700016: Application with identifier '{client_id}' "
                                                          "was not found in the directory."})
         self.owner.tokens_issued += 1
-        token = base64.urlsafe_b64encode(f"fake-token:{client_id}:{uuid.uuid4()}".encode()).decode().rstrip("=")
+        aud = audience_of(form.get("scope", ""))
+        token = base64.urlsafe_b64encode(f"fake-token:{client_id}:{aud}:{uuid.uuid4()}".encode()).decode().rstrip("=")
         self._send(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token})
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
@@ -369,6 +409,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         scope = (sub.group(1), self.owner.tenant_id) if sub else self.owner.tenant_id
         if self._fault(api, path, scope):
             return None
+        wrong = self._wrong_audience(api)
+        if wrong:
+            return self._error(401, "InvalidAuthenticationToken", wrong)
         if first in GRAPH_VERSIONS:
             return self._graph(path, query)
         if first in ("subscriptions", "providers"):

@@ -234,12 +234,42 @@ def test_the_fake_answers_like_graph_for_unknown_select_and_missing_api_version(
     import httpx
 
     with httpx.Client(verify=__import__("ssl").create_default_context(cafile=str(fake.ca_path))) as client:
-        auth = {"Authorization": "Bearer x"}
+        auth = {"Authorization": f"Bearer {fake.bearer('https://graph.microsoft.com')}"}
         bad = client.get(f"{fake.url}/v1.0/servicePrincipals", params={"$select": "id,createdDateTime"}, headers=auth)
         assert bad.status_code == 400
         assert bad.json()["error"]["message"] == ("Could not find a property named 'createdDateTime' on type "
                                                   "'microsoft.graph.servicePrincipal'.")
         assert "innerError" in bad.json()["error"]
-        arm = client.get(f"{fake.url}/subscriptions", headers=auth)
+        arm = client.get(f"{fake.url}/subscriptions",
+                         headers={"Authorization": f"Bearer {fake.bearer('https://management.azure.com')}"})
         assert arm.status_code == 400 and arm.json()["error"]["code"] == "MissingApiVersionParameter"
         assert client.get(f"{fake.url}/v1.0/applications").status_code == 401
+
+
+def test_tokens_carry_the_real_audience_whatever_the_endpoint(fake: AzureFake) -> None:
+    """The endpoints point at the fake (as at a proxy); the scopes stay Graph's and ARM's own,
+    which the fake, like the real services, insists on. A token asked for another resource is
+    refused with each service's own 401, and the scan says so in a gap."""
+    scan = Scan(fake)
+    assert not scan.gaps and scan.nodes
+    asked = Scan(fake, graph_scope=f"{fake.url}/.default")  # what deriving the scope from the URL did
+    assert {(g.error_code, g.service) for g in asked.gaps} >= {("InvalidAuthenticationToken", "graph")}
+    assert not any(n.type == "azure_app" for n in asked.nodes.values())  # Graph said no to all of it
+
+
+@pytest.mark.parametrize(("cloud", "graph", "arm"), [
+    ("public", "https://graph.microsoft.com/.default", "https://management.azure.com/.default"),
+    ("usgov", "https://graph.microsoft.us/.default", "https://management.usgovcloudapi.net/.default"),
+    ("china", "https://microsoftgraph.chinacloudapi.cn/.default", "https://management.chinacloudapi.cn/.default"),
+])
+def test_clouds_give_endpoints_and_audiences(cloud: str, graph: str, arm: str) -> None:
+    from azure.identity import AzureAuthorityHosts
+
+    from agentreach_connectors.azure.config import AzureConfig
+
+    cfg = AzureConfig.from_mapping({"cloud": cloud, "graph_endpoint": "https://proxy.example.internal/"})
+    assert (cfg.graph_scope, cfg.arm_scope) == (graph, arm)
+    assert cfg.graph_endpoint == "https://proxy.example.internal"  # the endpoint moves, the audience does not
+    sdk = {"public": AzureAuthorityHosts.AZURE_PUBLIC_CLOUD, "usgov": AzureAuthorityHosts.AZURE_GOVERNMENT,
+           "china": AzureAuthorityHosts.AZURE_CHINA}[cloud]
+    assert cfg.authority_host == f"https://{sdk}"

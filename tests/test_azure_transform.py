@@ -386,11 +386,11 @@ def test_config_errors_name_the_key(raw: dict[str, Any], key: str) -> None:
 
 
 def test_config_defaults_and_sovereign_endpoints() -> None:
-    cfg = AzureConfig.from_mapping({"enabled": True, "graph_endpoint": "https://graph.microsoft.us/",
-                                    "subscriptions": "A,b"})
+    cfg = AzureConfig.from_mapping({"enabled": True, "cloud": "usgov", "subscriptions": "A,b"})
     assert cfg.graph_url("/applications") == "https://graph.microsoft.us/v1.0/applications"
     assert cfg.graph_scope == "https://graph.microsoft.us/.default" and cfg.subscriptions == ("a", "b")
-    assert cfg.credential == "default" and cfg.arm_scope == "https://management.azure.com/.default"
+    public = AzureConfig.from_mapping({"enabled": True})
+    assert public.credential == "default" and public.arm_scope == "https://management.azure.com/.default"
 
 
 def test_a_malformed_object_is_named_and_the_rest_kept() -> None:

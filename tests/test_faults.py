@@ -201,8 +201,15 @@ def azure() -> Iterator[AzureFake]:
 @pytest.fixture
 def graph(azure: AzureFake) -> Iterator[httpx.Client]:
     azure.clear_rules()
+
+    def bearer(request: httpx.Request) -> httpx.Request:  # a token of the audience each service accepts
+        arm = request.url.path.startswith(("/subscriptions", "/providers"))
+        aud = "https://management.azure.com" if arm else "https://graph.microsoft.com"
+        request.headers["Authorization"] = f"Bearer {azure.bearer(aud)}"
+        return request
+
     with httpx.Client(base_url=azure.url, verify=ssl.create_default_context(cafile=str(azure.ca_path)), timeout=5,
-                      headers={"Authorization": "Bearer t"}) as client:
+                      auth=bearer) as client:
         yield client
     azure.clear_rules()
 

@@ -14,6 +14,27 @@ from typing import Any, Mapping
 from agentreach.connector import ConnectorConfigError, section_values
 
 CREDENTIALS = ("default", "client_secret", "certificate")
+
+# The Azure clouds: where to sign in (azure-identity's AzureAuthorityHosts), where Graph and
+# ARM answer, and the audience their tokens must carry (Microsoft Graph national cloud
+# deployments; Azure Resource Manager endpoints per cloud). Real Graph and ARM accept only
+# their own audiences, so the scope is the cloud's, never derived from an endpoint URL that
+# may point at a proxy or a private endpoint.
+CLOUDS: dict[str, dict[str, str]] = {
+    "public": {"authority_host": "https://login.microsoftonline.com", "graph_endpoint": "https://graph.microsoft.com",
+               "arm_endpoint": "https://management.azure.com",
+               "graph_scope": "https://graph.microsoft.com/.default",
+               "arm_scope": "https://management.azure.com/.default"},
+    "usgov": {"authority_host": "https://login.microsoftonline.us", "graph_endpoint": "https://graph.microsoft.us",
+              "arm_endpoint": "https://management.usgovcloudapi.net",
+              "graph_scope": "https://graph.microsoft.us/.default",
+              "arm_scope": "https://management.usgovcloudapi.net/.default"},
+    "china": {"authority_host": "https://login.chinacloudapi.cn",
+              "graph_endpoint": "https://microsoftgraph.chinacloudapi.cn",
+              "arm_endpoint": "https://management.chinacloudapi.cn",
+              "graph_scope": "https://microsoftgraph.chinacloudapi.cn/.default",
+              "arm_scope": "https://management.chinacloudapi.cn/.default"},
+}
 _GUIDISH = re.compile(r"^[0-9a-fA-F-]{36}$|^[a-z0-9.-]+\.[a-z]{2,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -25,9 +46,12 @@ class AzureConfig:
     client_id: str | None = None
     client_secret_env: str | None = None
     certificate_path: str | None = None
-    authority_host: str = "https://login.microsoftonline.com"
-    graph_endpoint: str = "https://graph.microsoft.com"
-    arm_endpoint: str = "https://management.azure.com"
+    cloud: str = "public"
+    authority_host: str = CLOUDS["public"]["authority_host"]
+    graph_endpoint: str = CLOUDS["public"]["graph_endpoint"]
+    arm_endpoint: str = CLOUDS["public"]["arm_endpoint"]
+    graph_scope: str = CLOUDS["public"]["graph_scope"]  # the audience tokens for Graph are asked for
+    arm_scope: str = CLOUDS["public"]["arm_scope"]
     subscriptions: tuple[str, ...] = ()  # empty: every subscription the caller sees
     beta: bool = True
     ca_bundle: str | None = None
@@ -67,11 +91,20 @@ class AzureConfig:
                 raise ConnectorConfigError(f"connectors.azure.certificate_path: no such file {path}")
         if v.get("ca_bundle") and not Path(v["ca_bundle"]).expanduser().is_file():
             raise ConnectorConfigError(f"connectors.azure.ca_bundle: no such file {v['ca_bundle']}")
-        for key in ("authority_host", "graph_endpoint", "arm_endpoint"):
+        cloud = v.get("cloud", "public")
+        if cloud not in CLOUDS:
+            raise ConnectorConfigError(f"connectors.azure.cloud: must be one of {', '.join(CLOUDS)}")
+        for key in ("authority_host", "graph_endpoint", "arm_endpoint", "graph_scope", "arm_scope"):
             if key in v:
                 if not isinstance(v[key], str) or not v[key].startswith("https://"):
                     raise ConnectorConfigError(f"connectors.azure.{key}: must be an https:// URL")
-                v[key] = v[key].rstrip("/")
+                v[key] = v[key].rstrip("/") if not key.endswith("_scope") else v[key]
+            else:
+                v[key] = CLOUDS[cloud][key]
+        for key in ("graph_scope", "arm_scope"):
+            if not v[key].endswith("/.default"):
+                raise ConnectorConfigError(f"connectors.azure.{key}: a resource's /.default scope, e.g. "
+                                           f"{CLOUDS[cloud][key]}")
         if "subscriptions" in v:
             subs = v["subscriptions"]
             if isinstance(subs, str):
@@ -88,14 +121,6 @@ class AzureConfig:
             if key in v and (not isinstance(v[key], (int, float)) or isinstance(v[key], bool) or v[key] < 0):
                 raise ConnectorConfigError(f"connectors.azure.{key}: must be a number >= 0")
         return cls(**v)
-
-    @property
-    def graph_scope(self) -> str:
-        return f"{self.graph_endpoint}/.default"
-
-    @property
-    def arm_scope(self) -> str:
-        return f"{self.arm_endpoint}/.default"
 
     def graph_url(self, path: str, beta: bool = False) -> str:
         return f"{self.graph_endpoint}/{'beta' if beta else 'v1.0'}{path}"
