@@ -8,7 +8,8 @@
 - ``html``: one self-contained page (inline CSS, inline SVG, nothing fetched), for a browser offline.
 - ``json``: the report dict as it is, pretty-printed.
 - ``csv``: one row per finding.
-- ``sarif``: SARIF 2.1.0, for code-scanning dashboards.
+- ``sarif``: SARIF 2.1.0, for code-scanning dashboards (GitHub's upload rules).
+- ``ocsf``: OCSF Detection Findings, for SIEMs, data lakes and AWS Security Hub.
 
 Nothing here computes a verdict: it only shows what the report holds. Every renderer tolerates a
 missing optional key (``account``, ``path``, ``frameworks``...) and never mutates the report.
@@ -63,6 +64,27 @@ def one_line(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def file_locations(finding: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Where a finding's subject is written in files, ``[{path, line, root}]``, in the finding's
+    order: its ``locations`` (a report of today), else the single ``location`` an older one has."""
+    places = finding.get("locations")
+    if places is None:
+        places = [finding["location"]] if isinstance(finding.get("location"), Mapping) else []
+    return [loc for loc in places if isinstance(loc, Mapping) and loc.get("path")]
+
+
+def where_text(loc: Mapping[str, Any]) -> str:
+    """``path:line`` (or the path alone) of one file location."""
+    path = one_line(loc.get("path"))
+    return path + (f":{loc['line']}" if loc.get("line") else "")
+
+
+def tool_version() -> str:
+    from .. import __version__
+
+    return str(__version__)
+
+
 def counts(report: Mapping[str, Any]) -> dict[str, int]:
     """The summary's counts by severity, every severity present; recounted from the findings when
     the summary has none."""
@@ -95,4 +117,5 @@ def render(fmt: str, report: Mapping[str, Any]) -> str:
     return renderer(report)
 
 
-__all__ = ["SEVERITIES", "by_severity", "counts", "formats", "grant_text", "one_line", "path_chain", "render"]
+__all__ = ["SEVERITIES", "by_severity", "counts", "file_locations", "formats", "grant_text", "one_line", "path_chain",
+           "render", "tool_version", "where_text"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from . import SEVERITIES, by_severity, counts, one_line, path_chain
+from . import SEVERITIES, by_severity, counts, file_locations, one_line, path_chain, where_text
 
 _ACTIVE = re.compile(r"([\\`*_\[\]<>|#!~&])")
 
@@ -72,10 +72,10 @@ def _finding(finding: Mapping[str, Any]) -> list[str]:
     subject += ")"
     lines.append(f"- **Rule:** {code(finding.get('rule'))} · **Severity:** {text(finding.get('severity'))}")
     lines.append(f"- **Subject:** {subject}, id {code(finding.get('subject'))}")
-    location = finding.get("location") or {}
-    if location.get("path"):
-        where = one_line(location["path"]) + (f":{location['line']}" if location.get("line") else "")
-        lines.append(f"- **Location:** {code(where)}")
+    places = file_locations(finding)
+    if places:
+        lines.append(f"- **Location{'s' if len(places) > 1 else ''}:** " + ", ".join(code(where_text(loc))
+                                                                                for loc in places))
     chain = path_chain(finding.get("path"))
     if chain:
         conditional = any(hop.get("conditional") for hop in finding.get("path") or [])
