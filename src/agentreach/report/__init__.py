@@ -79,6 +79,29 @@ def where_text(loc: Mapping[str, Any]) -> str:
     return path + (f":{loc['line']}" if loc.get("line") else "")
 
 
+def provider_of(finding: Mapping[str, Any]) -> str:
+    """The provider of a finding's subject: the first segment of its id."""
+    return one_line(finding.get("subject")).split(":", 1)[0]
+
+
+def finding_text(finding: Mapping[str, Any]) -> str:
+    """One paragraph for a tool that shows a finding as a message: title, subject, evidence, reach."""
+    parts = [one_line(finding.get("title")) or one_line(finding.get("rule")) or "Finding"]
+    subject = one_line(finding.get("subject_name")) or one_line(finding.get("subject"))
+    detail = ", ".join(x for x in (one_line(finding.get("subject_type")),
+                                   f"account {finding['account']}" if finding.get("account") else "") if x)
+    parts.append(f"Subject: {subject}" + (f" ({detail})" if detail else "") + ".")
+    evidence = [one_line(e) for e in finding.get("evidence") or [] if one_line(e)]
+    if evidence:
+        parts.append("Evidence: " + "; ".join(evidence) + ".")
+    chain = path_chain(finding.get("path"))
+    if chain:
+        parts.append(f"Reach: {chain}.")
+    if parts[0] and not parts[0].endswith("."):
+        parts[0] += "."
+    return " ".join(p for p in parts if p)
+
+
 def tool_version() -> str:
     from .. import __version__
 
@@ -117,5 +140,5 @@ def render(fmt: str, report: Mapping[str, Any]) -> str:
     return renderer(report)
 
 
-__all__ = ["SEVERITIES", "by_severity", "counts", "file_locations", "formats", "grant_text", "one_line", "path_chain",
-           "render", "tool_version", "where_text"]
+__all__ = ["SEVERITIES", "by_severity", "counts", "file_locations", "finding_text", "formats", "grant_text", "one_line",
+           "path_chain", "provider_of", "render", "tool_version", "where_text"]

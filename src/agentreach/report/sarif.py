@@ -31,7 +31,7 @@ import urllib.parse
 from typing import Any, Mapping
 
 from ..order import most_serious_first
-from . import file_locations, one_line, path_chain, tool_version
+from . import file_locations, finding_text, one_line, provider_of, tool_version
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
@@ -141,11 +141,6 @@ def _physical(loc: Mapping[str, Any], bases: Mapping[str, str]) -> dict[str, Any
     return physical
 
 
-def provider_of(finding: Mapping[str, Any]) -> str:
-    """The provider of a finding's subject: the first segment of its id."""
-    return one_line(finding.get("subject")).split(":", 1)[0]
-
-
 def _logical(finding: Mapping[str, Any]) -> list[dict[str, Any]]:
     name = one_line(finding.get("subject_name")) or one_line(finding.get("subject"))
     logical: list[dict[str, Any]] = []
@@ -182,23 +177,6 @@ def _locations(finding: Mapping[str, Any], bases: Mapping[str, str]) -> tuple[li
     return [{"physicalLocation": physical, "logicalLocations": _logical(finding)}], []
 
 
-def _message(finding: Mapping[str, Any]) -> str:
-    parts = [one_line(finding.get("title")) or one_line(finding.get("rule")) or "Finding"]
-    subject = one_line(finding.get("subject_name")) or one_line(finding.get("subject"))
-    detail = ", ".join(x for x in (one_line(finding.get("subject_type")),
-                                   f"account {finding['account']}" if finding.get("account") else "") if x)
-    parts.append(f"Subject: {subject}" + (f" ({detail})" if detail else "") + ".")
-    evidence = [one_line(e) for e in finding.get("evidence") or [] if one_line(e)]
-    if evidence:
-        parts.append("Evidence: " + "; ".join(evidence) + ".")
-    chain = path_chain(finding.get("path"))
-    if chain:
-        parts.append(f"Reach: {chain}.")
-    if parts[0] and not parts[0].endswith("."):
-        parts[0] += "."
-    return " ".join(p for p in parts if p)
-
-
 def _result(finding: Mapping[str, Any], index: dict[str, int], bases: Mapping[str, str]) -> dict[str, Any]:
     rid = one_line(finding.get("rule"))
     sev = _severity(finding.get("severity"))
@@ -207,7 +185,7 @@ def _result(finding: Mapping[str, Any], index: dict[str, int], bases: Mapping[st
         "ruleId": rid,
         "ruleIndex": index[rid],
         "level": LEVEL[sev],
-        "message": {"text": _message(finding)},
+        "message": {"text": finding_text(finding)},
         "locations": locations,
         "properties": {
             "severity": sev,
