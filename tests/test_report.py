@@ -7,8 +7,10 @@ The HTML is opened in a real headless Chromium: it must render offline with no c
 
 from __future__ import annotations
 
+import base64
 import copy
 import csv
+import hashlib
 import io
 import json
 import os
@@ -21,6 +23,8 @@ import jsonschema
 import pytest
 
 from agentreach.report import formats, path_chain, render
+
+from .test_sarif_github import github_upload_problems
 
 FORMATS = formats()
 
@@ -67,7 +71,8 @@ def fixture_report() -> dict:
          "fingerprint": "c" * 64},
         {"rule": "AR-SECRET-IN-FILE", "severity": "low", "title": "Agent credential written in a config file",
          "subject": "file:agents/support/.env:3", "subject_name": "agents/support/.env", "subject_type": "file_secret",
-         "account": None, "location": {"path": "agents/support/.env", "line": 3},
+         "account": None, "locations": [{"path": "agents/support/.env", "line": 3, "root": "repo"},
+                                         {"path": "deploy/values.yaml", "line": 41, "root": "repo"}],
          "evidence": ["=HYPERLINK(\"http://evil.example\") beside the key", "AWS access key id on line 3"], "path": [],
          "frameworks": ["OWASP-NHI:NHI2:2025 Secret Leakage"],
          "remediation": "Remove the secret from the file and load it from a secret manager.", "fingerprint": "d" * 64},
@@ -236,10 +241,13 @@ def test_sarif_content(report):
     crit_rule = rules["AR-AGENT-REACHES-SENSITIVE"]
     assert crit_rule["name"] == "AgentReachesSensitive"
     assert crit_rule["properties"]["security-severity"] == "9.5"
-    assert crit_rule["properties"]["tags"] == ["OWASP-NHI:NHI5:2025 Overprivileged NHI", "NIST-CSF:PR.AA-05"]
+    assert crit_rule["properties"]["tags"] == ["security", "OWASP-NHI:NHI5:2025 Overprivileged NHI",
+                                               "NIST-CSF:PR.AA-05"]
     assert crit_rule["help"]["text"].startswith("Scope the role's policy")
+    assert "**Remediation.** Scope the role's policy" in crit_rule["help"]["markdown"]
     assert crit_rule["shortDescription"]["text"] and crit_rule["fullDescription"]["text"]
-    assert {r["properties"]["security-severity"] for r in driver["rules"]} == {"9.5", "8.0", "5.5", "3.0", "0.0"}
+    # 0.0 means "no security severity" to GitHub: the info rule carries none
+    assert {r["properties"].get("security-severity") for r in driver["rules"]} == {"9.5", "8.0", "5.5", "3.0", None}
 
     results = run["results"]
     assert len(results) == len(report["findings"])
@@ -252,11 +260,21 @@ def test_sarif_content(report):
         assert r["message"]["text"]
     crit = by_fp["b" * 64]
     assert crit["locations"][0]["logicalLocations"] == [
+        {"name": "aws account 123456789012", "fullyQualifiedName": "aws:123456789012", "kind": "namespace"},
         {"name": "AKIAEXAMPLEKEY000001", "fullyQualifiedName": KEY, "kind": "resource"}]
-    assert "physicalLocation" not in crit["locations"][0]
+    # a cloud object has no file: it sits in the inventory base, so that GitHub accepts the upload
+    assert crit["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "aws/123456789012/" + KEY.replace(":", "%3A").replace("/", "%2F"),
+                             "uriBaseId": "AGENTREACH_INVENTORY"}, "region": {"startLine": 1}}
     file_result = by_fp["d" * 64]
     physical = file_result["locations"][0]["physicalLocation"]
-    assert physical == {"artifactLocation": {"uri": "agents/support/.env"}, "region": {"startLine": 3}}
+    assert physical == {"artifactLocation": {"uri": "agents/support/.env", "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": 3}}
+    assert [r["physicalLocation"] for r in file_result["relatedLocations"]] == [
+        {"artifactLocation": {"uri": "deploy/values.yaml", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 41}}]
+    assert set(run["originalUriBaseIds"]) == {"%SRCROOT%", "AGENTREACH_INVENTORY"}
+    assert "'repo'" in run["originalUriBaseIds"]["%SRCROOT%"]["description"]["text"]
+    assert github_upload_problems(log) == []
     notes = run["invocations"][0]["toolExecutionNotifications"]
     assert any(n["descriptor"]["id"] == "rule-skipped" and n["associatedRule"]["id"] == "AR-KEY-UNUSED" for n in notes)
     assert any(n["descriptor"]["id"] == "coverage-gap" and "GenerateCredentialReport" in n["message"]["text"]
@@ -264,11 +282,27 @@ def test_sarif_content(report):
 
 
 def test_sarif_absolute_file_path_is_a_file_uri(report):
+    """An older report's single ``location`` still reads; an absolute path is a ``file:`` URI."""
+    del report["findings"][3]["locations"]
     report["findings"][3]["location"] = {"path": "/srv/agents/my bot/.env", "line": None}
     log = json.loads(render("sarif", report))
     jsonschema.Draft7Validator(_schema()).validate(log)
     loc = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "AR-SECRET-IN-FILE")["locations"][0]
     assert loc["physicalLocation"] == {"artifactLocation": {"uri": "file:///srv/agents/my%20bot/.env"}}
+
+
+def test_sarif_several_roots_get_a_base_each(report):
+    report["findings"][3]["locations"] = [{"path": "a/.env", "line": 2, "root": "repo"},
+                                          {"path": "b/.env", "line": 9, "root": "infra"}]
+    log = json.loads(render("sarif", report))
+    run = log["runs"][0]
+    result = next(r for r in run["results"] if r["ruleId"] == "AR-SECRET-IN-FILE")
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "a/.env",
+                                                                              "uriBaseId": "%SRCROOT:repo%"}
+    assert result["relatedLocations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "b/.env",
+                                                                                     "uriBaseId": "%SRCROOT%"}
+    assert {"%SRCROOT%", "%SRCROOT:repo%"} <= set(run["originalUriBaseIds"])
+    assert github_upload_problems(log) == []
 
 
 # ---------------------------------------------------------------- HTML, static
@@ -277,16 +311,22 @@ def test_sarif_absolute_file_path_is_a_file_uri(report):
 def test_html_is_self_contained(report):
     page = render("html", report)
     refs = re.findall(r"""\b(?:src|href|xlink:href|action|poster|data)\s*=\s*["']?([^"'\s>]+)""", page, re.I)
-    assert refs == [], refs
-    assert not re.search(r"url\(|@import|<script|<link|<iframe|<img", page, re.I)
-    assert "default-src 'none'" in page  # a CSP that forbids any fetch or script
+    assert refs and all(ref.startswith("#") for ref in refs), refs  # links within the page only
+    assert not re.search(r"url\(|@import|<link|<iframe|<img|<script[^>]*\ssrc", page, re.I)
+    # a CSP that forbids any fetch, and any script but the page's own, named by its hash
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
+    assert "default-src 'none'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    [script] = re.findall(r"<script>(.*?)</script>", page, re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp
 
 
-def test_html_has_an_svg_per_critical_finding(report):
+def test_html_has_a_picture_per_finding_whose_subject_reaches(report):
+    """Not only critical ones: the key's medium finding (no path of its own) shows the key's reach."""
     report["findings"].append(dict(report["findings"][1], fingerprint="f" * 64, title="Second critical"))
     page = render("html", report)
-    criticals = [f for f in report["findings"] if f["severity"] == "critical"]
-    assert page.count("<svg") == len(criticals) == 2
+    reaching = {f["subject"] for f in report["findings"] if f["path"]}
+    assert page.count("<svg") == sum(f["subject"] in reaching for f in report["findings"]) == 3
     svg = page[page.index("<svg"): page.index("</svg>")]
     assert svg.count("<rect") == 4 and svg.count("<line") == 3
     assert svg.count("conditional") >= 1  # the can_assume hop is dashed
@@ -298,7 +338,7 @@ def test_html_escapes_hostile_names(report):
     page = render("html", report)
     assert HOSTILE not in page
     assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in page
-    assert page.lower().count("<script") == 0
+    assert page.lower().count("<script") == 1  # the page's own, allowed by its hash
 
 
 def test_html_has_summary_gaps_and_findings(report):
@@ -348,7 +388,8 @@ def test_html_renders_in_headless_chromium(report, tmp_path):
     assert dom.returncode == 0, dom.stderr[-3000:]
     assert crit["title"] in dom.stdout
     assert "<svg" in dom.stdout
-    assert "<script" not in dom.stdout.lower()
+    assert dom.stdout.lower().count("<script") == 1
+    assert '<html lang="en" class="js">' in dom.stdout  # the page's script ran
     assert not _console_errors(dom.stderr), _console_errors(dom.stderr)
 
     png = tmp_path / "report.png"

@@ -34,5 +34,7 @@ CORE = Plugin(
         "json": OutputFormat("agentreach.report:render_json", description="the report as JSON"),
         "csv": OutputFormat("agentreach.report.csv:render_csv", description="one row per finding"),
         "sarif": OutputFormat("agentreach.report.sarif:render_sarif", description="SARIF 2.1.0, for code scanning"),
+        "ocsf": OutputFormat("agentreach.report.ocsf:render_ocsf",
+                             description="OCSF 1.8.0 Detection Findings (JSON array), for SIEMs and data lakes"),
     },
 )

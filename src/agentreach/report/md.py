@@ -10,7 +10,17 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from . import SEVERITIES, by_severity, counts, one_line, path_chain
+from . import (
+    SEVERITIES,
+    by_severity,
+    counts,
+    effective_path,
+    file_locations,
+    one_line,
+    path_chain,
+    subject_paths,
+    where_text,
+)
 
 _ACTIVE = re.compile(r"([\\`*_\[\]<>|#!~&])")
 
@@ -64,7 +74,7 @@ def _summary(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _finding(finding: Mapping[str, Any]) -> list[str]:
+def _finding(finding: Mapping[str, Any], paths: Mapping[str, Any]) -> list[str]:
     lines = [f"#### {text(finding.get('title'))}", ""]
     subject = f"{code(finding.get('subject_name'))} ({code(finding.get('subject_type'))}"
     if finding.get("account"):
@@ -72,14 +82,16 @@ def _finding(finding: Mapping[str, Any]) -> list[str]:
     subject += ")"
     lines.append(f"- **Rule:** {code(finding.get('rule'))} · **Severity:** {text(finding.get('severity'))}")
     lines.append(f"- **Subject:** {subject}, id {code(finding.get('subject'))}")
-    location = finding.get("location") or {}
-    if location.get("path"):
-        where = one_line(location["path"]) + (f":{location['line']}" if location.get("line") else "")
-        lines.append(f"- **Location:** {code(where)}")
-    chain = path_chain(finding.get("path"))
+    places = file_locations(finding)
+    if places:
+        lines.append(f"- **Location{'s' if len(places) > 1 else ''}:** " + ", ".join(code(where_text(loc))
+                                                                                for loc in places))
+    path, source = effective_path(finding, paths)
+    chain = path_chain(path)
     if chain:
-        conditional = any(hop.get("conditional") for hop in finding.get("path") or [])
-        lines.append(f"- **Reach:** {code(chain)}" + (" (`?` = conditional hop)" if conditional else ""))
+        conditional = any(hop.get("conditional") for hop in path)
+        lines.append(f"- **Reach:** {code(chain)}" + (" (`?` = conditional hop)" if conditional else "")
+                     + (f", what the subject reaches as {code(source.get('rule'))} shows it" if source else ""))
     evidence = finding.get("evidence") or []
     if evidence:
         lines.append("- **Evidence:**")
@@ -101,8 +113,9 @@ def render_md(report: Mapping[str, Any]) -> str:
     lines += ["", f"## Findings ({len(findings)})", ""]
     if not findings:
         lines += ["No findings.", ""]
+    paths = subject_paths(findings)
     for severity, group in by_severity(findings):
         lines += [f"### {text(severity.capitalize())} ({len(group)})", ""]
         for finding in group:
-            lines += _finding(finding)
+            lines += _finding(finding, paths)
     return "\n".join(lines).rstrip("\n") + "\n"

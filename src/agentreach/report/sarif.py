@@ -1,39 +1,44 @@
-"""The report as SARIF 2.1.0 (OASIS), for code-scanning dashboards.
+"""The report as SARIF 2.1.0 (OASIS), for code-scanning dashboards, GitHub's first.
 
 One run; the driver ``agentreach`` lists every rule of the report (evaluated or skipped) with its
-frameworks as tags and a ``security-severity`` for dashboards that rank by it. A result names its
-finding's fingerprint in ``partialFingerprints`` so a dashboard follows one finding across scans.
+frameworks as tags, the ``security`` tag and a ``security-severity`` (GitHub ranks security results
+by it), and help as text and Markdown. A result names its finding's fingerprint in
+``partialFingerprints`` so a dashboard follows one finding across scans.
 
-Cloud objects have no file: their results carry a logical location (the object's name and node
-id). A finding about a file (``subject_type`` ``file_secret`` with ``location: {path, line}``) gets a
-physical location as well. Skipped rules and coverage gaps are tool-execution notifications of
-the run's invocation, so a reader sees what was not looked at.
+Locations follow GitHub's documented subset ("SARIF support for code scanning"):
+
+- A finding whose subject is written in files gets a ``physicalLocation`` per place: the path
+  relative to the scanned root with ``uriBaseId`` naming that root (declared in
+  ``run.originalUriBaseIds``) and ``region.startLine``. The first place is the result's location
+  (the one GitHub annotates); the others are ``relatedLocations``. Scan the checkout's root
+  (``--path .``) and the paths are the repository's.
+- A cloud finding keeps its logical locations (the account, then the object) and gets a
+  ``physicalLocation`` in the ``AGENTREACH_INVENTORY`` base, ``<provider>/<account>/<object id>``
+  at line 1: GitHub refuses a whole upload when any location has only a logical one
+  ("expected artifact location"), so the inventory path stands where a file would.
+
+Skipped rules and coverage gaps are tool-execution notifications of the run's invocation, so a
+reader sees what was not looked at.
 """
 
 from __future__ import annotations
 
 import json
 import pathlib
+import posixpath
 import re
 import urllib.parse
 from typing import Any, Mapping
 
 from ..order import most_serious_first
-from . import one_line, path_chain
+from . import file_locations, finding_text, one_line, provider_of, tool_version
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 FINGERPRINT_KEY = "agentreachFingerprint/v1"
-
-
-def _version() -> str:
-    try:
-        from agentreach import __version__
-
-        return str(__version__)
-    except ImportError:  # pragma: no cover - the package always has it
-        return "0"
+SRCROOT = "%SRCROOT%"  # the base GitHub's examples use for the checkout
+INVENTORY = "AGENTREACH_INVENTORY"
 
 
 def rule_name(rule_id: str) -> str:
@@ -78,76 +83,110 @@ def _rules(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         title = one_line(entry["title"]) or rid
         full = one_line(entry["description"]) or f"{title} (severity {sev})."
         remediation = one_line(entry["remediation"]) or "See the finding's evidence."
+        tags = ["security", *(one_line(f) for f in entry["frameworks"])]
+        properties: dict[str, Any] = {"tags": tags}
+        if float(SECURITY_SEVERITY[sev]) > 0:  # 0.0 is "no security severity" to GitHub: leave it out
+            properties["security-severity"] = SECURITY_SEVERITY[sev]
         out.append({
             "id": rid,
             "name": rule_name(rid),
             "shortDescription": {"text": title},
             "fullDescription": {"text": full},
-            "help": {"text": remediation},
+            "help": {"text": remediation, "markdown": _help_markdown(title, full, remediation, tags[1:])},
             "defaultConfiguration": {"level": LEVEL[sev]},
-            "properties": {"tags": [one_line(f) for f in entry["frameworks"]],
-                           "security-severity": SECURITY_SEVERITY[sev]},
+            "properties": properties,
         })
     return out
 
 
-def _uri(path: str) -> str:
-    """A file path as a URI reference: absolute paths as ``file:`` URIs, relative ones as they are
-    (percent-encoded), which a code-scanning service resolves against the checkout."""
+def _help_markdown(title: str, full: str, remediation: str, frameworks: list[str]) -> str:
+    lines = [f"**{title}**", "", full, "", f"**Remediation.** {remediation}"]
+    if frameworks:
+        lines += ["", "Frameworks: " + ", ".join(f"`{f}`" for f in frameworks)]
+    return "\n".join(lines)
+
+
+def _file_uri(path: str) -> tuple[str, bool]:
+    """(URI reference, relative?) of a file path: relative paths normalised and percent-encoded
+    (resolved against their root's base id), absolute ones as ``file:`` URIs."""
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path):
-        return path
+        return path, False
     p = pathlib.PurePosixPath(path.replace("\\", "/"))
     if p.is_absolute():
-        return pathlib.PurePosixPath(p).as_uri()
-    return urllib.parse.quote(str(p), safe="/")
+        return p.as_uri(), False
+    return urllib.parse.quote(posixpath.normpath(str(p)), safe="/"), True
 
 
-def _locations(finding: Mapping[str, Any]) -> list[dict[str, Any]]:
-    location: dict[str, Any] = {}
-    where = finding.get("location") or {}
-    if where.get("path"):
-        physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(str(where["path"]))}}
-        try:
-            line = int(where.get("line"))
-        except (TypeError, ValueError):
-            line = 0
-        if line >= 1:
-            physical["region"] = {"startLine": line}
-        location["physicalLocation"] = physical
+def root_base_ids(findings: list[Mapping[str, Any]]) -> dict[str, str]:
+    """Scanned root name -> its uriBaseId: ``%SRCROOT%`` when the report holds one root (the usual
+    ``--path .`` of a checkout), ``%SRCROOT%`` and ``%SRCROOT:name%`` for the others when several."""
+    roots = sorted({one_line(loc.get("root")) for f in findings for loc in file_locations(f)})
+    if len(roots) <= 1:
+        return {r: SRCROOT for r in roots}
+    return {r: SRCROOT if i == 0 else f"%SRCROOT:{r}%" for i, r in enumerate(roots)}
+
+
+def _physical(loc: Mapping[str, Any], bases: Mapping[str, str]) -> dict[str, Any]:
+    uri, relative = _file_uri(one_line(loc.get("path")))
+    artifact: dict[str, Any] = {"uri": uri}
+    if relative:
+        artifact["uriBaseId"] = bases.get(one_line(loc.get("root")), SRCROOT)
+    physical: dict[str, Any] = {"artifactLocation": artifact}
+    try:
+        line = int(loc.get("line"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        line = 0
+    if line >= 1:
+        physical["region"] = {"startLine": line}
+    return physical
+
+
+def _logical(finding: Mapping[str, Any]) -> list[dict[str, Any]]:
     name = one_line(finding.get("subject_name")) or one_line(finding.get("subject"))
-    logical: dict[str, Any] = {"name": name, "kind": "resource"}
+    logical: list[dict[str, Any]] = []
+    if finding.get("account"):
+        provider = provider_of(finding)
+        logical.append({"name": f"{provider} account {one_line(finding['account'])}",
+                        "fullyQualifiedName": f"{provider}:{one_line(finding['account'])}", "kind": "namespace"})
+    resource: dict[str, Any] = {"name": name, "kind": "resource"}
     if finding.get("subject"):
-        logical["fullyQualifiedName"] = one_line(finding["subject"])
-    location["logicalLocations"] = [logical]
-    return [location]
+        resource["fullyQualifiedName"] = one_line(finding["subject"])
+    logical.append(resource)
+    return logical
 
 
-def _message(finding: Mapping[str, Any]) -> str:
-    parts = [one_line(finding.get("title")) or one_line(finding.get("rule")) or "Finding"]
-    subject = one_line(finding.get("subject_name")) or one_line(finding.get("subject"))
-    detail = ", ".join(x for x in (one_line(finding.get("subject_type")),
-                                   f"account {finding['account']}" if finding.get("account") else "") if x)
-    parts.append(f"Subject: {subject}" + (f" ({detail})" if detail else "") + ".")
-    evidence = [one_line(e) for e in finding.get("evidence") or [] if one_line(e)]
-    if evidence:
-        parts.append("Evidence: " + "; ".join(evidence) + ".")
-    chain = path_chain(finding.get("path"))
-    if chain:
-        parts.append(f"Reach: {chain}.")
-    if parts[0] and not parts[0].endswith("."):
-        parts[0] += "."
-    return " ".join(p for p in parts if p)
+def _inventory_uri(finding: Mapping[str, Any]) -> str:
+    """``<provider>/<account>/<object id>``: where a cloud finding's subject sits in the inventory."""
+    subject = one_line(finding.get("subject")) or one_line(finding.get("rule")) or "unknown"
+    parts = [provider_of(finding) or "unknown", one_line(finding.get("account")) or "-", subject]
+    return "/".join(urllib.parse.quote(part, safe="") for part in parts)
 
 
-def _result(finding: Mapping[str, Any], index: dict[str, int]) -> dict[str, Any]:
+def _locations(finding: Mapping[str, Any], bases: Mapping[str, str]) -> tuple[list[dict[str, Any]],
+                                                                                list[dict[str, Any]]]:
+    """(locations, relatedLocations): the first file place, then the others; or the inventory."""
+    places = file_locations(finding)
+    if places:
+        first = {"physicalLocation": _physical(places[0], bases), "logicalLocations": _logical(finding)}
+        related = [{"id": i, "physicalLocation": _physical(loc, bases),
+                    "message": {"text": "the same secret is written here too"}}
+                   for i, loc in enumerate(places[1:], start=1)]
+        return [first], related
+    physical = {"artifactLocation": {"uri": _inventory_uri(finding), "uriBaseId": INVENTORY},
+                "region": {"startLine": 1}}
+    return [{"physicalLocation": physical, "logicalLocations": _logical(finding)}], []
+
+
+def _result(finding: Mapping[str, Any], index: dict[str, int], bases: Mapping[str, str]) -> dict[str, Any]:
     rid = one_line(finding.get("rule"))
     sev = _severity(finding.get("severity"))
+    locations, related = _locations(finding, bases)
     result: dict[str, Any] = {
         "ruleId": rid,
         "ruleIndex": index[rid],
         "level": LEVEL[sev],
-        "message": {"text": _message(finding)},
-        "locations": _locations(finding),
+        "message": {"text": finding_text(finding)},
+        "locations": locations,
         "properties": {
             "severity": sev,
             "security-severity": SECURITY_SEVERITY[sev],
@@ -157,8 +196,11 @@ def _result(finding: Mapping[str, Any], index: dict[str, int]) -> dict[str, Any]
             "evidence": [one_line(e) for e in finding.get("evidence") or []],
             "path": list(finding.get("path") or []),
             "tags": [one_line(f) for f in finding.get("frameworks") or []],
+            "locations": [dict(loc) for loc in file_locations(finding)],
         },
     }
+    if related:
+        result["relatedLocations"] = related[: 1000]
     if finding.get("fingerprint"):
         result["partialFingerprints"] = {FINGERPRINT_KEY: one_line(finding["fingerprint"])}
     return result
@@ -190,6 +232,7 @@ def sarif_log(report: Mapping[str, Any]) -> dict[str, Any]:
     rules = _rules(report)
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     findings = sorted(report.get("findings") or [], key=lambda f: most_serious_first(f.get("severity")))
+    bases = root_base_ids(findings)
     summary = report.get("summary") or {}
     snap = summary.get("snapshot") or {}
     invocation: dict[str, Any] = {"executionSuccessful": True,
@@ -199,13 +242,29 @@ def sarif_log(report: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(snap.get("finished_at"), str) and snap["finished_at"]:
         invocation["endTimeUtc"] = snap["finished_at"]
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "agentreach", "version": _version(), "semanticVersion": _version(),
+        "tool": {"driver": {"name": "agentreach", "version": tool_version(), "semanticVersion": tool_version(),
                             "rules": rules}},
         "invocations": [invocation],
-        "results": [_result(f, index) for f in findings],
+        "originalUriBaseIds": _base_ids(bases, findings),
+        "results": [_result(f, index, bases) for f in findings],
         "properties": {"snapshot": snap, "counts": summary.get("counts") or {}, "agents": summary.get("agents") or {}},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _base_ids(bases: Mapping[str, str], findings: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The roots the results' relative URIs resolve against. None has a ``uri``: the report knows a
+    root by its name only, and code scanning resolves relative paths against the checkout."""
+    out: dict[str, Any] = {}
+    for root, base in sorted(bases.items(), key=lambda kv: kv[1]):
+        out[base] = {"description": {"text": f"The scanned root '{root or '.'}' (agentreach scan --path); "
+                                             "file paths are relative to it."},
+                     "properties": {"kind": "source-root", "root": root}}
+    if any(not file_locations(f) for f in findings):
+        out[INVENTORY] = {"description": {"text": "Not a file: agentreach's inventory of cloud objects, as "
+                                                  "<provider>/<account>/<object id>, line 1."},
+                          "properties": {"kind": "inventory"}}
+    return out
 
 
 def render_sarif(report: Mapping[str, Any]) -> str:
