@@ -102,9 +102,14 @@ def test_every_finding_carries_the_contract(demo_db: str) -> None:
         for hop in f["path"]:
             for key in ("from", "to", "edge", "grant"):
                 assert key in hop, f"{f['rule']}: a hop without {key}"
+        assert f["agent"]["verdict"] in VERDICTS and isinstance(f["agent"]["score"], (int, float))
+        assert f["owner"]["status"] in OWNER_STATUSES
     assert len(fingerprints) == len(findings)
     reach = [f for f in findings if f["rule"] == "AR-AGENT-SENSITIVE-REACH"]
     assert reach and all(f["path"] for f in reach), "reach findings carry their path"
+    live = [f for f in findings if f["rule"] == "AR-SECRET-LEAKED-LIVE"]
+    assert live and all(f["path"] and f["path"][0]["edge"] == "authenticates" for f in live), \
+        "a leaked live key shows what it unlocks"
 
 
 def test_reach_output_carries_the_contract(demo_db: str) -> None:

@@ -83,6 +83,10 @@ class Finding:
     # Where the subject is written in files ({path relative to the scanned root, line, root}):
     # what code-scanning tools annotate.
     locations: tuple[dict, ...] = ()
+    # The subject's agent verdict and owner, as the snapshot's annotations say (structured, so
+    # a report or a SIEM need not read them out of the evidence lines).
+    agent: Mapping[str, Any] = field(default_factory=dict)
+    owner: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -96,6 +100,7 @@ class Finding:
             "evidence": list(self.evidence), "path": [dict(h) for h in self.path],
             "frameworks": list(self.frameworks), "remediation": self.remediation, "fingerprint": self.fingerprint,
             "locations": [dict(loc) for loc in self.locations],
+            "agent": dict(self.agent), "owner": dict(self.owner),
         }
 
 
@@ -199,7 +204,11 @@ class FindingContext:
                        subject_type=type_, account=account, evidence=severity_story(evidence, severity),
                        path=tuple(dict(h) for h in path), frameworks=meta.frameworks,
                        remediation=meta.remediation_for(provider),
-                       locations=tuple(self.file_locations(subject)))
+                       locations=tuple(self.file_locations(subject)),
+                       agent={"verdict": self.verdict(subject),
+                              "score": (self.agent.get(subject) or {}).get("score", 0.0)},
+                       owner={"name": (self.owner.get(subject) or {}).get("name"),
+                              "status": self.owner_status(subject) or "ownerless"})
 
     def file_locations(self, node_id: str) -> list[dict[str, Any]]:
         """Where a credential is written in files (a public certificate alone shows none)."""

@@ -32,8 +32,9 @@ def evaluate_snapshot(store: Store, snapshot_id: int, config: Mapping[str, Any],
     findings.sort(key=lambda f: (most_serious_first(f["severity"]), f["rule"], f.get("subject_name") or f["subject"]))
     evaluated_at = ctx.now.isoformat().replace("+00:00", "Z")
     rules = [{"rule": r.rule.id, "title": r.rule.title, "severity": r.rule.severity, "status": r.status,
-              "note": r.note, "count": len(r.findings), "evaluated_at": evaluated_at,
-              "agentreach_version": __version__} for r in results]
+              "note": r.note, "count": len(r.findings), "rationale": r.rule.rationale,
+              "remediation": r.rule.remediation, "frameworks": list(r.rule.frameworks),
+              "evaluated_at": evaluated_at, "agentreach_version": __version__} for r in results]
     return findings, rules
 
 

@@ -7,7 +7,7 @@ from typing import Any, Iterator, Mapping
 
 from ...model import Credential, CredentialStatus, Node
 from ...order import severity_rank, shift
-from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, rule
+from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, reach_line, rule
 
 LEAKED = RuleMeta(
     id="AR-SECRET-IN-FILES",
@@ -125,6 +125,9 @@ def secret_leaked_live(ctx: FindingContext, meta: RuleMeta, params: Mapping[str,
         idents = ", ".join(ctx.name(i) for i in ctx.view.identities_of(live.id)) or "an unknown identity"
         used = f"last used {live.last_used.date()}" if live.last_used else "no recorded use"
         where = [w.removeprefix("found in ") for w in _where(ctx, node)]
+        # What the leaked key unlocks: its most sensitive, strongest reach, hop by hop.
+        reached = ctx.sensitive_reach(live.id, min_access="list") or ctx.reach_of(live.id)
         yield ctx.finding(meta, live, meta.severity, [
             f"the active {live.type} {live.name} of {idents} ({used}) is written in {', '.join(where) or 'a file'}",
-            *_where(ctx, node), agent_line(ctx, live.id), owner_line(ctx, live.id)])
+            *_where(ctx, node), reach_line(reached[0]) if reached else "it reaches nothing agentreach saw",
+            agent_line(ctx, live.id), owner_line(ctx, live.id)], path=reached[0]["path"] if reached else ())
