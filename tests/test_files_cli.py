@@ -118,3 +118,18 @@ def test_scan_flags_for_gitignore_and_history(tmp_path: Path) -> None:
     assert any("Groq" in d for d in detectors("--all-files"))
     assert any("Hugging" in d for d in detectors("--git-history"))
     assert not any("Hugging" in d for d in detectors("--git-history", "--since", first))
+
+
+def test_show_dash_reads_the_whole_paste_bounded(db: str) -> None:
+    """``show -`` reads all of stdin (a pasted block spans lines), finds the secret among the
+    lines, and refuses a paste larger than one secret can be, in one line."""
+    obj = shown(db, "src/x.py:3")
+    pasted = f"from the ticket:\n\n  {KEYS['pplx']}  \n-- pasted by on-call\n"
+    res = CliRunner().invoke(main, ["--db", db, "show", "-", "--format", "json"], input=pasted)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["object"]["id"] == obj["id"]
+    assert KEYS["pplx"] not in res.output
+    huge = CliRunner().invoke(main, ["--db", db, "show", "-"], input="x" * (64 * 1024 + 1))
+    assert huge.exit_code == exitcodes.USAGE and "at most 64 KiB" in huge.stderr
+    none = CliRunner().invoke(main, ["--db", db, "show", "-"], input="not a secret we saw\n")
+    assert none.exit_code == exitcodes.NOT_FOUND and "not a secret" not in none.stderr

@@ -331,23 +331,54 @@ def inventory(store: Store, info: SnapshotInfo, *, kinds: Sequence[str] | None, 
     return rows
 
 
-MAX_STDIN_SECRET = 64 * 1024  # a pasted PEM key or service-account JSON fits; more is not a secret
+MAX_STDIN_SECRET = 64 * 1024  # a pasted PEM key or service-account JSON fits; more is not one secret
+
+
+def pasted_secret_values(text: str) -> list[str]:
+    """The values a pasted text may stand for, most specific first: what each plugin's secret
+    scanner finds in it (the value exactly as a connector fingerprinted it: a PEM key's body, a
+    service-account JSON's private key, a token after its ``KEY=``), then the whole text, then
+    each line. Nothing here is kept or printed."""
+    from .registry import registry
+
+    values: list[str] = []
+    for scan in registry().secret_scanners():
+        values += [str(v) for v in scan(text) or () if v]
+    values.append(text.strip())
+    values += [line.strip() for line in text.splitlines() if line.strip()]
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def read_pasted(stdin: Any) -> str:
+    """All of stdin, bounded: a secret is at most a few KiB, and a larger paste is refused."""
+    data = stdin.read(MAX_STDIN_SECRET + 1) if stdin is not None else ""
+    if len(data) > MAX_STDIN_SECRET:
+        raise AppError(f"REF '-' reads one secret from stdin, at most {MAX_STDIN_SECRET // 1024} KiB; "
+                       "this is more")
+    return data
 
 
 def resolve(store: Store, info: SnapshotInfo, ref: str, *, stdin: Any = None) -> dict[str, Any]:
-    """The one object REF names, as public JSON. REF ``-`` reads a leaked secret's value from
-    ``stdin`` and looks it up by its salted fingerprint; the value is never printed or kept."""
+    """The one object REF names, as public JSON. REF ``-`` reads a leaked secret from ``stdin``
+    (all of it: a PEM key or a service-account JSON spans lines) and looks it up by its
+    salted fingerprint; the value is never printed or kept."""
     from . import render
-
-    if ref == "-":
-        value = (stdin.readline() if stdin is not None else "").strip()
-        if not value:
-            raise AppError("REF '-' reads a secret value from stdin, and stdin was empty")
-        ref = store.fingerprint(value)
-        del value
     from .graph.resolve import find
 
-    matches = find(store, info.id, ref)
+    if ref == "-":
+        text = read_pasted(stdin)
+        if not text.strip():
+            raise AppError("REF '-' reads a secret value from stdin, and stdin was empty")
+        matches = []
+        for value in pasted_secret_values(text):
+            matches = find(store, info.id, store.fingerprint(value))
+            if matches:
+                break
+        del text
+        if not matches:
+            raise AppError(f"nothing in snapshot {info.id} matches the secret read from stdin", exitcodes.NOT_FOUND)
+    else:
+        matches = find(store, info.id, ref)
     if not matches:
         raise AppError(f"nothing in snapshot {info.id} matches {ref!r}", exitcodes.NOT_FOUND)
     if len(matches) > 1:

@@ -98,6 +98,10 @@ class Plugin:
     # Checks the connector's config section (``check(section)``, raising ValueError naming
     # ``connectors.<name>.<key>``) when a config is loaded, before anything runs.
     config: str | Callable[[Mapping[str, Any]], Any] | None = None
+    # Finds the secret values in a text (``scan(text) -> iterable of values``), the way the
+    # plugin's connector finds them in files, so that a pasted secret is fingerprinted exactly
+    # as a found one was (``show -``, ``reach -``).
+    secret_scanner: str | Callable[[str], Any] | None = None
     origin: str = ""
 
     def section(self, option: CliOption) -> str:

@@ -62,6 +62,10 @@ class Registry:
     def scope_types(self) -> frozenset[str]:
         return frozenset(t for p in self.plugins for t in p.scope_types)
 
+    def secret_scanners(self) -> list[Callable[[str], Any]]:
+        return [resolve(p.secret_scanner, what=f"plugin {p.name}: secret scanner")
+                for p in self.plugins if p.secret_scanner is not None]
+
     def rule_modules(self) -> list[str]:
         return [m for p in self.plugins for m in p.rules]
 
