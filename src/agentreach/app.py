@@ -343,7 +343,7 @@ def pasted_secret_values(text: str) -> list[str]:
 
     values: list[str] = []
     for scan in registry().secret_scanners():
-        values += [str(v) for v in scan(text) or () if v]
+        values += [str(value) for _detector, value in scan(text) or () if value]
     values.append(text.strip())
     values += [line.strip() for line in text.splitlines() if line.strip()]
     return list(dict.fromkeys(v for v in values if v))

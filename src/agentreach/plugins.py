@@ -98,9 +98,9 @@ class Plugin:
     # Checks the connector's config section (``check(section)``, raising ValueError naming
     # ``connectors.<name>.<key>``) when a config is loaded, before anything runs.
     config: str | Callable[[Mapping[str, Any]], Any] | None = None
-    # Finds the secret values in a text (``scan(text) -> iterable of values``), the way the
-    # plugin's connector finds them in files, so that a pasted secret is fingerprinted exactly
-    # as a found one was (``show -``, ``reach -``).
+    # Finds the secrets in a text (``scan(text) -> iterable of (detector, value)``), the way the
+    # plugin's connector finds them in files: a pasted secret is then fingerprinted exactly as a
+    # found one was (``show -``), and secrets in cloud metadata (tags, descriptions) are caught.
     secret_scanner: str | Callable[[str], Any] | None = None
     origin: str = ""
 

@@ -24,6 +24,8 @@ from .connector import (
     load_connector,
 )
 from .model import CoverageGap, Edge, Node
+from .registry import registry
+from .scrub import scrub
 from .store import SnapshotInfo, Store
 from .view import SnapshotView
 
@@ -181,6 +183,9 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
     nodes: list[Node] = []
     edges: list[Edge] = []
     gaps_before = len(ctx.gaps.gaps)
+    # A secret in a tag or a description is redacted before it is stored (files are the
+    # files connector's own business: its records hold no value).
+    scanners = registry().secret_scanners() if connector.name != "files" else []
     task = ctx.progress.task(f"{connector.name}: records")
 
     def flush() -> None:
@@ -196,7 +201,7 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
                 edges.append(record)
                 run.edges += 1
             else:
-                nodes.append(record)
+                nodes.append(scrub(record, scanners, ctx.fingerprint) if scanners else record)
                 run.nodes += 1
             if len(nodes) + len(edges) >= batch:
                 flush()

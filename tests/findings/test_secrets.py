@@ -17,11 +17,12 @@ from .builders import (
     fires_and_quiet_test,
     found_secret,
     key,
+    role,
     run,
     user,
 )
 
-IN_FILES, LEAKED_LIVE = "AR-SECRET-IN-FILES", "AR-SECRET-LEAKED-LIVE"
+IN_FILES, LEAKED_LIVE, IN_METADATA = "AR-SECRET-IN-FILES", "AR-SECRET-LEAKED-LIVE", "AR-SECRET-IN-METADATA"
 PREVIEW = "redacted-preview-7f3a"
 FILES = ("aws", "files")
 
@@ -57,6 +58,21 @@ def leaked_live_estate() -> Run:
                        agents=[bot, live, dead], possible=[leak], capabilities=FILES))
 
 
+def in_metadata_estate() -> Run:
+    """A role whose tag held an OpenAI key (redacted when scanned: only where it was, the
+    detector, the fingerprint and the preview are left); near miss: a role whose tags hold none."""
+    found = [{"field": "tags.OPENAI_API_KEY", "detector": "OpenAI Project Key", "fingerprint": "sha256:" + "ef" * 32,
+              "preview": "sk-p…Zx"}]
+    tagged = role("rag-runner", {"Statement": []}, tags={"OPENAI_API_KEY": "sk-p…Zx"}, secrets_in_metadata=found)
+    plain = role("etl-runner", {"Statement": []}, tags={"team": "data"})
+    return run(context([tagged, plain], [], agents=[tagged], capabilities=("aws",)))
+
+
+@pytest.fixture(scope="module")
+def in_metadata() -> Run:
+    return in_metadata_estate()
+
+
 @pytest.fixture(scope="module")
 def in_files() -> Run:
     return in_files_estate()
@@ -73,8 +89,15 @@ CASES = [
     (IN_FILES, "in_files", "openai key in app.env", "public.example"),  # public_only: no leak
     (LEAKED_LIVE, "leaked_live", "AKIAOLDKEY0000000001", "openai key in app.env"),
     (LEAKED_LIVE, "leaked_live", "AKIAOLDKEY0000000001", "AKIADEADKEY000000003"),  # deactivated
+    (IN_METADATA, "in_metadata", "rag-runner", "etl-runner"),
 ]
 test_fires_and_stays_quiet = fires_and_quiet_test(CASES)
+
+
+def test_a_secret_in_a_tag_names_the_field_never_the_value(in_metadata: Run) -> None:
+    f = in_metadata.of(IN_METADATA)["rag-runner"]
+    assert f.severity == "critical" and "OpenAI Project Key in tags.OPENAI_API_KEY (shown as sk-p…Zx)" in f.evidence
+    assert "Secrets Manager" in f.remediation
 
 
 def test_evidence_names_the_file_and_line(in_files: Run, leaked_live: Run) -> None:

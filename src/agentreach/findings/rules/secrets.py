@@ -45,6 +45,28 @@ LEAKED_LIVE = RuleMeta(
 )
 
 
+IN_METADATA = RuleMeta(
+    id="AR-SECRET-IN-METADATA",
+    title="Secret written in cloud metadata",
+    severity="high",
+    rationale="A key or token in a tag, a description or an application's notes is readable by everyone who "
+              "may list the object (read-only auditors, inventory tools, this tool's own reports), and it is "
+              "kept in the provider's change history.",
+    remediation="Rotate the secret, remove it from the tag or description, and give the workload a secret "
+                "manager reference or a workload identity instead.",
+    owasp_nhi="NHI2:2025 Secret Leakage",
+    nist_csf="PR.AA-01",
+    remediation_by={
+        "aws": "Rotate the secret, remove the tag (aws iam untag-role / untag-user, or the service's untag call) or "
+               "edit the description, and read the secret from Secrets Manager at run time.",
+        "azure": "Rotate the secret, remove it from the application's tags, notes or description (Graph PATCH), and "
+                 "read it from Key Vault through a managed identity.",
+        "gcp": "Rotate the secret, remove it from the label or description, and read it from Secret Manager through "
+               "the workload's service account.",
+    },
+)
+
+
 def _where(ctx: FindingContext, node: Node) -> list[str]:
     out = []
     for loc in sorted(ctx.view.locations_of(node.id), key=lambda n: n.id):
@@ -131,3 +153,15 @@ def secret_leaked_live(ctx: FindingContext, meta: RuleMeta, params: Mapping[str,
             f"the active {live.type} {live.name} of {idents} ({used}) is written in {', '.join(where) or 'a file'}",
             *_where(ctx, node), reach_line(reached[0]) if reached else "it reaches nothing agentreach saw",
             agent_line(ctx, live.id), owner_line(ctx, live.id)], path=reached[0]["path"] if reached else ())
+
+
+@rule(IN_METADATA)
+def secret_in_metadata(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
+    for node in sorted(ctx.view.nodes.values(), key=lambda n: n.id):
+        found = node.attrs.get("secrets_in_metadata") or ()
+        if not found:
+            continue
+        lines = [f"{f.get('detector')} in {f.get('field')} (shown as {f.get('preview')})" for f in found]
+        severity = "critical" if ctx.verdict(node.id) == "agent" else meta.severity
+        why = [f"severity raised to critical: on an agent's {node.type}"] if severity != meta.severity else []
+        yield ctx.finding(meta, node, severity, [*lines, agent_line(ctx, node.id), owner_line(ctx, node.id), *why])
