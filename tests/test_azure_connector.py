@@ -263,9 +263,8 @@ def test_tokens_carry_the_real_audience_whatever_the_endpoint(fake: AzureFake) -
     ("china", "https://microsoftgraph.chinacloudapi.cn/.default", "https://management.chinacloudapi.cn/.default"),
 ])
 def test_clouds_give_endpoints_and_audiences(cloud: str, graph: str, arm: str) -> None:
-    from azure.identity import AzureAuthorityHosts
-
     from agentreach_connectors.azure.config import AzureConfig
+    from azure.identity import AzureAuthorityHosts
 
     cfg = AzureConfig.from_mapping({"cloud": cloud, "graph_endpoint": "https://proxy.example.internal/"})
     assert (cfg.graph_scope, cfg.arm_scope) == (graph, arm)
