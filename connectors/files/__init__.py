@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator, Mapping
@@ -39,12 +39,13 @@ __all__ = ["FilesConnector"]
 KEYS = {"enabled", "paths", "all_files", "git_history", "since", "max_file_bytes", "exclude", "workers",
         "test_fixtures", "verify", "verify_endpoints", "verify_timeout", "follow_symlinks", "chunk_bytes",
         "chunk_overlap", "file_timeout", "max_parse_bytes", "max_parse_depth", "archives", "archive_max_depth",
-        "archive_max_members", "archive_max_bytes", "engine"}
+        "archive_max_members", "archive_max_bytes", "engine", "pool_min_bytes"}
 CHUNK = 40  # files per pool task: big enough to amortise the pipe, small enough to balance
 STEAL = True  # the scanning process takes back chunks no worker has started (tests turn it off)
-# Starting spawned workers (each imports detect-secrets) costs ~1 s each on a small machine, about
-# what one process scans in 5-10 MB: below this much text a pool only adds time.
-PARALLEL_MIN_BYTES = 16_000_000
+# A spawned worker costs ~1 s of CPU to start (imports, detect-secrets' plugins), about what one
+# process scans in 30-40 MB with the prefilter: below this much text a pool only adds load
+# (connectors.files.pool_min_bytes overrides it).
+PARALLEL_MIN_BYTES = 64_000_000
 # Detectors that match a shape rather than a format: a typed detector names a secret better.
 GENERIC = frozenset({MCP_TYPE, "Secret Keyword"} | {s.secret_type for s in load_specs() if s.generic})
 
@@ -115,6 +116,7 @@ class FilesConnector(Connector):
         if not isinstance(exclude, (list, tuple)) or not all(isinstance(g, str) for g in exclude):
             raise ConnectorConfigError("connectors.files.exclude: a list of globs")
         self.exclude = list(exclude)
+        self.pool_min_bytes = None if config.get("pool_min_bytes") is None else _int(config, "pool_min_bytes", 0, 0)
         workers = config.get("workers")
         self.workers = default_workers() if workers in (None, "auto") else _int(config, "workers", 1, 1)
         self.test_fixtures = str(config.get("test_fixtures") or "downgrade")
@@ -162,12 +164,13 @@ class FilesConnector(Connector):
                     entries = self._entries(root.resolve(), root_name, ctx)
                     if entries is None:
                         continue
-                    if pool is None and self.workers > 1 and sum(e.size for e in entries) >= PARALLEL_MIN_BYTES:
-                        # the workers load the prefilter compiled here instead of compiling their own;
-                        # this process scans too, so workers - 1 of them
-                        shipped = replace(options, prefilter=local.scanner.serialized())
+                    if pool is None and self.workers > 1 and sum(e.size for e in entries) >= self._pool_min():
+                        # this process scans too, so workers - 1 of them; they load the prefilter this
+                        # one compiled from the user's cache, and get only small options through the
+                        # pipe (the parent blocks on a start-up write that does not fit in it)
+                        local.scanner.matcher  # noqa: B018 - compiled (and cached) before they start
                         pool = ProcessPoolExecutor(max_workers=self.workers - 1, mp_context=get_context("spawn"),
-                                                   initializer=_init_worker, initargs=(shipped,))
+                                                   initializer=_init_worker, initargs=(options,))
                     yield from self._scan_root(root.resolve(), root_name, entries, local, pool, ctx)
         finally:
             if pool is not None:
@@ -178,6 +181,9 @@ class FilesConnector(Connector):
         if self._verification is not None:
             ctx.log.info("files: verified %s", self._verification.counts)
         ctx.log.info("files: %s", self.summary_line())
+
+    def _pool_min(self) -> int:
+        return PARALLEL_MIN_BYTES if self.pool_min_bytes is None else self.pool_min_bytes
 
     def summary(self) -> dict[str, Any]:
         """What the scan read, what it skipped (by reason) and how many gaps it recorded."""

@@ -4,6 +4,7 @@ itself) gets the Location context ``agent_framework:<name>``."""
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from pathlib import Path, PurePosixPath
 
@@ -24,8 +25,8 @@ _IMPORT = re.compile(
 CODE_EXT = {".py", ".ts", ".js", ".mjs", ".cjs", ".tsx", ".ipynb"}
 # A literal each of _IMPORT's names contains: a text with none of them cannot match, and
 # substring search is several times faster than the regex's scan of every line.
-_IMPORT_HINTS = ("langchain", "langgraph", "llama_index", "crewai", "autogen", "agents", "strands", "google", "mcp",
-                 "modelcontextprotocol")
+_IMPORT_HINTS = ("langchain", "langgraph", "llama_index", "crewai", "autogen", "agents", "strands", "google.adk",
+                 "mcp", "modelcontextprotocol")
 
 
 def canonical(pkg: str) -> str:
@@ -62,7 +63,7 @@ def framework_in_text(text: str, manifest: bool) -> str | None:
 
 
 def is_env_file(rel: str) -> bool:
-    name = PurePosixPath(rel).name.lower()
+    name = posixpath.basename(rel).lower()
     return name == ".env" or name.startswith(".env.") or name.endswith(".env")
 
 
@@ -130,10 +131,9 @@ class FrameworkIndex:
     def context_for(self, rel: str, text: str) -> str:
         """The Location context of a secret in file ``rel`` whose text is ``text``."""
         if is_env_file(rel):
-            parent = str(PurePosixPath(rel).parent)
-            name = self.of_dir("" if parent == "." else parent)
+            name = self.of_dir(posixpath.dirname(rel))
             return f"agent_framework:{name}" if name else ""
-        if PurePosixPath(rel).suffix in CODE_EXT:
+        if posixpath.splitext(rel)[1] in CODE_EXT:
             name = framework_in_text(text, manifest=False)
             return f"agent_framework:{name}" if name else ""
         return ""

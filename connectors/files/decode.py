@@ -82,6 +82,8 @@ class Window:
     text: str
     first_line: int  # 1-based number of the window's first line
     start: int  # character offset of the window in the decoded file (for ordering only)
+    cut_start: bool = False  # begins inside a line: a match at its very start may be a key's tail
+    final: bool = True  # False: more follows, and the next window holds this one's last ``overlap``
 
 
 def windows(blocks: Iterable[bytes], enc: Encoding, size: int, overlap: int) -> Iterator[Window]:
@@ -89,8 +91,10 @@ def windows(blocks: Iterable[bytes], enc: Encoding, size: int, overlap: int) -> 
 
     Each window after the first begins with the last ``overlap`` characters of the one before
     (from a line start, when one is in reach, so its lines are whole); a caller that keys hits
-    by (line, value) sees a hit in the overlap twice and keeps one. UTF-8 that stops being
-    valid is decoded with replacement characters from there on (lines are unaffected)."""
+    by (line, value) sees a hit in the overlap twice and keeps one, and drops a match that
+    runs into the end of a window that is not ``final`` (it may be cut: the next window has it
+    whole) or starts a ``cut_start`` window. UTF-8 that stops being valid is decoded with
+    replacement characters from there on (lines are unaffected)."""
     decoder = codecs.getincrementaldecoder(enc.name)("replace")
     pending, carry = "", ""
     line, start = 1, 0  # first line and offset of the next window (its carry included)
@@ -98,6 +102,7 @@ def windows(blocks: Iterable[bytes], enc: Encoding, size: int, overlap: int) -> 
     cr_only: bool | None = None
     emitted = False
     final = False
+    cut = False
     blocks = iter(blocks)
     while not final:
         block = next(blocks, None)
@@ -108,19 +113,21 @@ def windows(blocks: Iterable[bytes], enc: Encoding, size: int, overlap: int) -> 
             if skip:
                 block, skip = block[skip:], max(0, skip - len(block))
             pending += decoder.decode(block)
-        while len(pending) >= size or (final and (pending or not emitted)):
+        # strictly more than a window's worth: a window marked not final always has a next one
+        while len(pending) > size or (final and (pending or not emitted)):
             piece, pending = pending[:size], pending[size:]
             if cr_only is None:
                 cr_only = "\r" in piece and "\n" not in piece
             if cr_only:
                 piece = piece.replace("\r", "\n")
             text = carry + piece
-            yield Window(text, line, start)
+            yield Window(text, line, start, cut, final and not pending)
             emitted = True
             tail = max(0, len(text) - overlap)
             nl = text.find("\n", tail)
             if 0 <= nl < len(text) - 1:
                 tail = nl + 1
+            cut = tail > 0 and text[tail - 1] != "\n"
             carry = text[tail:]
             line += text.count("\n", 0, tail)
             start += tail

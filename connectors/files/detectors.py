@@ -26,7 +26,7 @@ import yaml
 from agentreach.config import shipped
 
 from .decode import split_lines
-from .engine import HyperscanMatcher, Matcher, Rule, build
+from .engine import Matcher, Rule, build
 
 DETECTORS_FILE = "secret-detectors.yaml"
 PLUGIN_FILE = Path(__file__).with_name("ds_plugins.py")
@@ -241,9 +241,8 @@ class Scanner:
     code, a notebook's base64 output) is not handed over whole: each plugin sees the stretch
     around where the engine saw its match end."""
 
-    def __init__(self, engine: str = "auto", serialized: bytes | None = None) -> None:
+    def __init__(self, engine: str = "auto") -> None:
         self.engine_name = engine
-        self._serialized = serialized
         self._matcher: Matcher | None = None
         self._names: list[str] = []
         self.specs = load_specs()
@@ -274,20 +273,15 @@ class Scanner:
     # ------------------------------------------------------------------ the prefilter
     @property
     def matcher(self) -> Matcher:
-        """The compiled prefilter over every plugin's regexes (built on first use; a worker
-        is handed a serialized Hyperscan database instead of compiling its own)."""
+        """The compiled prefilter over every plugin's regexes (built on first use; Hyperscan's
+        is kept in the user's cache, so worker processes and later runs load it)."""
         if self._matcher is None:
             with self.session():
                 self._names = [type(p).__name__ for p in self._plugins]
                 rules = [Rule(i, rx.pattern, rx.flags) for i, plugin in enumerate(self._plugins)
                          for rx in plugin_regexes(plugin)]
-            self._matcher = build(rules, self.engine_name, self._serialized, self.literals)
+            self._matcher = build(rules, self.engine_name, self.literals)
         return self._matcher
-
-    def serialized(self) -> bytes | None:
-        """The compiled prefilter as bytes (Hyperscan only), for worker processes."""
-        m = self.matcher
-        return m.serialize() if isinstance(m, HyperscanMatcher) else None
 
     def candidates(self, text: str) -> dict[int, dict[int, list[tuple[int, int]]]]:
         """line (1-based) -> plugin index -> (start, end) of each match on that line, relative

@@ -22,6 +22,7 @@ engines' byte semantics a superset of Python's Unicode ``\\s``, ``\\w`` and ``\\
 from __future__ import annotations
 
 import bisect
+import codecs
 import hashlib
 import os
 import re
@@ -73,9 +74,22 @@ class _Translit(dict):
 _TRANSLIT = _Translit()
 
 
+def _to_ascii(exc: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: each non-ASCII character as its one ASCII stand-in (ASCII text
+    around it is copied at C speed, which str.translate does not do)."""
+    assert isinstance(exc, UnicodeEncodeError)
+    run = exc.object[exc.start:exc.end]
+    return "".join(chr(_TRANSLIT[ord(c)]) for c in run), exc.end
+
+
+codecs.register_error("agentreach-ascii-image", _to_ascii)
+
+
 def ascii_image(text: str) -> str:
     """The text as the byte engines see it: same length, same line starts, ASCII only."""
-    if not text.isascii() or any(c in text for c in "\x1c\x1d\x1e\x1f"):
+    if not text.isascii():
+        text = text.encode("ascii", "agentreach-ascii-image").decode("ascii")
+    if any(c in text for c in "\x1c\x1d\x1e\x1f"):
         text = text.translate(_TRANSLIT)
     return text.replace("\r\n", "\n\n") if "\r" in text else text
 
@@ -270,7 +284,7 @@ class HyperscanMatcher(Matcher):
 
     name = "hyperscan"
 
-    def __init__(self, rules: list[Rule], serialized: bytes | None = None, cache: Path | None = None) -> None:
+    def __init__(self, rules: list[Rule], cache: Path | None = None) -> None:
         import hyperscan
 
         super().__init__(rules)
@@ -286,7 +300,7 @@ class HyperscanMatcher(Matcher):
             flags.append(f)
         key = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), expressions, flags)).encode()).hexdigest()
         path = cache / f"prefilter-{key[:32]}.hs" if cache is not None else None
-        self.db = self._load(serialized) if serialized is not None else self._load_file(path)
+        self.db = self._load_file(path)
         if self.db is None:
             self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             self.db.compile(expressions=expressions, ids=list(range(len(rules))), elements=len(rules), flags=flags)
@@ -375,8 +389,7 @@ def cache_dir() -> Path | None:
         return None
 
 
-def build(rules: Iterable[Rule], engine: str = "auto", serialized: bytes | None = None,
-          literals: Iterable[str] = ()) -> Matcher:
+def build(rules: Iterable[Rule], engine: str = "auto", literals: Iterable[str] = ()) -> Matcher:
     """The matcher for ``engine`` (``auto``: the fastest that imports). ``literals`` (lower
     case): the slower engines look only at lines holding one."""
     rules = list(rules)
@@ -384,7 +397,7 @@ def build(rules: Iterable[Rule], engine: str = "auto", serialized: bytes | None 
     if name not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (one of auto, {', '.join(ENGINES)})")
     if name == "hyperscan":
-        return HyperscanMatcher(rules, serialized, cache_dir())
+        return HyperscanMatcher(rules, cache_dir())
     words = sorted({_ascii_pattern(w).lower() for w in literals})
     if name == "re2":
         return Re2Matcher(rules, words)

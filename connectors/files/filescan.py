@@ -89,7 +89,6 @@ class Options:
     max_parse_depth: int = 64
     archives: archives.Bounds | None = None  # None: archives are not opened
     engine: str = "auto"
-    prefilter: bytes | None = field(default=None, compare=False, repr=False)  # a compiled Hyperscan database
 
 
 @dataclass
@@ -106,7 +105,7 @@ class FileScan:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.scanner = Scanner(options.engine, options.prefilter)
+        self.scanner = Scanner(options.engine)
         self.rules = fixtures.FixtureRules.load()
         self._frameworks: dict[str, FrameworkIndex] = {}
 
@@ -190,7 +189,8 @@ class FileScan:
                  out: FileResult, guard: Guard) -> None:
         for window in windows(stream, enc, self.options.chunk_bytes, self.options.chunk_overlap):
             guard.check()
-            self._text(root, root_name, rel, window.text, window.first_line, False, acc, out, guard)
+            self._text(root, root_name, rel, window.text, window.first_line, False, acc, out, guard,
+                       cut_start=window.cut_start, cut_end=not window.final)
             guard.stage = "read"
 
     # ------------------------------------------------------------------ archives
@@ -247,7 +247,7 @@ class FileScan:
 
     # ------------------------------------------------------------------ one text
     def _text(self, root: Path, root_name: str, rel: str, text: str, first_line: int, whole: bool, acc: _Acc,
-              out: FileResult, guard: Guard) -> None:
+              out: FileResult, guard: Guard, cut_start: bool = False, cut_end: bool = False) -> None:
         """Everything found in one text: a whole file, or one window of a large one (whose
         lines start at ``first_line``). Structures are parsed only in whole files."""
         shift = first_line - 1
@@ -262,6 +262,8 @@ class FileScan:
             acc.context = self.frameworks(root).context_for(rel, text)
         guard.stage = "match"
         hits, lines = self.scanner.scan_text_lines(rel, text)
+        if hits and (cut_start or cut_end):
+            hits = [h for h in hits if not _at_cut(h, lines, cut_start, cut_end)]
         if hits:
             out.stats["candidates"] = 1
         pem = certs.pem_blocks(text) if "-----BEGIN" in text else []
@@ -408,6 +410,14 @@ class FileScan:
                        "not_after": info.not_after.isoformat(), "self_signed": info.subject == info.issuer,
                        "public_id": {"certificate_sha1": info.sha1, "certificate_sha256": info.sha256}},
             ), line, {"context": context})
+
+
+def _at_cut(hit: Hit, lines: list[str], cut_start: bool, cut_end: bool) -> bool:
+    """A value that runs into a window's cut edge may be part of a key: the neighbouring
+    window, which holds that edge's surroundings whole, reports it."""
+    if cut_end and hit.line == len(lines) and lines[-1].endswith(hit.value):
+        return True
+    return cut_start and hit.line == 1 and lines[0].startswith(hit.value)
 
 
 def _gap(operation: str, code: str, message: str) -> CoverageGap:
