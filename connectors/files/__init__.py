@@ -70,7 +70,7 @@ class _Secret:
 
 class FilesConnector(Connector):
     name = "files"
-    version = "0.2.0"
+    version = "0.3.0"
     description = "Secrets, MCP client configs and certificates in directories and git history (detect-secrets)"
 
     def __init__(self, config: Mapping[str, Any]) -> None:
@@ -157,6 +157,7 @@ class FilesConnector(Connector):
         names: dict[str, int] = {}
         try:
             with local.scanner.session():
+                local.scanner.matcher  # noqa: B018 - compiled (or loaded) now, not inside the first file's budget
                 for root in self.paths:
                     base = root.resolve().name or "root"
                     names[base] = names.get(base, 0) + 1
@@ -168,7 +169,6 @@ class FilesConnector(Connector):
                         # this process scans too, so workers - 1 of them; they load the prefilter this
                         # one compiled from the user's cache, and get only small options through the
                         # pipe (the parent blocks on a start-up write that does not fit in it)
-                        local.scanner.matcher  # noqa: B018 - compiled (and cached) before they start
                         pool = ProcessPoolExecutor(max_workers=self.workers - 1, mp_context=get_context("spawn"),
                                                    initializer=_init_worker, initargs=(options,))
                     yield from self._scan_root(root.resolve(), root_name, entries, local, pool, ctx)

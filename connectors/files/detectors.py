@@ -123,8 +123,9 @@ class DetectorSpec:
 
 @lru_cache(maxsize=1)
 def detectors_file() -> dict[str, Any]:
-    """config/secret-detectors.yaml, parsed once per process (detectors, noise, fixtures, verifiers)."""
-    return yaml.safe_load(shipped(DETECTORS_FILE)) or {}
+    """config/secret-detectors.yaml, parsed once per process (detectors, noise, fixtures, verifiers);
+    with libyaml's loader where PyYAML has it (every worker process parses it: ~10x faster)."""
+    return yaml.load(shipped(DETECTORS_FILE), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
 
 @lru_cache(maxsize=1)
