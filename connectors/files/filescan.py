@@ -153,10 +153,6 @@ class FileScan:
                extra: list[FileResult], guard: Guard) -> None:
         guard.stage = "read"
         limit = self.options.max_file_bytes
-        if limit is not None and entry.size > limit:
-            out.gaps.append(_gap("read", "TooLarge", f"{root_name}:{entry.shown}: {entry.size} bytes > max_file_bytes "
-                                 f"({limit}); not read"))
-            return
         fd, st = open_regular(os.path.join(root, entry.rel), self.options.follow_symlinks)
         try:
             if limit is not None and st.st_size > limit:
