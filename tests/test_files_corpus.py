@@ -366,3 +366,17 @@ def test_mcp_configs_in_the_corpus_are_named_after_their_server(corpus: tuple[Co
     mcp = [r for r in records if isinstance(r, Location) and r.attrs.get("context") == "mcp_client_config"]
     assert len({r.attrs["client"] for r in mcp}) >= 4
     assert all(r.attrs["server"] == "tools" for r in mcp)
+
+
+@pytest.mark.parametrize("engine", ["re2", "re"])
+def test_every_engine_gives_the_same_records(corpus: tuple[Corpus, list], engine: str) -> None:
+    """The prefilter engine decides how fast, never what is found: RE2 and Python's re against
+    the default (Hyperscan where it installs)."""
+    from agentreach_connectors.files import engine as engines
+
+    if engine not in engines.available():
+        pytest.skip(f"{engine} is not installed here")
+    c, records = corpus
+    ctx = ScanContext(clock=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    again = list(FilesConnector({"paths": [str(c.root)], "all_files": True, "engine": engine}).scan(ctx))
+    assert [r.to_dict() for r in again] == [r.to_dict() for r in records]

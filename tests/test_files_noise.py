@@ -182,8 +182,11 @@ def test_fixture_findings_stay_low(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------- several cores
 
-def test_pool_gives_the_same_records_as_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("steal", [False, True], ids=["workers only", "this process takes back chunks"])
+def test_pool_gives_the_same_records_as_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    steal: bool) -> None:
     monkeypatch.setattr(files_connector, "PARALLEL_MIN_BYTES", 0)  # a pool even for this small tree
+    monkeypatch.setattr(files_connector, "STEAL", steal)  # off: every chunk goes through a worker
     rng = random.Random(3)
     n = 3 * CHUNK + 10
     shared = "nvapi-" + "".join(rng.choice(AN) for _ in range(64))
@@ -197,8 +200,11 @@ def test_pool_gives_the_same_records_as_one_process(tmp_path: Path, monkeypatch:
             lines.append(f"NVIDIA_API_KEY={shared}")
         (d / f"m{i}.py").write_text("\n".join(lines) + "\n")
     one = scan({"paths": [str(tmp_path)], "workers": 1})
-    two = scan({"paths": [str(tmp_path)], "workers": 2})
+    pooled = FilesConnector({"paths": [str(tmp_path)], "workers": 2})
+    two = list(pooled.scan(ScanContext(clock=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))))
     assert [r.to_dict() for r in one] == [r.to_dict() for r in two]
+    if not steal:
+        assert pooled.stats["chunks in workers"] == -(-n // CHUNK)
     assert len(creds(one)) == n // 3 + 1 + 1
     shared_cred = next(c for c in creds(one) if c.attrs["detector"] == "NVIDIA API Key")
     assert Counter(r.src for r in one if isinstance(r, Edge))[shared_cred.id] == len(range(0, n, 11))

@@ -9,8 +9,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-# Also matches PEM inside JSON strings, where newlines are written as "\n".
-_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+# Also matches PEM inside JSON strings, where newlines are written as "\n". The END line is
+# looked for with str.find within MAX_PEM characters of its BEGIN (a regex ``.*?`` up to a
+# backreference is quadratic on a file of BEGIN lines with no END).
+_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,64})-----")
+MAX_PEM = 65536
 
 
 @dataclass(frozen=True)
@@ -23,15 +26,22 @@ class PemBlock:
 
 def pem_blocks(text: str) -> list[PemBlock]:
     out = []
-    for m in _PEM.finditer(text):
-        raw_body = m.group(2)
-        body = re.sub(r"(\\n|\\r|\s)+", "", raw_body)
+    pos, line, counted = 0, 1, 0
+    while (m := _BEGIN.search(text, pos)) is not None:
+        label = m.group(1)
+        end_marker = f"-----END {label}-----"
+        end = text.find(end_marker, m.end(), m.end() + MAX_PEM + len(end_marker))
+        if end < 0:
+            pos = m.end()
+            continue
+        body = re.sub(r"(\\n|\\r|\s)+", "", text[m.end():end])
         # keep headers like Proc-Type out of the body used for the fingerprint
         body = body.split("DEK-Info:")[-1] if "DEK-Info:" in body else body
-        label = m.group(1)
         lines = "\n".join(body[i:i + 64] for i in range(0, len(body), 64))
-        out.append(PemBlock(label, text.count("\n", 0, m.start()) + 1, body,
-                            f"-----BEGIN {label}-----\n{lines}\n-----END {label}-----\n"))
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        out.append(PemBlock(label, line, body, f"-----BEGIN {label}-----\n{lines}\n-----END {label}-----\n"))
+        pos = end + len(end_marker)
     return out
 
 

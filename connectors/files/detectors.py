@@ -25,6 +25,9 @@ import yaml
 
 from agentreach.config import shipped
 
+from .decode import split_lines
+from .engine import Matcher, Rule, build
+
 DETECTORS_FILE = "secret-detectors.yaml"
 PLUGIN_FILE = Path(__file__).with_name("ds_plugins.py")
 
@@ -48,7 +51,8 @@ BUILTIN_PLUGINS: dict[str, dict[str, Any]] = {
     "KeywordDetector": {"label": "secret keyword", "provider": "", "agent_related": False},
 }
 
-# Literal anchors of the built-in plugins (prefilter only; the plugins decide).
+# Literal anchors of the built-in plugins (prefilter only; the plugins decide). A line holding
+# none of the literals (these, our detectors' keywords, KEYWORDS) is never a candidate.
 BUILTIN_ANCHORS = [
     "AKIA", "ASIA", "ABIA", "ACCA", "A3T", "PRIVATE KEY", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
     "glpat-", "glptt-", "xox", "hooks.slack.com", "sk_live_", "rk_live_", "T3BlbkFJ", "npm_", "_authToken",
@@ -76,6 +80,28 @@ FILTERS = [
 ]
 
 
+# Lines longer than this (minified code, base64 in notebooks) are shown to the plugins as the
+# stretch from BACK characters before a match end (widened by up to WORD to a word start) to
+# AHEAD after it; no key format is longer than BACK.
+LONG_LINE = 4096
+BACK = 4096
+AHEAD = 64
+WORD = 512
+
+
+def plugin_regexes(plugin: Any) -> list[re.Pattern[str]]:
+    """The regexes a detect-secrets plugin matches with, for the prefilter: RegexBasedDetector's
+    ``denylist``; for KeywordDetector every file type's regexes (which one applies is its own
+    choice); a plugin with neither is asked about every line."""
+    if type(plugin).__name__ == "KeywordDetector":
+        from detect_secrets.plugins import keyword
+
+        tables = [*keyword.REGEX_BY_FILETYPE.values(), keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP]
+        return sorted({rx for table in tables for rx in table}, key=lambda rx: rx.pattern)
+    regexes = list(getattr(plugin, "denylist", None) or ())
+    return regexes or [re.compile(r"^")]
+
+
 @dataclass(frozen=True)
 class DetectorSpec:
     id: str
@@ -97,8 +123,9 @@ class DetectorSpec:
 
 @lru_cache(maxsize=1)
 def detectors_file() -> dict[str, Any]:
-    """config/secret-detectors.yaml, parsed once per process (detectors, noise, fixtures, verifiers)."""
-    return yaml.safe_load(shipped(DETECTORS_FILE)) or {}
+    """config/secret-detectors.yaml, parsed once per process (detectors, noise, fixtures, verifiers);
+    with libyaml's loader where PyYAML has it (every worker process parses it: ~10x faster)."""
+    return yaml.load(shipped(DETECTORS_FILE), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
 
 @lru_cache(maxsize=1)
@@ -207,9 +234,18 @@ class Hit:
 
 
 class Scanner:
-    """Prefilter + detect-secrets over lines of one file (or the added lines of a diff)."""
+    """Prefilter + detect-secrets over the text of one file (or the added lines of a diff).
 
-    def __init__(self) -> None:
+    The prefilter is one pass of a multi-pattern engine (``engine.py``) over every plugin's own
+    regexes; a plugin is asked about a line only when one of its regexes may match there and
+    the line holds one of the prefilter's literals. A line longer than LONG_LINE (minified
+    code, a notebook's base64 output) is not handed over whole: each plugin sees the stretch
+    around where the engine saw its match end."""
+
+    def __init__(self, engine: str = "auto") -> None:
+        self.engine_name = engine
+        self._matcher: Matcher | None = None
+        self._names: list[str] = []
         self.specs = load_specs()
         self.by_type = {s.secret_type: s for s in self.specs}
         self._near = {s.secret_type: re.compile(s.near) for s in self.specs if s.near}
@@ -235,68 +271,127 @@ class Scanner:
 
         return is_potential_uuid(value)
 
-    def candidate_lines(self, text: str) -> list[int]:
-        """1-based numbers of the lines the prefilter picks (empty: skip detect-secrets)."""
-        low = text.lower()
-        hits: set[int] = set()
-        for literal in self.literals:
-            i = low.find(literal)
-            while i != -1:
-                hits.add(low.rfind("\n", 0, i) + 1)  # start of the line
-                i = low.find(literal, low.find("\n", i) + 1) if low.find("\n", i) != -1 else -1
-        out: list[int] = []
-        line, pos = 1, 0
-        for start in sorted(hits):  # one running newline count: linear in the file
-            line += text.count("\n", pos, start)
-            pos = start
-            out.append(line)
+    # ------------------------------------------------------------------ the prefilter
+    @property
+    def matcher(self) -> Matcher:
+        """The compiled prefilter over every plugin's regexes (built on first use; Hyperscan's
+        is kept in the user's cache, so worker processes and later runs load it)."""
+        if self._matcher is None:
+            with self.session():
+                self._names = [type(p).__name__ for p in self._plugins]
+                rules = [Rule(i, rx.pattern, rx.flags) for i, plugin in enumerate(self._plugins)
+                         for rx in plugin_regexes(plugin)]
+            self._matcher = build(rules, self.engine_name, self.literals)
+        return self._matcher
+
+    def candidates(self, text: str) -> dict[int, dict[int, list[tuple[int, int]]]]:
+        """line (1-based) -> plugin index -> (start, end) of each match on that line, relative
+        to the line's start (-1 where not known: Hyperscan reports ends only)."""
+        spans = self.matcher.spans(text)
+        if not spans:
+            return {}
+        spans.sort(key=lambda t: t[2])
+        out: dict[int, dict[int, list[tuple[int, int]]]] = {}
+        line, pos, line_start = 1, 0, 0  # the line holding offset ``pos``, and where it starts
+        for owner, start, end in spans:
+            last = max(end - 1, 0)  # the match's last character: on the line the match is on
+            n = text.count("\n", pos, last)
+            if n:
+                line += n
+                line_start = text.rfind("\n", pos, last) + 1
+            pos = last
+            out.setdefault(line, {}).setdefault(owner, []).append(
+                (start - line_start if start >= line_start else -1, end - line_start))
+            if 0 <= start < line_start:  # a span over several lines (re, re2): each line it touches
+                for ln in range(line - text.count("\n", start, line_start), line):
+                    out.setdefault(ln, {}).setdefault(owner, []).append((-1, -1))
         return out
 
-    def scan_lines(self, filename: str, lines: list[str], numbers: list[int] | None = None,
+    def _kept(self, line: str) -> bool:
+        low = line.lower()
+        return any(literal in low for literal in self.literals)
+
+    def _pieces(self, line: str, spans: list[tuple[int, int]]) -> list[str]:
+        """The parts of a line the plugins are shown: all of it, or for a line longer than
+        LONG_LINE the stretch before each match end, widened to the start of the word it
+        sits in (a cut inside a key must not make a new ``\\b``)."""
+        if len(line) <= LONG_LINE or any(end < 0 for _, end in spans):
+            return [line]
+        cuts: list[list[int]] = []
+        for start, end in sorted(spans, key=lambda t: t[1]):
+            lo = max(0, (start if start >= 0 else end) - BACK)
+            stop = max(0, lo - WORD)
+            while lo > stop and (line[lo - 1].isalnum() or line[lo - 1] in "_-+/="):
+                lo -= 1
+            hi = min(len(line), end + AHEAD)
+            if cuts and lo <= cuts[-1][1]:
+                cuts[-1][1] = max(cuts[-1][1], hi)
+            else:
+                cuts.append([lo, hi])
+        return [line[a:b] for a, b in cuts]
+
+    def scan_text(self, filename: str, text: str) -> list[Hit]:
+        """Hits in ``text`` (line numbers relative to its first line)."""
+        return self.scan_text_lines(filename, text)[0]
+
+    def scan_text_lines(self, filename: str, text: str) -> tuple[list[Hit], list[str]]:
+        """Hits in ``text``, and its lines when there were candidates (else [], not split)."""
+        found = self.candidates(text)
+        if not found:
+            return [], []
+        lines = split_lines(text)
+        return self.scan_lines(filename, lines, found), lines
+
+    def scan_lines(self, filename: str, lines: list[str], which: Mapping[int, Mapping[int, list[tuple[int, int]]]],
                    offset: int = 0) -> list[Hit]:
-        """Run detect-secrets on ``lines`` (all, or the 1-based ``numbers``); ``offset`` is added to
-        reported line numbers (diff hunks). One hit per (line, value): ours before built-ins."""
+        """Run detect-secrets on ``lines``: the plugins ``which`` names per 1-based line number
+        (``candidates``), on the lines that hold a prefilter literal, and on long lines only
+        around their matches. ``offset`` is added to reported line numbers. One hit per
+        (line, value): ours before built-ins."""
         from detect_secrets.core.scan import _is_filtered_out, _scan_line
         from detect_secrets.util.code_snippet import get_code_snippet
 
-        if numbers is None:
-            numbers = list(range(1, len(lines) + 1))
-        if not numbers:
-            return []
         found: dict[tuple[int, str], Hit] = {}
         # values one of our detectors judged noise: a built-in's generic hit on them is noise too
         floored: set[tuple[int, str]] = set()
         with self.session():
             plugins = self._plugins
-            for n in numbers:
-                line = lines[n - 1].rstrip("\r\n")
-                if len(line) > 20000:
-                    line = line[:20000]
-                snippet = get_code_snippet(lines=lines, line_number=n)
-                if _is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line,
-                                    context=snippet):
+            for n in sorted(which):
+                if not 0 < n <= len(lines):
                     continue
-                for plugin in plugins:
-                    for secret in _scan_line(plugin=plugin, filename=filename, line=line, line_number=n,
-                                             context=snippet):
-                        value = secret.secret_value or ""
-                        if not value or _is_filtered_out(required_filter_parameters=["context"], filename=filename,
-                                                         secret=value, plugin=plugin, line=line, context=snippet):
-                            continue
-                        hit = self._hit(secret.type, value, n + offset, plugin, lines, n)
-                        if hit is None:
-                            continue
-                        why = self.noise.reason(value, line, hit.ours and hit.secret_type not in self.generic,
-                                                self.floor(hit.secret_type))
-                        if why is not None:
-                            self.dropped[why] = self.dropped.get(why, 0) + 1
-                            if hit.ours:
-                                floored.add((hit.line, value))
-                            continue
-                        key = (hit.line, hit.value)
-                        old = found.get(key)
-                        if old is None or self._rank(hit) < self._rank(old):
-                            found[key] = hit
+                full = lines[n - 1].rstrip("\r\n")
+                asked = which[n]
+                spans = [sp for owner_spans in asked.values() for sp in owner_spans]
+                for line in self._pieces(full, spans):
+                    if not self._kept(line):
+                        continue
+                    snippet = get_code_snippet(lines=lines, line_number=n)
+                    if _is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line,
+                                        context=snippet):
+                        continue
+                    for index in sorted(asked):
+                        plugin = plugins[index]
+                        for secret in _scan_line(plugin=plugin, filename=filename, line=line, line_number=n,
+                                                 context=snippet):
+                            value = secret.secret_value or ""
+                            if not value or _is_filtered_out(required_filter_parameters=["context"],
+                                                             filename=filename, secret=value, plugin=plugin,
+                                                             line=line, context=snippet):
+                                continue
+                            hit = self._hit(secret.type, value, n + offset, plugin, lines, n)
+                            if hit is None:
+                                continue
+                            why = self.noise.reason(value, line, hit.ours and hit.secret_type not in self.generic,
+                                                    self.floor(hit.secret_type))
+                            if why is not None:
+                                self.dropped[why] = self.dropped.get(why, 0) + 1
+                                if hit.ours:
+                                    floored.add((hit.line, value))
+                                continue
+                            key = (hit.line, hit.value)
+                            old = found.get(key)
+                            if old is None or self._rank(hit) < self._rank(old):
+                                found[key] = hit
         hits = [h for h in found.values() if (h.ours and h.secret_type not in self.generic) or not any(
             n == h.line and (v in h.value or h.value in v) for n, v in floored)]
         return self._collapse(hits)
@@ -369,12 +464,6 @@ class Scanner:
         meta = BUILTIN_PLUGINS.get(type(plugin).__name__, {"label": secret_type, "provider": "",
                                                            "agent_related": False})
         return Hit(line_no, secret_type, value, meta["label"], meta["provider"], meta["agent_related"], False)
-
-    def scan_text(self, filename: str, text: str) -> list[Hit]:
-        numbers = self.candidate_lines(text)
-        if not numbers:
-            return []
-        return self.scan_lines(filename, text.splitlines(keepends=True), numbers)
 
 
 def iter_values_matching(specs: tuple[DetectorSpec, ...], value: str) -> Iterator[DetectorSpec]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from .bounded import load_json
+
 # file name (or parent/name) -> client
 CLIENTS = {
     "claude_desktop_config.json": "claude_desktop",
@@ -55,9 +57,9 @@ def is_credential_value(key: str, value: str) -> bool:
     return bool(_SECRET_NAME.search(key))
 
 
-def parse(text: str) -> list[McpValue]:
-    """Raises ValueError on broken JSON."""
-    data: Any = json.loads(text)
+def parse(text: str, max_bytes: int, max_depth: int) -> list[McpValue]:
+    """Raises bounded.Refused past the bounds, ValueError on broken JSON."""
+    data: Any = load_json(text, max_bytes, max_depth)
     if not isinstance(data, dict):
         return []
     servers = data.get("mcpServers")
