@@ -183,6 +183,15 @@ class Connector(abc.ABC):
     def scan(self, ctx: ScanContext) -> Iterator[Record]:
         """Yield nodes and edges. Record failures as gaps in ``ctx.gaps`` and go on."""
 
+    def summary(self) -> dict[str, Any]:
+        """What the scan read and skipped beyond its records (files scanned, skipped by reason),
+        for the scan summary; nothing by default."""
+        return {}
+
+    def summary_line(self) -> str:
+        """:meth:`summary` for people, one line; empty: nothing to say."""
+        return ""
+
 
 class ConnectorUnavailable(RuntimeError):
     """A connector is named but not installed, or its SDK extra is missing."""

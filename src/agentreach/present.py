@@ -95,6 +95,8 @@ def print_scan(console: Console, result: ScanResult, store: Store) -> None:
         calls = sum(run.api_calls.values())
         state = f"FAILED ({run.error})" if run.failed else "ok"
         console.print(f"  {run.name} {run.version}: {run.nodes} objects, {run.edges} edges, {calls} API calls, {state}")
+        if run.summary_line:
+            console.print(f"    {run.summary_line}")
     if snap.status == "complete":
         derived = store.edges(snap.id, kinds=["can_assume", "can_access"])
         console.print(f"  reach: {len(derived)} can_assume / can_access edges evaluated from the policies")

@@ -40,6 +40,8 @@ class ConnectorRun:
     edges: int = 0
     error: str | None = None
     api_calls: dict[str, int] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)  # the connector's own (files scanned, skipped …)
+    summary_line: str = ""
 
     @property
     def failed(self) -> bool:
@@ -62,7 +64,7 @@ class ScanResult:
         return {
             "snapshot": self.snapshot.to_dict(),
             "connectors": [{"name": r.name, "version": r.version, "nodes": r.nodes, "edges": r.edges,
-                            "error": r.error, "api_calls": r.api_calls} for r in self.runs],
+                            "error": r.error, "api_calls": r.api_calls, "summary": r.summary} for r in self.runs],
             "coverage_gaps": [g.to_dict() for g in self.gaps],
             "exit_code": self.exit_code,
         }
@@ -216,6 +218,7 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
     finally:
         task.done()
         run.api_calls = dict(connector.api_calls)
+        run.summary, run.summary_line = connector.summary(), connector.summary_line()
     if run.nodes == 0 and len(ctx.gaps.gaps) > gaps_before:
         newest = ctx.gaps.gaps[-1]
         run.error = f"saw nothing ({newest.operation}: {newest.error_code})"
