@@ -20,6 +20,8 @@ PLUGIN = Plugin(
     config="agentreach_connectors.files.plugin:check_config",
     description="secrets in repositories, home directories and config files",
     derivers=("agentreach.graph.links:derive",),
+    secret_scanner="agentreach_connectors.files.pasted:secrets_in_paste",
+    metadata_scanner="agentreach_connectors.files.pasted:secrets_in_metadata",
     cli_options=(
         CliOption("--all-files", "all_files", "Files: ignore .gitignore (scan every file).", "flag"),
         CliOption("--git-history", "git_history", "Files: also the lines added by commits.", "flag"),

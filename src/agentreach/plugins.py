@@ -102,6 +102,9 @@ class Plugin:
     # plugin's connector finds them in files: a pasted secret is then fingerprinted exactly as a
     # found one was (``show -``), and secrets in cloud metadata (tags, descriptions) are caught.
     secret_scanner: str | Callable[[str], Any] | None = None
+    # The same for short texts read once per object (tags, descriptions): must be cheap when
+    # nothing is there. Defaults to ``secret_scanner``.
+    metadata_scanner: str | Callable[[str], Any] | None = None
     origin: str = ""
 
     def section(self, option: CliOption) -> str:

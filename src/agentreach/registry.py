@@ -63,8 +63,14 @@ class Registry:
         return frozenset(t for p in self.plugins for t in p.scope_types)
 
     def secret_scanners(self) -> list[Callable[[str], Any]]:
+        """``scan(text) -> [(detector, value)]`` for a pasted secret (thorough)."""
         return [resolve(p.secret_scanner, what=f"plugin {p.name}: secret scanner")
                 for p in self.plugins if p.secret_scanner is not None]
+
+    def metadata_scanners(self) -> list[Callable[[str], Any]]:
+        """``scan(text) -> [(detector, value)]`` for tags and descriptions (cheap when clean)."""
+        return [resolve(p.metadata_scanner or p.secret_scanner, what=f"plugin {p.name}: metadata scanner")
+                for p in self.plugins if (p.metadata_scanner or p.secret_scanner) is not None]
 
     def rule_modules(self) -> list[str]:
         return [m for p in self.plugins for m in p.rules]

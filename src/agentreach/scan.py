@@ -187,7 +187,7 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
     gaps_before = len(ctx.gaps.gaps)
     # A secret in a tag or a description is redacted before it is stored (files are the
     # files connector's own business: its records hold no value).
-    scanners = registry().secret_scanners() if connector.name != "files" else []
+    scanners = registry().metadata_scanners() if connector.name != "files" else []
     task = ctx.progress.task(f"{connector.name}: records")
 
     def flush() -> None:
