@@ -26,6 +26,7 @@ from . import sources
 from .sources import Case, Source
 
 SITE_PACKAGES_NOTE = "installed PyPI package"
+FIXTURES = "fixtures-root"  # scanned as a root of its own (see secrets_eval.py)
 
 
 @dataclass
@@ -119,11 +120,10 @@ VERBATIM_SHAPES = ["sh", "log", "md", "py", "txt"]
 def secret_lines(lines: list[str], start: int, body_len: int, secret: str) -> tuple[int, ...]:
     """1-based lines where ``secret`` starts inside the example (all the example's lines if unknown)."""
     span = range(start, start + body_len)
-    if secret:
-        first = secret.split("\n")[0].strip()
-        hits = tuple(i + 1 for i in span if first and first in lines[i])
-        if hits:
-            return hits
+    parts = [p.split("\n")[0].strip() for p in secret.split("\n") if p.strip()] if secret else []
+    hits = tuple(i + 1 for i in span if any(p in lines[i] for p in parts))
+    if hits:
+        return hits
     return tuple(i + 1 for i in span)
 
 
@@ -215,7 +215,7 @@ def build(root: Path) -> list[Plant]:
     scored = [c for c in sources.cases() if not c.excluded]
     for n, c in enumerate(scored):
         top = ("pos" if c.label == "positive" else "neg") + f"/{n:04d}-{slug(c.id)}"
-        klass = c.kind if c.label == "positive" else "rule negative examples"
+        klass = c.kind if c.label == "positive" else (c.kind or "rule negative examples")
         if c.label == "positive" and is_bare(c.text):
             name = kinds[c.kind].get("env") or "API_KEY"
             value = c.text.strip()
@@ -234,7 +234,7 @@ def build(root: Path) -> list[Plant]:
                 write(f"{top}/{shape}/{fname}", lines)
                 plants.append(Plant(c.id, c.label, klass, f"{top}/{shape}/{fname}", at,
                                     tuple(range(start + 1, start + body + 1)), c.agent, source_of(c)))
-        if c.label != "positive" or not c.secret or "\n" in c.secret:
+        if c.label != "positive" or not c.secret or "\n" in c.secret or not is_bare(c.text):
             continue
         name = kinds[c.kind].get("env") or "API_KEY"
         masked = mask(c.secret)
@@ -244,8 +244,9 @@ def build(root: Path) -> list[Plant]:
                             tuple(range(1, len(lines) + 1)), (), False, source_of(c)))
         if n % 5 == 0:
             fname, lines = bare_shape(pick(c.id, ["env", "yaml", "json"], 1)[0], name, c.secret, "fixture")
-            write(f"neg/tests/fixtures/{n:04d}/{fname}", lines)
-            plants.append(Plant(c.id, "negative", "test fixtures", f"neg/tests/fixtures/{n:04d}/{fname}",
+            # under its own root: the same value in a positive file would make it no fixture
+            write(f"{FIXTURES}/tests/fixtures/{n:04d}/{fname}", lines)
+            plants.append(Plant(c.id, "negative", "test fixtures", f"{FIXTURES}/tests/fixtures/{n:04d}/{fname}",
                                 tuple(range(1, len(lines) + 1)), (), False, source_of(c)))
     for i, doc in enumerate(DOCUMENTS):
         text, src = read_document(doc)

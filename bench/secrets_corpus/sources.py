@@ -65,7 +65,7 @@ class Case:
     index: int
     kind: str = ""
     agent: bool = False
-    secret: str = field(default="", repr=False)  # the rule's capture on its own example ("" if unknown)
+    secret: str = field(default="", repr=False)  # the rule's captures on its own example, "\n"-joined ("" if unknown)
     excluded: str = ""  # why the case is not scored
 
     def digest(self) -> str:
@@ -240,8 +240,8 @@ def secret_of(case: Case, pattern: regex.Pattern[str] | None) -> str:
         return ""
     if not m:
         return ""
-    groups = [g for g in m.groups() if g]
-    return groups[0] if groups else m.group(0)
+    groups = [g for g in m.groups() if g]  # user and password, account and key: every part counts
+    return "\n".join(groups) if groups else m.group(0)
 
 
 def claimed_by(text: str, patterns: dict[str, regex.Pattern[str]], own: str) -> str:
@@ -285,6 +285,8 @@ def cases() -> list[Case]:
             other = claimed_by(c.text, patterns, c.rule)
             if other:
                 c.excluded = f"matched by positive rule {other}"
+            elif c.field_name == "fps":
+                c.kind = "format lookalike"  # "not this vendor's format", often still a credential
     return out
 
 

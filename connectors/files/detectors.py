@@ -110,7 +110,7 @@ def load_specs() -> tuple[DetectorSpec, ...]:
             id=item["id"], secret_type=item["secret_type"], label=item.get("label") or item["secret_type"],
             pattern=item["pattern"], keywords=tuple(item.get("keywords") or ()), provider=item.get("provider", ""),
             agent_related=bool(item.get("agent_related")), near=item.get("near"),
-            near_lines=int(item.get("near_lines") or 20),
+            near_lines=int(item["near_lines"]) if item.get("near_lines") is not None else 20,
             min_entropy=float(item["min_entropy"]) if item.get("min_entropy") is not None else None,
             generic=bool(item.get("generic")),
         )
@@ -372,9 +372,56 @@ class Scanner:
 
     def scan_text(self, filename: str, text: str) -> list[Hit]:
         numbers = self.candidate_lines(text)
-        if not numbers:
-            return []
-        return self.scan_lines(filename, text.splitlines(keepends=True), numbers)
+        hits = self.scan_lines(filename, text.splitlines(keepends=True), numbers) if numbers else []
+        if "kind: Secret" in text and "data:" in text:
+            decoded = self.scan_k8s_data(filename, text, {(h.line, h.value) for h in hits})
+            lines = {h.line for h in decoded}  # the decoded value names the secret better than its base64
+            hits = sorted([h for h in hits if h.line not in lines or h.secret_type not in self.generic] + decoded,
+                          key=lambda h: (h.line, self._rank(h)))
+        return hits
+
+    def scan_k8s_data(self, filename: str, text: str, seen: set[tuple[int, str]]) -> list[Hit]:
+        """A Kubernetes Secret's ``data:`` values are base64: each decoded value is scanned as
+        ``NAME=value`` on its own line number, so a Datadog key or a password stored there is
+        found by the same detectors (and fingerprinted as the secret itself, not its encoding)."""
+        out: list[Hit] = []
+        for n, name, value in k8s_data_values(text):
+            line = f"{name}={value}\n"
+            if not any(literal in line.lower() for literal in self.literals):
+                continue
+            out += [h for h in self.scan_lines(filename, [line], [1], offset=n - 1) if (h.line, h.value) not in seen]
+        return out
+
+
+_K8S_DATA = re.compile(r"^(\s*)data:\s*$")
+_K8S_ITEM = re.compile(r"^(\s+)([A-Za-z0-9_.-]+):\s*[\"']?([A-Za-z0-9+/]{8,}={0,2})[\"']?\s*$")
+
+
+def k8s_data_values(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line, key, decoded value) of each base64 value under a ``data:`` mapping of a Kubernetes
+    Secret manifest; values that do not decode to one line of text are skipped."""
+    import base64
+    import binascii
+
+    indent: int | None = None
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _K8S_DATA.match(line)
+        if m:
+            indent = len(m.group(1))
+            continue
+        if indent is None:
+            continue
+        item = _K8S_ITEM.match(line)
+        if not item or len(item.group(1)) <= indent:
+            if line.strip() and not line.startswith(" " * (indent + 1)):
+                indent = None
+            continue
+        try:
+            value = base64.b64decode(item.group(3), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+        if value.strip() and "\n" not in value.strip() and value.isprintable():
+            yield n, item.group(2), value.strip()
 
 
 def iter_values_matching(specs: tuple[DetectorSpec, ...], value: str) -> Iterator[DetectorSpec]:
