@@ -153,7 +153,7 @@ def score(plants: list[corpus.Plant], findings: list[Finding]) -> Score:
 def print_kinds(title: str, kinds: list[str], agent: set[str], scores: dict[str, Score]) -> None:
     names = list(scores)
     print(f"\n{title}")
-    print(f"| kind | AI | cases | " + " | ".join(f"{n} found" for n in names) + " |")
+    print("| kind | AI | cases | " + " | ".join(f"{n} found" for n in names) + " |")
     print("| --- | --- | --- | " + " | ".join("---" for _ in names) + " |")
     for kind in kinds:
         planted = next(iter(scores.values())).found.get(kind, [0, 0])[0]

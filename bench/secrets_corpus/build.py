@@ -92,8 +92,8 @@ def bare_shape(shape: str, name: str, value: str, where: str) -> tuple[str, list
     if shape == "sh":
         return "deploy.sh", ["#!/usr/bin/env bash", "set -euo pipefail", f'export {name}="{value}"', "./run.sh"]
     if shape == "log":
-        return "app.log", ["2025-03-02T10:00:01Z INFO starting worker", f"2025-03-02T10:00:02Z DEBUG env {name}={value}",
-                           "2025-03-02T10:00:03Z INFO ready"]
+        return "app.log", ["2025-03-02T10:00:01Z INFO starting worker",
+                           f"2025-03-02T10:00:02Z DEBUG env {name}={value}", "2025-03-02T10:00:03Z INFO ready"]
     raise ValueError(shape)
 
 

@@ -170,7 +170,7 @@ def split_go_list(body: str) -> list[str]:
 def go_samples(text: str) -> Iterator[tuple[str, str, int, str]]:
     """(rule id, "tps"|"fps", index, literal) for the literal samples of each rule function."""
     starts = [m.start() for m in _FUNC.finditer(text)] + [len(text)]
-    for a, b in zip(starts, starts[1:]):
+    for a, b in zip(starts, starts[1:], strict=False):
         body = text[a:b]
         rid = _RULE_ID.search(body)
         if not rid:

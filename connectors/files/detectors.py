@@ -138,6 +138,9 @@ class Noise:
     # secret_type -> floor for detectors that are not ours (built-ins, generic MCP credentials)
     min_entropy: Mapping[str, float] = field(default_factory=dict)
     entropy_prefix: re.Pattern[str] = re.compile(r"(?!x)x")
+    ciphertext: re.Pattern[str] = re.compile(r"(?!x)x")  # sops / ansible-vault lines (case-sensitive)
+    example_markers: tuple[str, ...] = ()  # documentation examples: "EXAMPLE" in the value
+    sealed: re.Pattern[str] = re.compile(r"(?!x)x")  # ciphertext values (SealedSecrets)
 
     @classmethod
     def load(cls) -> "Noise":
@@ -148,7 +151,10 @@ class Noise:
                    examples=frozenset(data.get("example_values") or []),
                    reference=join(data.get("reference_lines") or []),
                    min_entropy={str(k): float(v) for k, v in (data.get("min_entropy") or {}).items()},
-                   entropy_prefix=re.compile(data.get("entropy_prefix") or r"(?!x)x"))
+                   entropy_prefix=re.compile(data.get("entropy_prefix") or r"(?!x)x"),
+                   ciphertext=re.compile("|".join(f"(?:{p})" for p in data.get("ciphertext_lines") or []) or r"(?!x)x"),
+                   sealed=re.compile("|".join(f"(?:{p})" for p in data.get("ciphertext_values") or []) or r"(?!x)x"),
+                   example_markers=tuple(str(m) for m in data.get("example_markers") or ()))
 
     def body(self, value: str) -> str:
         """The part of a value entropy is measured on: without a leading ``sk-``-style prefix,
@@ -166,8 +172,10 @@ class Noise:
         placeholders and lines that only read a secret."""
         if self.allow.search(line):
             return "allow comment"
-        if value in self.examples:
+        if value in self.examples or any(m in value for m in self.example_markers):
             return "documented example"
+        if self.ciphertext.search(line) or self.sealed.match(value.strip("'\"` ")):
+            return "ciphertext"
         if self.below_floor(value, floor):
             return "below entropy floor"
         if ours:
