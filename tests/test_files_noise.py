@@ -62,7 +62,7 @@ FLOORED = {
     "atlassian-api-token": ("jira_token: {}", 24, AN, ""),
     "datadog-key": ("DD_API_KEY={}", 32, HEX, ""),
     "sentry-token": ("SENTRY_TOKEN={}", 64, HEX, ""),
-    "twilio-credential": ("TWILIO_AUTH_TOKEN={}", 32, HEX, ""),
+    "twilio-auth-token": ("TWILIO_AUTH_TOKEN={}", 32, HEX, ""),
     "rails-master-key": ("RAILS_MASTER_KEY={}", 32, HEX, ""),
     "connection-string-password": ("Server=db;Database=app;Password={};", 16, AN, ""),
     "http-auth-header": ('curl -H "Authorization: Bearer {}" https://h', 40, AN, ""),

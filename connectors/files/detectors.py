@@ -355,13 +355,21 @@ class Scanner:
                     t.line == h.line and (t.value in h.value or h.value in t.value) for t in typed):
                 continue
             if h.secret_type in self.generic and any(
-                    g is not h and g.line == h.line and g.secret_type in self.generic and h.value in g.value
-                    and (len(g.value) > len(h.value) or self._rank(g) < self._rank(h)) for g in hits):
+                    g is not h and g.line == h.line and g.secret_type in self.generic
+                    and (h.value in g.value or g.value in h.value) and self._generic_beats(g, h) for g in hits):
                 continue
             if not h.ours and any(t.line == h.line and h.value in t.value for t in ours):
                 continue  # a built-in plugin matched part of one of our keys
             out.append(h)
         return sorted(out, key=lambda h: (h.line, self._rank(h)))
+
+    def _generic_beats(self, g: Hit, h: Hit) -> bool:
+        """Of two overlapping generic hits, the better-ranked detector wins (our context detectors
+        name the part that is the secret: the password of a connection string, not the whole
+        string a keyword hit took); at equal rank the longer value does."""
+        if self._rank(g) != self._rank(h):
+            return self._rank(g) < self._rank(h)
+        return len(g.value) > len(h.value)
 
     def _hit(self, secret_type: str, value: str, line_no: int, plugin: Any, lines: list[str], n: int) -> Hit | None:
         spec = self.by_type.get(secret_type)
