@@ -24,7 +24,7 @@ import sysconfig
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -92,6 +92,7 @@ class Score:
     classes: dict[str, list[int]]  # negative class -> [cases, cases flagged, fp locations, marked]
     fp_where: list[str]
     missed: list[str]
+    why_missed: dict[str, int] = field(default_factory=dict)  # what our noise rules say of each missed secret
 
     @property
     def recall(self) -> float:
@@ -108,6 +109,26 @@ class Score:
 
 
 APART = ("format lookalike",)  # Betterleaks fps: "not this vendor's format", often still a credential
+
+
+def why_missed(plants: list[corpus.Plant], missed: list[str]) -> dict[str, int]:
+    """For each missed positive whose secret is known, what the files connector's noise rules say
+    of that value (placeholder, documented example, below a floor, a made-up value) or "detector":
+    no rule dropped it, no detector matched it. Values stay in memory."""
+    from agentreach_connectors.files.detectors import Noise
+    from agentreach_connectors.files.fixtures import FixtureRules, value_reason
+
+    noise, rules = Noise.load(), FixtureRules.load()
+    secrets = {c.id: c.secret for c in corpus.sources.cases() if c.secret}
+    out: dict[str, int] = defaultdict(int)
+    for p in plants:
+        if p.label != "positive" or f"{p.klass}: {p.path}:{','.join(map(str, p.lines[:3]))}" not in missed:
+            continue
+        values = [v.strip() for v in secrets.get(p.case_id, "").split("\n") if v.strip()]
+        reasons = [noise.reason(v, "", False, 3.0) or ("made-up value" if value_reason(v, rules) else None)
+                   for v in values[-1:]]
+        out[reasons[0] if reasons and reasons[0] else "detector"] += 1
+    return dict(out)
 
 
 def score(plants: list[corpus.Plant], findings: list[Finding]) -> Score:
@@ -198,10 +219,13 @@ def others_corpus(skip_ds: bool, verbose: bool) -> None:
             runs["detect-secrets"] = detect_secrets(root, exclude=f"^{fx}/")[0] + [
                 shift(f, fx) for f in detect_secrets(root / fx)[0]]
         scores = {n: score(plants, f) for n, f in runs.items()}
+        scores["agentreach"].why_missed = why_missed(plants, scores["agentreach"].missed)
         agent = {p.klass for p in pos if p.agent}
         kinds = sorted({p.klass for p in pos}, key=lambda k: (k not in agent, k))
         print_kinds("per kind (files found / files planted)", kinds, agent, scores)
         print_summary(scores, agent)
+        print("\nagentreach misses by what its noise rules say of the value (a floor of 3.0 for unknown "
+              "detectors): " + ", ".join(f"{k} {v}" for k, v in sorted(scores["agentreach"].why_missed.items())))
         if verbose:
             for n, s in scores.items():
                 print(f"\n{n} missed:\n  " + "\n  ".join(s.missed))

@@ -122,6 +122,8 @@ def secret_lines(lines: list[str], start: int, body_len: int, secret: str) -> tu
     span = range(start, start + body_len)
     parts = [p.split("\n")[0].strip() for p in secret.split("\n") if p.strip()] if secret else []
     hits = tuple(i + 1 for i in span if any(p in lines[i] for p in parts))
+    if hits and hits[0] >= 2 and "-----BEGIN" in lines[hits[0] - 2]:
+        hits = (hits[0] - 1, *hits)  # a PEM block is located at its BEGIN line
     if hits:
         return hits
     return tuple(i + 1 for i in span)

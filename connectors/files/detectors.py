@@ -141,6 +141,7 @@ class Noise:
     ciphertext: re.Pattern[str] = re.compile(r"(?!x)x")  # sops / ansible-vault lines (case-sensitive)
     example_markers: tuple[str, ...] = ()  # documentation examples: "EXAMPLE" in the value
     sealed: re.Pattern[str] = re.compile(r"(?!x)x")  # ciphertext values (SealedSecrets)
+    placeholder_line: re.Pattern[str] = re.compile(r"(?!x)x")  # a PEM block with a placeholder body
 
     @classmethod
     def load(cls) -> "Noise":
@@ -154,6 +155,7 @@ class Noise:
                    entropy_prefix=re.compile(data.get("entropy_prefix") or r"(?!x)x"),
                    ciphertext=re.compile("|".join(f"(?:{p})" for p in data.get("ciphertext_lines") or []) or r"(?!x)x"),
                    sealed=re.compile("|".join(f"(?:{p})" for p in data.get("ciphertext_values") or []) or r"(?!x)x"),
+                   placeholder_line=join(data.get("placeholder_lines") or []),
                    example_markers=tuple(str(m) for m in data.get("example_markers") or ()))
 
     def body(self, value: str) -> str:
@@ -176,6 +178,8 @@ class Noise:
             return "documented example"
         if self.ciphertext.search(line) or self.sealed.match(value.strip("'\"` ")):
             return "ciphertext"
+        if self.placeholder_line.search(line):
+            return "placeholder"
         if self.below_floor(value, floor):
             return "below entropy floor"
         if ours:
