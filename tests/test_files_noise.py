@@ -319,3 +319,14 @@ def test_context_detectors_find_keyword_only_secrets(tmp_path: Path) -> None:
     assert len(found) == 5, found
     assert any(d.startswith("AWS Secret Access Key") for d in detectors)
     assert any(d.startswith("Datadog API Key") for d in detectors)
+
+
+def test_a_default_password_in_a_connection_string_is_reported_low(tmp_path: Path) -> None:
+    """A connection string says a credential is there whatever its value: "changeme" there is a
+    default password (reported, marked, low); the same word as a bare setting is a placeholder."""
+    (tmp_path / "app.env").write_text("DATABASE_URL=postgres://app:changeme@db.internal:5432/app\n")
+    (tmp_path / "settings.yaml").write_text("password: changeme\n")
+    found = creds(scan({"paths": [str(tmp_path)], "all_files": True}))
+    assert [c.attrs["detector"] for c in found] == ["Password in Connection String"]
+    assert found[0].attrs["likely_test_fixture"] is True and found[0].attrs["confidence"] == "low"
+    assert "default password" in found[0].attrs["test_fixture_reason"]

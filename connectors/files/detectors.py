@@ -89,6 +89,7 @@ class DetectorSpec:
     near_lines: int = 20
     min_entropy: float | None = None  # Shannon bits/char of the body; None: the format is proof enough
     generic: bool = False  # matches a shape, not a format: placeholder and reference noise apply
+    weak_values: bool = False  # a default or placeholder value is reported (marked), not dropped
 
     @property
     def class_name(self) -> str:
@@ -112,7 +113,7 @@ def load_specs() -> tuple[DetectorSpec, ...]:
             agent_related=bool(item.get("agent_related")), near=item.get("near"),
             near_lines=int(item["near_lines"]) if item.get("near_lines") is not None else 20,
             min_entropy=float(item["min_entropy"]) if item.get("min_entropy") is not None else None,
-            generic=bool(item.get("generic")),
+            generic=bool(item.get("generic")), weak_values=item.get("weak_values") == "report",
         )
         re.compile(spec.pattern)
         out.append(spec)
@@ -127,12 +128,16 @@ def shannon(text: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
 
 
+WEAK = "weak value"
+
+
 @dataclass(frozen=True)
 class Noise:
     """What makes a hit not a live secret (config/secret-detectors.yaml, ``noise:``)."""
 
     allow: re.Pattern[str]
     placeholder: tuple[re.Pattern[str], ...]
+    weak: tuple[re.Pattern[str], ...]  # placeholder words and default passwords
     examples: frozenset[str]
     reference: re.Pattern[str]
     # secret_type -> floor for detectors that are not ours (built-ins, generic MCP credentials)
@@ -149,6 +154,7 @@ class Noise:
         join = lambda items: re.compile("|".join(f"(?:{p})" for p in items) or r"(?!x)x", re.I)  # noqa: E731
         return cls(allow=join(data.get("allow_comments") or []),
                    placeholder=tuple(re.compile(p, re.I) for p in data.get("placeholder_values") or []),
+                   weak=tuple(re.compile(p, re.I) for p in data.get("weak_values") or []),
                    examples=frozenset(data.get("example_values") or []),
                    reference=join(data.get("reference_lines") or []),
                    min_entropy={str(k): float(v) for k, v in (data.get("min_entropy") or {}).items()},
@@ -163,6 +169,10 @@ class Noise:
         which is the same in every key and would only pad the count."""
         m = self.entropy_prefix.match(value)
         return value[m.end():] if m and m.end() < len(value) else value
+
+    def is_weak(self, value: str) -> bool:
+        """A placeholder word or a default password (``noise.weak_values``)."""
+        return any(p.search(value.strip("'\"` ")) for p in self.weak)
 
     def below_floor(self, value: str, floor: float | None) -> bool:
         return floor is not None and shannon(self.body(value)) < floor
@@ -187,6 +197,8 @@ class Noise:
         stripped = value.strip("'\"` ")
         if any(p.search(stripped) for p in self.placeholder):
             return "placeholder"
+        if self.is_weak(stripped):
+            return WEAK
         if self.reference.search(line) and len(stripped) < 40:
             return "reference to a secret elsewhere"
         return None
@@ -300,6 +312,9 @@ class Scanner:
                             continue
                         why = self.noise.reason(value, line, hit.ours and hit.secret_type not in self.generic,
                                                 self.floor(hit.secret_type))
+                        spec = self.by_type.get(hit.secret_type)
+                        if why == WEAK and spec is not None and spec.weak_values:
+                            why = None  # reported, and marked a likely fixture (fixtures.value_reason)
                         if why is not None:
                             self.dropped[why] = self.dropped.get(why, 0) + 1
                             if hit.ours:
