@@ -31,12 +31,13 @@ class FixtureRules:
     @lru_cache(maxsize=1)
     def load(cls) -> "FixtureRules":
         data = detectors_file().get("test_fixtures") or {}
+        weak = (detectors_file().get("noise") or {}).get("weak_values") or ()
         return cls(paths=tuple(re.compile(p, re.I) for p in data.get("paths") or ()),
                    words=tuple(str(w) for w in data.get("value_words") or ()),
                    repeated_run=int(data.get("repeated_run") or 6),
                    sequential_run=int(data.get("sequential_run") or 6),
                    max_distinct=int(data.get("max_distinct") or 4),
-                   weak=tuple(re.compile(p, re.I) for p in (detectors_file().get("noise") or {}).get("weak_values") or ()))
+                   weak=tuple(re.compile(p, re.I) for p in weak))
 
 
 def path_reason(rel: str, rules: FixtureRules) -> str | None:
