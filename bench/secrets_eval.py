@@ -10,6 +10,7 @@ On negatives, an unmarked finding is a false positive; a marked one is counted a
 here prints a value: findings are named by kind and file:line.
 
     .venv/bin/python bench/secrets_eval.py [--mb 50] [--skip-detect-secrets] [--skip-site-packages]
+        [--only-others | --only-site-packages] [--verbose]
         [--findings FILE]   write every site-packages finding (kind, file:line) to FILE for review
 """
 
@@ -293,9 +294,13 @@ def main() -> None:
     parser.add_argument("--skip-detect-secrets", action="store_true")
     parser.add_argument("--skip-site-packages", action="store_true")
     parser.add_argument("--only-others", action="store_true", help="the corpus from others' examples only")
+    parser.add_argument("--only-site-packages", action="store_true", help="the tree of ordinary source only")
     parser.add_argument("--verbose", action="store_true", help="list misses and false positives (file:line)")
     parser.add_argument("--findings", type=Path, help="write the site-packages findings here")
     args = parser.parse_args()
+    if args.only_site_packages:
+        site_packages(args.mb, args.skip_detect_secrets, args.findings)
+        return
     others_corpus(args.skip_detect_secrets, args.verbose)
     if args.only_others:
         return

@@ -330,3 +330,24 @@ def test_a_default_password_in_a_connection_string_is_reported_low(tmp_path: Pat
     assert [c.attrs["detector"] for c in found] == ["Password in Connection String"]
     assert found[0].attrs["likely_test_fixture"] is True and found[0].attrs["confidence"] == "low"
     assert "default password" in found[0].attrs["test_fixture_reason"]
+
+
+def test_ordinary_source_is_not_flagged(tmp_path: Path) -> None:
+    """Shapes seen in the installed site-packages (bench/secrets_eval.py reviews every finding
+    there): names, labels, expressions, digests, timestamps and PEM marker strings in code."""
+    code = "\n".join([
+        'AZURE_CLIENT_SECRET = "AZURE_CLIENT_SECRET"',
+        "secret_type = 'Artifactory Credentials'",
+        "SECRET_KEY = 'development key'",
+        "    token = self.tokens[i]",
+        "    credentials=credentials,",
+        "PKCS7PrivateKeyTypes = typing.Union[",
+        "DEFAULT_TOKEN_CHANNEL = Token.DEFAULT_CHANNEL",
+        'private_key = serialization.load_pem_private_key(',
+        '_PKCS1_MARKER = ("-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----")',
+        '_SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----"',
+    ])
+    data = "\n".join(['{', '  "AWS::ApiGateway::ApiKey": "b899a0d240b53d9d",', '  "client_secret": "clientSecret",',
+                      '  "PasswordLastUsed": "2016-09-08T21:47:36Z",', '  "LocalConsolePassword": "PassWordMustBeAtLeast6Chars.",',
+                      '  "PRIVATE_KEY_USAGE_PERIOD": "2.5.29.16"', '}'])
+    assert _flagged(tmp_path, {"pkg/constants.py": code + "\n", "pkg/data/providers.json": data + "\n"}) == []

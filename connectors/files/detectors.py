@@ -129,6 +129,7 @@ def shannon(text: str) -> float:
 
 
 WEAK = "weak value"
+CODE = "code or digest"
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class Noise:
     allow: re.Pattern[str]
     placeholder: tuple[re.Pattern[str], ...]
     weak: tuple[re.Pattern[str], ...]  # placeholder words and default passwords
+    code: tuple[re.Pattern[str], ...]  # expressions and digests
     examples: frozenset[str]
     reference: re.Pattern[str]
     # secret_type -> floor for detectors that are not ours (built-ins, generic MCP credentials)
@@ -155,6 +157,7 @@ class Noise:
         return cls(allow=join(data.get("allow_comments") or []),
                    placeholder=tuple(re.compile(p, re.I) for p in data.get("placeholder_values") or []),
                    weak=tuple(re.compile(p, re.I) for p in data.get("weak_values") or []),
+                   code=tuple(re.compile(p) for p in data.get("code_values") or []),
                    examples=frozenset(data.get("example_values") or []),
                    reference=join(data.get("reference_lines") or []),
                    min_entropy={str(k): float(v) for k, v in (data.get("min_entropy") or {}).items()},
@@ -177,11 +180,13 @@ class Noise:
     def below_floor(self, value: str, floor: float | None) -> bool:
         return floor is not None and shannon(self.body(value)) < floor
 
-    def reason(self, value: str, line: str, ours: bool, floor: float | None = None) -> str | None:
+    def reason(self, value: str, line: str, ours: bool, floor: float | None = None,
+               generic: bool = False) -> str | None:
         """Why a hit is noise, or None. Our typed detectors match a key's real shape, so only
-        allow comments, documented examples and (for the generic, context-anchored ones) an
-        entropy floor silence them; keyword hits from the built-ins are also dropped for
-        placeholders and lines that only read a secret."""
+        allow comments, documented examples, ciphertext, placeholder PEM bodies and (for the
+        context-anchored ones) an entropy floor silence them; hits of the built-ins and of generic
+        detectors are also dropped for weak values, placeholders and lines that only read a secret,
+        and generic ones (``generic``) for values that are code or a digest."""
         if self.allow.search(line):
             return "allow comment"
         if value in self.examples or any(m in value for m in self.example_markers):
@@ -195,10 +200,12 @@ class Noise:
         if ours:
             return None
         stripped = value.strip("'\"` ")
+        if self.is_weak(stripped):
+            return WEAK  # first: a detector with weak_values: report keeps these
         if any(p.search(stripped) for p in self.placeholder):
             return "placeholder"
-        if self.is_weak(stripped):
-            return WEAK
+        if generic and any(p.search(stripped) for p in self.code):
+            return CODE
         if self.reference.search(line) and len(stripped) < 40:
             return "reference to a secret elsewhere"
         return None
@@ -247,6 +254,8 @@ class Scanner:
             "filters_used": [{"path": p} for p in FILTERS],
         }
         self._order = {s.secret_type: i for i, s in enumerate(self.specs)}
+        # our plugins' keywords (lower case); a spec without keywords runs on every candidate line
+        self._words = {s.class_name: tuple(k.lower() for k in s.keywords) for s in self.specs if s.keywords}
         self.generic = frozenset({"Secret Keyword"} | {s.secret_type for s in self.specs if s.generic})
         self._plugins: list[Any] = []
         self._depth = 0
@@ -300,7 +309,11 @@ class Scanner:
                 if _is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line,
                                     context=snippet):
                     continue
+                low = line.lower()
                 for plugin in plugins:
+                    words = self._words.get(type(plugin).__name__)
+                    if words is not None and not any(w in low for w in words):
+                        continue  # one of ours whose keywords are not on this line cannot match it
                     for secret in _scan_line(plugin=plugin, filename=filename, line=line, line_number=n,
                                              context=snippet):
                         value = secret.secret_value or ""
@@ -310,10 +323,11 @@ class Scanner:
                         hit = self._hit(secret.type, value, n + offset, plugin, lines, n)
                         if hit is None:
                             continue
-                        why = self.noise.reason(value, line, hit.ours and hit.secret_type not in self.generic,
-                                                self.floor(hit.secret_type))
+                        generic = hit.secret_type in self.generic
+                        why = self.noise.reason(value, line, hit.ours and not generic, self.floor(hit.secret_type),
+                                                generic)
                         spec = self.by_type.get(hit.secret_type)
-                        if why == WEAK and spec is not None and spec.weak_values:
+                        if why in (WEAK, CODE) and spec is not None and spec.weak_values:
                             why = None  # reported, and marked a likely fixture (fixtures.value_reason)
                         if why is not None:
                             self.dropped[why] = self.dropped.get(why, 0) + 1
@@ -401,6 +415,9 @@ class Scanner:
             return Hit(line_no, secret_type, value, spec.label, spec.provider, spec.agent_related, True)
         if len(value) < 8 and secret_type != "Private Key" or self._uuid_like(value):
             return None
+        if secret_type == "Private Key" and not _PEM_BODY.search(
+                lines[n - 1][lines[n - 1].find("PRIVATE KEY"):] + "".join(lines[n:n + 3])):
+            return None  # a PEM header without a body (within 3 lines): a marker string in code, not a key
         meta = BUILTIN_PLUGINS.get(type(plugin).__name__, {"label": secret_type, "provider": "",
                                                            "agent_related": False})
         return Hit(line_no, secret_type, value, meta["label"], meta["provider"], meta["agent_related"], False)
@@ -428,6 +445,7 @@ class Scanner:
         return out
 
 
+_PEM_BODY = re.compile(r"[A-Za-z0-9+/]{16,}")
 _K8S_DATA = re.compile(r"^(\s*)data:\s*$")
 _K8S_ITEM = re.compile(r"^(\s+)([A-Za-z0-9_.-]+):\s*[\"']?([A-Za-z0-9+/]{8,}={0,2})[\"']?\s*$")
 
