@@ -45,7 +45,8 @@ def types_found(scanner: Scanner, text: str, filename: str = "settings.env") -> 
 def test_the_issue_kinds_have_examples() -> None:
     with_examples = {s.id for s in SPECS if RAW[s.id].get("examples")}
     for kind in ("aws-secret-access-key", "aws-session-token", "atlassian-api-token", "datadog-key", "pinecone-legacy-key",
-                 "rails-master-key", "sentry-token", "twilio-auth-token", "connection-string-password"):
+                 "rails-master-key", "sentry-token", "twilio-auth-token", "connection-string-password",
+                 "openai-plugin-verification-token"):
         assert kind in with_examples, kind
     for spec in SPECS:
         assert RAW[spec.id].get("examples") and RAW[spec.id].get("negative_examples"), spec.id

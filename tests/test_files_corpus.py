@@ -104,6 +104,7 @@ MAKERS: dict[str, tuple[str, Callable[[], str]]] = {
                         + r(64, HEX)),
     "npm Access Token": ("NODE_AUTH_TOKEN", lambda: "npm_" + r(36)),
     "Stripe Secret Key": ("STRIPE_SECRET_KEY", lambda: "sk_live_51" + r(97)),
+    "OpenAI Plugin Verification Token": ("OPENAI_VERIFICATION_TOKEN", lambda: r(32, HEX)),
     "Pinecone Legacy API Key": ("PINECONE_API_KEY", lambda: "-".join(r(n, HEX) for n in (8, 4, 4, 4, 12))),
     "Rails Master Key": ("RAILS_MASTER_KEY", lambda: r(32, HEX)),
     "Password in Connection String": ("DB", lambda: f"Server=db1;Database=app;User Id=agent;Password={r(14)};"),

@@ -70,6 +70,7 @@ FLOORED = {
     "azure-connection-key": ("Endpoint=https://c.azconfig.io;Id=a1-b2-s0:x;Secret={}", 44, AN + "+/", ""),
     "google-oauth": ("client_secret = '{}'", 24, AN, ""),
     "ai-provider-named-key": ("DEEPGRAM_API_KEY={}", 40, HEX, ""),
+    "openai-plugin-verification-token": ("OPENAI_VERIFICATION_TOKEN={}", 32, HEX, ""),
 }
 
 
