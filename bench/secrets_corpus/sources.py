@@ -10,8 +10,8 @@ claims); the rule's own pattern, run on its own example, says where the secret s
 example is a hard negative only if no positive rule of these scanners matches it (a rule's
 "negative" is often another rule's secret: np.slack.2 lists xoxp user tokens); the rest are
 recorded as excluded with the rule that claimed them. Nothing here looks at agentreach's
-detectors. The values never leave the cache (``.cache/``, not committed): the committed
-``cases.lock.tsv`` holds ids, sources and a digest only.
+detectors. The values are read from the mirrors at build time and written only into the
+benchmark's temporary tree: the committed ``cases.lock.tsv`` holds ids, sources and a digest only.
 """
 
 from __future__ import annotations
