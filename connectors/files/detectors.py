@@ -12,6 +12,8 @@ loaded by file path with ``get_mapping_from_secret_type_to_class.cache_clear()``
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import math
 import re
@@ -153,7 +155,7 @@ class Noise:
     @classmethod
     def load(cls) -> "Noise":
         data = detectors_file().get("noise") or {}
-        join = lambda items: re.compile("|".join(f"(?:{p})" for p in items) or r"(?!x)x", re.I)  # noqa: E731
+        join = lambda items, flags=re.I: re.compile("|".join(f"(?:{p})" for p in items) or r"(?!x)x", flags)  # noqa: E731
         return cls(allow=join(data.get("allow_comments") or []),
                    placeholder=tuple(re.compile(p, re.I) for p in data.get("placeholder_values") or []),
                    weak=tuple(re.compile(p, re.I) for p in data.get("weak_values") or []),
@@ -162,8 +164,8 @@ class Noise:
                    reference=join(data.get("reference_lines") or []),
                    min_entropy={str(k): float(v) for k, v in (data.get("min_entropy") or {}).items()},
                    entropy_prefix=re.compile(data.get("entropy_prefix") or r"(?!x)x"),
-                   ciphertext=re.compile("|".join(f"(?:{p})" for p in data.get("ciphertext_lines") or []) or r"(?!x)x"),
-                   sealed=re.compile("|".join(f"(?:{p})" for p in data.get("ciphertext_values") or []) or r"(?!x)x"),
+                   ciphertext=join(data.get("ciphertext_lines") or [], 0),
+                   sealed=join(data.get("ciphertext_values") or [], 0),
                    placeholder_line=join(data.get("placeholder_lines") or []),
                    example_markers=tuple(str(m) for m in data.get("example_markers") or ()))
 
@@ -453,9 +455,6 @@ _K8S_ITEM = re.compile(r"^(\s+)([A-Za-z0-9_.-]+):\s*[\"']?([A-Za-z0-9+/]{8,}={0,
 def k8s_data_values(text: str) -> Iterator[tuple[int, str, str]]:
     """(line, key, decoded value) of each base64 value under a ``data:`` mapping of a Kubernetes
     Secret manifest; values that do not decode to one line of text are skipped."""
-    import base64
-    import binascii
-
     indent: int | None = None
     for n, line in enumerate(text.splitlines(), 1):
         m = _K8S_DATA.match(line)
