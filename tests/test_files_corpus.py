@@ -94,6 +94,31 @@ MAKERS: dict[str, tuple[str, Callable[[], str]]] = {
     "Mistral API Key": ("MISTRAL_API_KEY", lambda: r(32)),
     "GitHub Token": ("GITHUB_TOKEN", lambda: R.choice(["ghp_", "gho_", "ghs_"]) + r(36)),
     "GitLab Token": ("GITLAB_TOKEN", lambda: "glpat-" + r(20, AN_)),
+    # context and format detectors of issue 16
+    "AWS Session Token": ("AWS_SESSION_TOKEN", lambda: "FwoGZXIvYXdzE" + r(200, B64)),
+    "Atlassian API Token": ("JIRA_API_TOKEN", lambda: "ATATT3xFfGF0" + r(180, AN_)),
+    "Datadog API Key": ("DD_API_KEY", lambda: r(32, HEX)),
+    "Sentry Auth Token": ("SENTRY_AUTH_TOKEN", lambda: "sntryu_" + r(64, HEX)),
+    "Twilio Auth Token": ("TWILIO_AUTH_TOKEN", lambda: r(32, HEX)),
+    "Slack App Token": ("SLACK_APP_TOKEN", lambda: f"xapp-1-A{r(10, string.ascii_uppercase)}-{r(13, string.digits)}-"
+                        + r(64, HEX)),
+    "npm Access Token": ("NODE_AUTH_TOKEN", lambda: "npm_" + r(36)),
+    "Stripe Secret Key": ("STRIPE_SECRET_KEY", lambda: "sk_live_51" + r(97)),
+    "OpenAI Plugin Verification Token": ("OPENAI_VERIFICATION_TOKEN", lambda: r(32, HEX)),
+    "Pinecone Legacy API Key": ("PINECONE_API_KEY", lambda: "-".join(r(n, HEX) for n in (8, 4, 4, 4, 12))),
+    "Rails Master Key": ("RAILS_MASTER_KEY", lambda: r(32, HEX)),
+    "Password in Connection String": ("DB", lambda: f"Server=db1;Database=app;User Id=agent;Password={r(14)};"),
+    "Credential in an HTTP Header": ("CMD", lambda: f"curl -H 'Authorization: Bearer {r(40)}' https://api.internal"),
+    "Azure DevOps Personal Access Token": ("AZURE_DEVOPS_PAT", lambda: r(52, string.ascii_lowercase + string.digits)),
+    "Azure Connection String Key": ("APPCONFIG", lambda: f"Endpoint=https://c.azconfig.io;Id=a1-b2-s0:{r(20)};Secret={r(43, B64)}="),
+    "Google OAuth Credential": ("GOOGLE_CLIENT_SECRET", lambda: "GOCSPX-" + r(28, AN_)),
+    "GitLab Runner Registration Token": ("RUNNER_TOKEN", lambda: "GR1348941" + r(20, AN_)),
+    "ElevenLabs API Key": ("ELEVENLABS_API_KEY", lambda: "sk_" + r(48, HEX)),
+    "Tavily API Key": ("TAVILY_API_KEY", lambda: "tvly-" + r(32)),
+    "Jina API Key": ("JINA_API_KEY", lambda: "jina_" + r(60)),
+    "Firecrawl API Key": ("FIRECRAWL_API_KEY", lambda: "fc-" + r(32, HEX)),
+    "Devin API Key": ("DEVIN_API_KEY", lambda: "cog_" + r(52, string.ascii_lowercase + string.digits)),
+    "AI Provider API Key": ("DEEPGRAM_API_KEY", lambda: r(40, HEX)),
     # detect-secrets built-ins
     "AWS Access Key": ("AWS_ACCESS_KEY_ID", lambda: "AKIA" + r(16, string.ascii_uppercase + "234567")),
     "Slack Token": ("SLACK_BOT_TOKEN", lambda: "xoxb-" + r(12, string.digits) + "-" + r(13, string.digits) + "-"
@@ -109,7 +134,9 @@ MAKERS: dict[str, tuple[str, Callable[[], str]]] = {
     "Secret Assignment": ("export DB_PASSWORD", lambda: r(9) + "!" + r(8)),
 }
 # detectors whose shape belongs to certain file types: quoted keyword values, unquoted .env lines
-FIXED_FORMATS = {"Secret Keyword": ["py", "yaml"], "Secret Assignment": ["env", "env"]}
+FIXED_FORMATS = {"Secret Keyword": ["py", "yaml"], "Secret Assignment": ["env", "env"],
+                 "Credential in an HTTP Header": ["py", "yaml"], "Password in Connection String": ["env", "yaml"],
+                 "Azure Connection String Key": ["env", "yaml"]}
 AZURE_ENDPOINT = "https://corp-ai-{}.openai.azure.com/"
 
 

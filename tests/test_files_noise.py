@@ -57,6 +57,20 @@ FLOORED = {
     "deepseek-api-key": ("DEEPSEEK_API_KEY={}", 32, HEX, "sk-"),
     "aws-secret-access-key": ("aws_secret_access_key = {}", 40, AN + "/+", ""),
     "env-secret-assignment": ("export DB_PASSWORD={}", 24, AN, ""),
+    # context detectors of issue 16
+    "aws-session-token": ("export AWS_SESSION_TOKEN={}", 120, AN + "/+", ""),
+    "atlassian-api-token": ("jira_token: {}", 24, AN, ""),
+    "datadog-key": ("DD_API_KEY={}", 32, HEX, ""),
+    "sentry-token": ("SENTRY_TOKEN={}", 64, HEX, ""),
+    "twilio-auth-token": ("TWILIO_AUTH_TOKEN={}", 32, HEX, ""),
+    "rails-master-key": ("RAILS_MASTER_KEY={}", 32, HEX, ""),
+    "connection-string-password": ("Server=db;Database=app;Password={};", 16, AN, ""),
+    "http-auth-header": ('curl -H "Authorization: Bearer {}" https://h', 40, AN, ""),
+    "azure-devops-pat": ("AZURE_DEVOPS_PAT={}", 52, string.ascii_lowercase + string.digits, ""),
+    "azure-connection-key": ("Endpoint=https://c.azconfig.io;Id=a1-b2-s0:x;Secret={}", 44, AN + "+/", ""),
+    "google-oauth": ("client_secret = '{}'", 24, AN, ""),
+    "ai-provider-named-key": ("DEEPGRAM_API_KEY={}", 40, HEX, ""),
+    "openai-plugin-verification-token": ("OPENAI_VERIFICATION_TOKEN={}", 32, HEX, ""),
 }
 
 
@@ -208,3 +222,139 @@ def test_pool_gives_the_same_records_as_one_process(tmp_path: Path, monkeypatch:
     assert len(creds(one)) == n // 3 + 1 + 1
     shared_cred = next(c for c in creds(one) if c.attrs["detector"] == "NVIDIA API Key")
     assert Counter(r.src for r in one if isinstance(r, Edge))[shared_cred.id] == len(range(0, n, 11))
+
+
+# ---------------------------------------------------------------------------- hard-negative classes
+# One test per class the benchmark (bench/secrets_corpus) measures; samples are generated here.
+
+def _b64(n: int, rng: random.Random) -> str:
+    return "".join(rng.choice(AN + "+/") for _ in range(n))
+
+
+def _flagged(tmp_path: Path, files: dict[str, str]) -> list[str]:
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return sorted(f"{c.attrs['detector']} {c.name}" for c in creds(scan({"paths": [str(tmp_path)], "all_files": True}))
+                  if not c.attrs.get("likely_test_fixture"))
+
+
+def test_ciphertext_is_not_flagged(tmp_path: Path) -> None:
+    rng = random.Random(16)
+    enc = lambda: f"ENC[AES256_GCM,data:{_b64(40, rng)},iv:{_b64(43, rng)}=,tag:{_b64(22, rng)}==,type:str]"  # noqa: E731
+    vault = "\n".join("".join(rng.choice(HEX) for _ in range(80)) for _ in range(5))
+    sealed = "Ag" + _b64(700, rng)
+    assert _flagged(tmp_path, {
+        "secrets.enc.yaml": f"db:\n    password: {enc()}\n    api_key: {enc()}\n",
+        "app.enc.env": f"DB_PASSWORD={enc()}\nAPI_TOKEN={enc()}\n",
+        "group_vars/all/vault.yml": f"db_password: !vault |\n          $ANSIBLE_VAULT;1.1;AES256\n{vault}\n",
+        "sealed.yaml": f"apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nspec:\n  encryptedData:\n"
+                       f"    password: {sealed}\n",
+    }) == []
+
+
+def test_hashes_are_not_flagged(tmp_path: Path) -> None:
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(b"agentreach").hexdigest()
+    record = base64.urlsafe_b64encode(hashlib.sha256(b"x").digest()).decode().rstrip("=")
+    assert _flagged(tmp_path, {
+        "requirements.txt": f"pyyaml==6.0.2 --hash=sha256:{digest}\n",
+        "RECORD": f"yaml/__init__.py,sha256={record},12345\n",
+        "checksums.txt": f"{digest}  dist/app.tar.gz\ncommit {hashlib.sha1(b'a').hexdigest()}\n",
+        "build.gradle": f"sha512 = '{hashlib.sha512(b'y').hexdigest()}'\n",
+    }) == []
+
+
+def test_public_keys_and_certificates_are_not_flagged(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    ssh = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    assert _flagged(tmp_path, {"cosign.pub": pem, ".ssh/authorized_keys": ssh + " ops@host\n",
+                               "deploy.yaml": f"ssh_public_key: \"{ssh}\"\n"}) == []
+
+
+def test_documentation_examples_are_not_flagged(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    token = "FwoGZXIvYXdzEXAMPLE" + _b64(200, rng)  # AWS documents session tokens with EXAMPLE inside
+    assert _flagged(tmp_path, {
+        "docs/aws.md": "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+                       "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+                       f"aws_session_token = {token}\n",
+        "iam.json": '{"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"}\n',
+    }) == []
+
+
+def test_marked_fixtures_are_reported_low_not_flagged(tmp_path: Path) -> None:
+    rng = random.Random(8)
+    value = "".join(rng.choice("0123456789abcdef") for _ in range(32))
+    files = {"tests/fixtures/datadog.env": f"DD_API_KEY={value}\n"}
+    assert _flagged(tmp_path, files) == []
+    marked = creds(scan({"paths": [str(tmp_path)]}))
+    assert [c.attrs["confidence"] for c in marked] == ["low"]
+
+
+def test_masked_values_are_not_flagged(tmp_path: Path) -> None:
+    assert _flagged(tmp_path, {
+        "notes.env": "OPENAI_API_KEY=sk-proj-****************************abcd\nAWS_SECRET_ACCESS_KEY=****************\n"
+                     "DD_API_KEY=********************************\nDATABASE_URL=postgres://app:*****@db:5432/app\n",
+        "values.yaml": "datadog:\n  apiKey: '<redacted>'\n  appKey: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+    }) == []
+
+
+def test_context_detectors_find_keyword_only_secrets(tmp_path: Path) -> None:
+    """The issue's missed kinds, each in a shape where only its context names it (an id elsewhere
+    or absent), including base64 under a Kubernetes Secret's data:."""
+    import base64
+
+    rng = random.Random(9)
+    hx = lambda n: "".join(rng.choice(HEX) for _ in range(n))  # noqa: E731
+    secret = _b64(40, rng)
+    dd = base64.b64encode(hx(32).encode()).decode()
+    found = _flagged(tmp_path, {
+        "run.log": f"2025-01-01 INFO boot aws_secret_access_key={secret}\n",
+        "k8s/secret.yaml": f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: dd\ndata:\n  DD_API_KEY: {dd}\n",
+        "db.sh": f"psql postgres://agent:{''.join(rng.choice(AN) for _ in range(14))}@db.internal:5432/app\n",
+        "twilio.env": f"TWILIO_AUTH_TOKEN={hx(32)}\n",
+        "sentry.env": f"SENTRY_AUTH_TOKEN=sntryu_{hx(64)}\n",
+    })
+    detectors = {line.split(" in ")[0].rsplit(" ", 3)[0] for line in found}
+    assert len(found) == 5, found
+    assert any(d.startswith("AWS Secret Access Key") for d in detectors)
+    assert any(d.startswith("Datadog API Key") for d in detectors)
+
+
+def test_a_default_password_in_a_connection_string_is_reported_low(tmp_path: Path) -> None:
+    """A connection string says a credential is there whatever its value: "changeme" there is a
+    default password (reported, marked, low); the same word as a bare setting is a placeholder."""
+    (tmp_path / "app.env").write_text("DATABASE_URL=postgres://app:changeme@db.internal:5432/app\n")
+    (tmp_path / "settings.yaml").write_text("password: changeme\n")
+    found = creds(scan({"paths": [str(tmp_path)], "all_files": True}))
+    assert [c.attrs["detector"] for c in found] == ["Password in Connection String"]
+    assert found[0].attrs["likely_test_fixture"] is True and found[0].attrs["confidence"] == "low"
+    assert "default password" in found[0].attrs["test_fixture_reason"]
+
+
+def test_ordinary_source_is_not_flagged(tmp_path: Path) -> None:
+    """Shapes seen in the installed site-packages (bench/secrets_eval.py reviews every finding
+    there): names, labels, expressions, digests, timestamps and PEM marker strings in code."""
+    code = "\n".join([
+        'AZURE_CLIENT_SECRET = "AZURE_CLIENT_SECRET"',
+        "secret_type = 'Artifactory Credentials'",
+        "SECRET_KEY = 'development key'",
+        "    token = self.tokens[i]",
+        "    credentials=credentials,",
+        "PKCS7PrivateKeyTypes = typing.Union[",
+        "DEFAULT_TOKEN_CHANNEL = Token.DEFAULT_CHANNEL",
+        'private_key = serialization.load_pem_private_key(',
+        '_PKCS1_MARKER = ("-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----")',
+        '_SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----"',
+    ])
+    data = "\n".join(['{', '  "AWS::ApiGateway::ApiKey": "b899a0d240b53d9d",', '  "client_secret": "clientSecret",',
+                      '  "PasswordLastUsed": "2016-09-08T21:47:36Z",', '  "LocalConsolePassword": "PassWordMustBeAtLeast6Chars.",',
+                      '  "PRIVATE_KEY_USAGE_PERIOD": "2.5.29.16"', '}'])
+    assert _flagged(tmp_path, {"pkg/constants.py": code + "\n", "pkg/data/providers.json": data + "\n"}) == []

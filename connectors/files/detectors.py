@@ -12,6 +12,8 @@ loaded by file path with ``get_mapping_from_secret_type_to_class.cache_clear()``
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import math
 import re
@@ -115,6 +117,7 @@ class DetectorSpec:
     near_lines: int = 20
     min_entropy: float | None = None  # Shannon bits/char of the body; None: the format is proof enough
     generic: bool = False  # matches a shape, not a format: placeholder and reference noise apply
+    weak_values: bool = False  # a default or placeholder value is reported (marked), not dropped
 
     @property
     def class_name(self) -> str:
@@ -137,9 +140,9 @@ def load_specs() -> tuple[DetectorSpec, ...]:
             id=item["id"], secret_type=item["secret_type"], label=item.get("label") or item["secret_type"],
             pattern=item["pattern"], keywords=tuple(item.get("keywords") or ()), provider=item.get("provider", ""),
             agent_related=bool(item.get("agent_related")), near=item.get("near"),
-            near_lines=int(item.get("near_lines") or 20),
+            near_lines=int(item["near_lines"]) if item.get("near_lines") is not None else 20,
             min_entropy=float(item["min_entropy"]) if item.get("min_entropy") is not None else None,
-            generic=bool(item.get("generic")),
+            generic=bool(item.get("generic")), weak_values=item.get("weak_values") == "report",
         )
         re.compile(spec.pattern)
         out.append(spec)
@@ -154,28 +157,44 @@ def shannon(text: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
 
 
+WEAK = "weak value"
+CODE = "code or digest"
+
+
 @dataclass(frozen=True)
 class Noise:
     """What makes a hit not a live secret (config/secret-detectors.yaml, ``noise:``)."""
 
     allow: re.Pattern[str]
     placeholder: tuple[re.Pattern[str], ...]
+    weak: tuple[re.Pattern[str], ...]  # placeholder words and default passwords
+    code: tuple[re.Pattern[str], ...]  # expressions and digests
     examples: frozenset[str]
     reference: re.Pattern[str]
     # secret_type -> floor for detectors that are not ours (built-ins, generic MCP credentials)
     min_entropy: Mapping[str, float] = field(default_factory=dict)
     entropy_prefix: re.Pattern[str] = re.compile(r"(?!x)x")
+    ciphertext: re.Pattern[str] = re.compile(r"(?!x)x")  # sops / ansible-vault lines (case-sensitive)
+    example_markers: tuple[str, ...] = ()  # documentation examples: "EXAMPLE" in the value
+    sealed: re.Pattern[str] = re.compile(r"(?!x)x")  # ciphertext values (SealedSecrets)
+    placeholder_line: re.Pattern[str] = re.compile(r"(?!x)x")  # a PEM block with a placeholder body
 
     @classmethod
     def load(cls) -> "Noise":
         data = detectors_file().get("noise") or {}
-        join = lambda items: re.compile("|".join(f"(?:{p})" for p in items) or r"(?!x)x", re.I)  # noqa: E731
+        join = lambda items, flags=re.I: re.compile("|".join(f"(?:{p})" for p in items) or r"(?!x)x", flags)  # noqa: E731
         return cls(allow=join(data.get("allow_comments") or []),
                    placeholder=tuple(re.compile(p, re.I) for p in data.get("placeholder_values") or []),
+                   weak=tuple(re.compile(p, re.I) for p in data.get("weak_values") or []),
+                   code=tuple(re.compile(p) for p in data.get("code_values") or []),
                    examples=frozenset(data.get("example_values") or []),
                    reference=join(data.get("reference_lines") or []),
                    min_entropy={str(k): float(v) for k, v in (data.get("min_entropy") or {}).items()},
-                   entropy_prefix=re.compile(data.get("entropy_prefix") or r"(?!x)x"))
+                   entropy_prefix=re.compile(data.get("entropy_prefix") or r"(?!x)x"),
+                   ciphertext=join(data.get("ciphertext_lines") or [], 0),
+                   sealed=join(data.get("ciphertext_values") or [], 0),
+                   placeholder_line=join(data.get("placeholder_lines") or []),
+                   example_markers=tuple(str(m) for m in data.get("example_markers") or ()))
 
     def body(self, value: str) -> str:
         """The part of a value entropy is measured on: without a leading ``sk-``-style prefix,
@@ -183,25 +202,39 @@ class Noise:
         m = self.entropy_prefix.match(value)
         return value[m.end():] if m and m.end() < len(value) else value
 
+    def is_weak(self, value: str) -> bool:
+        """A placeholder word or a default password (``noise.weak_values``)."""
+        return any(p.search(value.strip("'\"` ")) for p in self.weak)
+
     def below_floor(self, value: str, floor: float | None) -> bool:
         return floor is not None and shannon(self.body(value)) < floor
 
-    def reason(self, value: str, line: str, ours: bool, floor: float | None = None) -> str | None:
+    def reason(self, value: str, line: str, ours: bool, floor: float | None = None,
+               generic: bool = False) -> str | None:
         """Why a hit is noise, or None. Our typed detectors match a key's real shape, so only
-        allow comments, documented examples and (for the generic, context-anchored ones) an
-        entropy floor silence them; keyword hits from the built-ins are also dropped for
-        placeholders and lines that only read a secret."""
+        allow comments, documented examples, ciphertext, placeholder PEM bodies and (for the
+        context-anchored ones) an entropy floor silence them; hits of the built-ins and of generic
+        detectors are also dropped for weak values, placeholders and lines that only read a secret,
+        and generic ones (``generic``) for values that are code or a digest."""
         if self.allow.search(line):
             return "allow comment"
-        if value in self.examples:
+        if value in self.examples or any(m in value for m in self.example_markers):
             return "documented example"
+        if self.ciphertext.search(line) or self.sealed.match(value.strip("'\"` ")):
+            return "ciphertext"
+        if self.placeholder_line.search(line):
+            return "placeholder"
         if self.below_floor(value, floor):
             return "below entropy floor"
         if ours:
             return None
         stripped = value.strip("'\"` ")
+        if self.is_weak(stripped):
+            return WEAK  # first: a detector with weak_values: report keeps these
         if any(p.search(stripped) for p in self.placeholder):
             return "placeholder"
+        if generic and any(p.search(stripped) for p in self.code):
+            return CODE
         if self.reference.search(line) and len(stripped) < 40:
             return "reference to a secret elsewhere"
         return None
@@ -259,6 +292,8 @@ class Scanner:
             "filters_used": [{"path": p} for p in FILTERS],
         }
         self._order = {s.secret_type: i for i, s in enumerate(self.specs)}
+        # our plugins' keywords (lower case); a spec without keywords runs on every candidate line
+        self._words = {s.class_name: tuple(k.lower() for k in s.keywords) for s in self.specs if s.keywords}
         self.generic = frozenset({"Secret Keyword"} | {s.secret_type for s in self.specs if s.generic})
         self._plugins: list[Any] = []
         self._depth = 0
@@ -335,12 +370,22 @@ class Scanner:
         return self.scan_text_lines(filename, text)[0]
 
     def scan_text_lines(self, filename: str, text: str) -> tuple[list[Hit], list[str]]:
-        """Hits in ``text``, and its lines when there were candidates (else [], not split)."""
+        """Hits in ``text``, and its lines when there were candidates (else [], not split). A
+        Kubernetes Secret's base64 ``data:`` values are decoded and scanned too."""
         found = self.candidates(text)
-        if not found:
-            return [], []
-        lines = split_lines(text)
-        return self.scan_lines(filename, lines, found), lines
+        hits: list[Hit] = []
+        lines: list[str] = []
+        if found:
+            lines = split_lines(text)
+            hits = self.scan_lines(filename, lines, found)
+        if "kind: Secret" in text and "data:" in text:
+            decoded = self.scan_k8s_data(filename, text, {(h.line, h.value) for h in hits})
+            if decoded:
+                at = {h.line for h in decoded}  # the decoded value names the secret better than its base64
+                hits = sorted([h for h in hits if h.line not in at or h.secret_type not in self.generic] + decoded,
+                              key=lambda h: (h.line, self._rank(h)))
+                lines = lines or split_lines(text)
+        return hits, lines
 
     def scan_lines(self, filename: str, lines: list[str], which: Mapping[int, Mapping[int, list[tuple[int, int]]]],
                    offset: int = 0) -> list[Hit]:
@@ -369,8 +414,12 @@ class Scanner:
                     if _is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line,
                                         context=snippet):
                         continue
+                    low = line.lower()
                     for index in sorted(asked):
                         plugin = plugins[index]
+                        words = self._words.get(type(plugin).__name__)
+                        if words is not None and not any(w in low for w in words):
+                            continue  # one of ours whose keywords are not on this line cannot match it
                         for secret in _scan_line(plugin=plugin, filename=filename, line=line, line_number=n,
                                                  context=snippet):
                             value = secret.secret_value or ""
@@ -381,8 +430,12 @@ class Scanner:
                             hit = self._hit(secret.type, value, n + offset, plugin, lines, n)
                             if hit is None:
                                 continue
-                            why = self.noise.reason(value, line, hit.ours and hit.secret_type not in self.generic,
-                                                    self.floor(hit.secret_type))
+                            generic = hit.secret_type in self.generic
+                            why = self.noise.reason(value, line, hit.ours and not generic,
+                                                    self.floor(hit.secret_type), generic)
+                            spec = self.by_type.get(hit.secret_type)
+                            if why in (WEAK, CODE) and spec is not None and spec.weak_values:
+                                why = None  # reported, and marked a likely fixture (fixtures.value_reason)
                             if why is not None:
                                 self.dropped[why] = self.dropped.get(why, 0) + 1
                                 if hit.ours:
@@ -442,13 +495,21 @@ class Scanner:
                     t.line == h.line and (t.value in h.value or h.value in t.value) for t in typed):
                 continue
             if h.secret_type in self.generic and any(
-                    g is not h and g.line == h.line and g.secret_type in self.generic and h.value in g.value
-                    and (len(g.value) > len(h.value) or self._rank(g) < self._rank(h)) for g in hits):
+                    g is not h and g.line == h.line and g.secret_type in self.generic
+                    and (h.value in g.value or g.value in h.value) and self._generic_beats(g, h) for g in hits):
                 continue
             if not h.ours and any(t.line == h.line and h.value in t.value for t in ours):
                 continue  # a built-in plugin matched part of one of our keys
             out.append(h)
         return sorted(out, key=lambda h: (h.line, self._rank(h)))
+
+    def _generic_beats(self, g: Hit, h: Hit) -> bool:
+        """Of two overlapping generic hits, the better-ranked detector wins (our context detectors
+        name the part that is the secret: the password of a connection string, not the whole
+        string a keyword hit took); at equal rank the longer value does."""
+        if self._rank(g) != self._rank(h):
+            return self._rank(g) < self._rank(h)
+        return len(g.value) > len(h.value)
 
     def _hit(self, secret_type: str, value: str, line_no: int, plugin: Any, lines: list[str], n: int) -> Hit | None:
         spec = self.by_type.get(secret_type)
@@ -461,9 +522,56 @@ class Scanner:
             return Hit(line_no, secret_type, value, spec.label, spec.provider, spec.agent_related, True)
         if len(value) < 8 and secret_type != "Private Key" or self._uuid_like(value):
             return None
+        if secret_type == "Private Key" and not _PEM_BODY.search(
+                lines[n - 1][lines[n - 1].find("PRIVATE KEY"):] + "".join(lines[n:n + 3])):
+            return None  # a PEM header without a body (within 3 lines): a marker string in code, not a key
         meta = BUILTIN_PLUGINS.get(type(plugin).__name__, {"label": secret_type, "provider": "",
                                                            "agent_related": False})
         return Hit(line_no, secret_type, value, meta["label"], meta["provider"], meta["agent_related"], False)
+
+    def scan_k8s_data(self, filename: str, text: str, seen: set[tuple[int, str]]) -> list[Hit]:
+        """A Kubernetes Secret's ``data:`` values are base64: each decoded value is scanned as
+        ``NAME=value`` on its own line number, so a Datadog key or a password stored there is
+        found by the same detectors (and fingerprinted as the secret itself, not its encoding)."""
+        out: list[Hit] = []
+        for n, name, value in k8s_data_values(text):
+            line = f"{name}={value}\n"
+            if not any(literal in line.lower() for literal in self.literals):
+                continue
+            which = self.candidates(line)
+            if which:
+                out += [h for h in self.scan_lines(filename, [line], which, offset=n - 1)
+                        if (h.line, h.value) not in seen]
+        return out
+
+
+_PEM_BODY = re.compile(r"[A-Za-z0-9+/]{16,}")
+_K8S_DATA = re.compile(r"^(\s*)data:\s*$")
+_K8S_ITEM = re.compile(r"^(\s+)([A-Za-z0-9_.-]+):\s*[\"']?([A-Za-z0-9+/]{8,}={0,2})[\"']?\s*$")
+
+
+def k8s_data_values(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line, key, decoded value) of each base64 value under a ``data:`` mapping of a Kubernetes
+    Secret manifest; values that do not decode to one line of text are skipped."""
+    indent: int | None = None
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _K8S_DATA.match(line)
+        if m:
+            indent = len(m.group(1))
+            continue
+        if indent is None:
+            continue
+        item = _K8S_ITEM.match(line)
+        if not item or len(item.group(1)) <= indent:
+            if line.strip() and not line.startswith(" " * (indent + 1)):
+                indent = None
+            continue
+        try:
+            value = base64.b64decode(item.group(3), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+        if value.strip() and "\n" not in value.strip() and value.isprintable():
+            yield n, item.group(2), value.strip()
 
 
 def iter_values_matching(specs: tuple[DetectorSpec, ...], value: str) -> Iterator[DetectorSpec]:

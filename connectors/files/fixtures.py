@@ -25,16 +25,19 @@ class FixtureRules:
     repeated_run: int
     sequential_run: int
     max_distinct: int
+    weak: tuple[re.Pattern[str], ...] = ()  # noise.weak_values: placeholder words, default passwords
 
     @classmethod
     @lru_cache(maxsize=1)
     def load(cls) -> "FixtureRules":
         data = detectors_file().get("test_fixtures") or {}
+        weak = (detectors_file().get("noise") or {}).get("weak_values") or ()
         return cls(paths=tuple(re.compile(p, re.I) for p in data.get("paths") or ()),
                    words=tuple(str(w) for w in data.get("value_words") or ()),
                    repeated_run=int(data.get("repeated_run") or 6),
                    sequential_run=int(data.get("sequential_run") or 6),
-                   max_distinct=int(data.get("max_distinct") or 4))
+                   max_distinct=int(data.get("max_distinct") or 4),
+                   weak=tuple(re.compile(p, re.I) for p in weak))
 
 
 def path_reason(rel: str, rules: FixtureRules) -> str | None:
@@ -73,4 +76,6 @@ def value_reason(body: str, rules: FixtureRules) -> str | None:
         return "value has a sequential run"
     if len(body) >= 16 and len(set(body)) <= rules.max_distinct:
         return f"value uses {len(set(body))} distinct characters"
+    if any(p.search(body) for p in rules.weak):
+        return "value looks like a placeholder or a default password"
     return None

@@ -1,0 +1,313 @@
+"""Benchmark: recall and precision per kind of the files connector, with detect-secrets beside it
+in the same run, on (1) the corpus built from other scanners' labelled examples
+(bench/secrets_corpus/), (2) our own generated corpus (tests/test_files_corpus.py), and (3) a
+tree of ordinary source (the installed site-packages of the project's dependencies), where
+every finding is a false positive to review and where MB/s is measured for both scanners.
+
+A positive counts as found when a scanner reports a finding on one of the lines where the
+example's secret sits (a finding marked ``likely_test_fixture`` still counts: it is reported).
+On negatives, an unmarked finding is a false positive; a marked one is counted apart. Nothing
+here prints a value: findings are named by kind and file:line.
+
+    .venv/bin/python bench/secrets_eval.py [--mb 50] [--skip-detect-secrets] [--skip-site-packages]
+        [--only-others | --only-site-packages] [--verbose]
+        [--findings FILE]   write every site-packages finding (kind, file:line) to FILE for review
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agentreach_connectors.files import FilesConnector  # noqa: E402
+
+from agentreach.connector import ScanContext  # noqa: E402
+from agentreach.model import Credential, Edge, Location  # noqa: E402
+from bench.secrets_corpus import build as corpus  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    kind: str
+    marked: bool  # reported as a likely test fixture (low), not flagged
+
+
+def agentreach(root: Path, workers: int = 1, exclude: tuple[str, ...] = ()) -> tuple[list[Finding], float]:
+    t = time.perf_counter()
+    config = {"paths": [str(root)], "all_files": True, "workers": workers, "exclude": list(exclude)}
+    records = list(FilesConnector(config).scan(ScanContext()))
+    seconds = time.perf_counter() - t
+    creds = {r.id: r for r in records if isinstance(r, Credential) and r.type == "file_secret"}
+    locs = {r.id: r for r in records if isinstance(r, Location)}
+    out = [Finding(locs[e.dst].path, locs[e.dst].line or 0, str(creds[e.src].attrs.get("detector")),
+                   bool(creds[e.src].attrs.get("likely_test_fixture")))
+           for e in records if isinstance(e, Edge) and e.src in creds and e.dst in locs]
+    return out, seconds
+
+
+def detect_secrets(root: Path, exclude: str = "") -> tuple[list[Finding], float]:
+    exe = Path(sys.executable).with_name("detect-secrets")
+    t = time.perf_counter()
+    args = [str(exe), "scan", "--all-files"] + (["--exclude-files", exclude] if exclude else [])
+    out = subprocess.run(args, cwd=root, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - t
+    results = json.loads(out.stdout)["results"]
+    return [Finding(f, item["line_number"], item["type"], False) for f, items in results.items() for item in items], \
+        seconds
+
+
+def shift(f: Finding, prefix: str) -> Finding:
+    return Finding(f"{prefix}/{f.path}", f.line, f.kind, f.marked)
+
+
+def by_location(findings: Iterable[Finding]) -> dict[tuple[str, int], list[Finding]]:
+    out: dict[tuple[str, int], list[Finding]] = defaultdict(list)
+    for f in findings:
+        out[(f.path, f.line)].append(f)
+    return out
+
+
+# ---------------------------------------------------------------------------- scoring
+
+@dataclass
+class Score:
+    found: dict[str, list[int]]  # kind -> [planted, found]
+    tp: int
+    fp: int
+    marked: int
+    fp_apart: int  # false positives in the classes kept out of the headline precision
+    classes: dict[str, list[int]]  # negative class -> [cases, cases flagged, fp locations, marked]
+    fp_where: list[str]
+    missed: list[str]
+    why_missed: dict[str, int] = field(default_factory=dict)  # what our noise rules say of each missed secret
+
+    @property
+    def recall(self) -> float:
+        planted = sum(v[0] for v in self.found.values())
+        return sum(v[1] for v in self.found.values()) / planted if planted else 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def precision_all(self) -> float:
+        return self.tp / (self.tp + self.fp + self.fp_apart) if self.tp + self.fp + self.fp_apart else 1.0
+
+
+APART = ("format lookalike",)  # Betterleaks fps: "not this vendor's format", often still a credential
+
+
+def why_missed(plants: list[corpus.Plant], missed: list[str]) -> dict[str, int]:
+    """For each missed positive whose secret is known, what the files connector's noise rules say
+    of that value (placeholder, documented example, below a floor, a made-up value) or "detector":
+    no rule dropped it, no detector matched it. Values stay in memory."""
+    from agentreach_connectors.files.detectors import Noise
+    from agentreach_connectors.files.fixtures import FixtureRules, value_reason
+
+    noise, rules = Noise.load(), FixtureRules.load()
+    secrets = {c.id: c.secret for c in corpus.sources.cases() if c.secret}
+    out: dict[str, int] = defaultdict(int)
+    for p in plants:
+        if p.label != "positive" or f"{p.klass}: {p.path}:{','.join(map(str, p.lines[:3]))}" not in missed:
+            continue
+        values = [v.strip() for v in secrets.get(p.case_id, "").split("\n") if v.strip()]
+        reasons = [noise.reason(v, "", False, 3.0) or ("made-up value" if value_reason(v, rules) else None)
+                   for v in values[-1:]]
+        out[reasons[0] if reasons and reasons[0] else "detector"] += 1
+    return dict(out)
+
+
+def score(plants: list[corpus.Plant], findings: list[Finding]) -> Score:
+    at = by_location(findings)
+    by_path: dict[str, list[corpus.Plant]] = defaultdict(list)
+    for p in plants:
+        by_path[p.path].append(p)
+    found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    classes: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    missed: list[str] = []
+    for p in plants:
+        if p.label == "positive":
+            found[p.klass][0] += 1
+            if any((p.path, n) in at for n in p.lines):
+                found[p.klass][1] += 1
+            else:
+                missed.append(f"{p.klass}: {p.path}:{','.join(map(str, p.lines[:3]))}")
+        else:
+            classes[p.klass][0] += 1
+            hits = [f for n in p.lines for f in at.get((p.path, n), [])]
+            if any(not f.marked for f in hits):
+                classes[p.klass][1] += 1
+            classes[p.klass][2] += len({(f.path, f.line) for f in hits if not f.marked})
+            classes[p.klass][3] += len({(f.path, f.line) for f in hits if f.marked})
+    tp = fp = marked = apart = 0
+    fp_where: list[str] = []
+    for (path, line), fs in sorted(at.items()):
+        owners = by_path.get(path, [])
+        if any(p.label == "positive" and line in p.lines for p in owners):
+            tp += 1
+        elif any(p.label == "positive" and line in p.region for p in owners):
+            continue  # another secret inside the same example (a key id next to its secret)
+        elif all(f.marked for f in fs):
+            marked += 1
+        elif owners and all(p.klass in APART for p in owners):
+            apart += 1
+        else:
+            fp += 1
+            fp_where.append(f"{fs[0].kind}: {path}:{line}")
+    return Score(dict(found), tp, fp, marked, apart, dict(classes), fp_where, missed)
+
+
+def print_kinds(title: str, kinds: list[str], agent: set[str], scores: dict[str, Score]) -> None:
+    names = list(scores)
+    print(f"\n{title}")
+    print("| kind | AI | cases | " + " | ".join(f"{n} found" for n in names) + " |")
+    print("| --- | --- | --- | " + " | ".join("---" for _ in names) + " |")
+    for kind in kinds:
+        planted = next(iter(scores.values())).found.get(kind, [0, 0])[0]
+        cells = []
+        for n in names:
+            got = scores[n].found.get(kind, [0, 0])[1]
+            cells.append(f"{got} ({got / planted:.2f})" if planted else "-")
+        print(f"| {kind} | {'yes' if kind in agent else ''} | {planted} | " + " | ".join(cells) + " |")
+
+
+def print_summary(scores: dict[str, Score], agent: set[str]) -> None:
+    print("\n| scanner | recall | precision | TP | FP | marked fixtures | precision with format lookalikes (FP) "
+          "| AI kinds with recall < 0.95 |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, s in scores.items():
+        weak = [k for k, (p, f) in s.found.items() if k in agent and p and f / p < 0.95]
+        print(f"| {name} | {s.recall:.3f} | {s.precision:.3f} | {s.tp} | {s.fp} | {s.marked} | "
+              f"{s.precision_all:.3f} ({s.fp_apart}) | {', '.join(weak) or 'none'} |")
+    classes = sorted({c for s in scores.values() for c in s.classes})
+    print("\n| negative class | cases | " + " | ".join(f"{n} flagged (locations, marked)" for n in scores) + " |")
+    print("| --- | --- | " + " | ".join("---" for _ in scores) + " |")
+    for c in classes:
+        first = next(iter(scores.values())).classes.get(c, [0, 0, 0, 0])
+        cells = [f"{s.classes.get(c, [0, 0, 0, 0])[1]} ({s.classes.get(c, [0, 0, 0, 0])[2]}, "
+                 f"{s.classes.get(c, [0, 0, 0, 0])[3]})" for s in scores.values()]
+        print(f"| {c} | {first[0]} | " + " | ".join(cells) + " |")
+
+
+# ---------------------------------------------------------------------------- the three trees
+
+def others_corpus(skip_ds: bool, verbose: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        plants = corpus.build(root)
+        pos = [p for p in plants if p.label == "positive"]
+        print(f"corpus from others' examples: {len({p.case_id for p in pos})} positive cases in {len(pos)} files, "
+              f"{sum(1 for p in plants if p.label == 'negative')} negative files")
+        fx = corpus.FIXTURES
+        runs = {"agentreach": agentreach(root, exclude=(f"{fx}/**",))[0]
+                + [shift(f, fx) for f in agentreach(root / fx)[0]]}
+        if not skip_ds:
+            runs["detect-secrets"] = detect_secrets(root, exclude=f"^{fx}/")[0] + [
+                shift(f, fx) for f in detect_secrets(root / fx)[0]]
+        scores = {n: score(plants, f) for n, f in runs.items()}
+        scores["agentreach"].why_missed = why_missed(plants, scores["agentreach"].missed)
+        agent = {p.klass for p in pos if p.agent}
+        kinds = sorted({p.klass for p in pos}, key=lambda k: (k not in agent, k))
+        print_kinds("per kind (files found / files planted)", kinds, agent, scores)
+        print_summary(scores, agent)
+        print("\nagentreach misses by what its noise rules say of the value (a floor of 3.0 for unknown "
+              "detectors): " + ", ".join(f"{k} {v}" for k, v in sorted(scores["agentreach"].why_missed.items())))
+        if verbose:
+            for n, s in scores.items():
+                print(f"\n{n} missed:\n  " + "\n  ".join(s.missed))
+                print(f"{n} false positives:\n  " + "\n  ".join(s.fp_where))
+
+
+def own_corpus(skip_ds: bool) -> None:
+    from tests import test_files_corpus as own
+
+    with tempfile.TemporaryDirectory() as tmp:
+        c = own.build(Path(tmp))
+        plants = [corpus.Plant("own", "positive", p.detector, p.path, (p.line,), (p.line,)) for p in c.plants]
+        plants += [corpus.Plant("own", "negative", "test fixtures", p.path, (p.line,)) for p in c.fixtures]
+        runs = {"agentreach": agentreach(c.root)[0]}
+        if not skip_ds:
+            runs["detect-secrets"] = detect_secrets(c.root)[0]
+        scores = {n: score(plants, f) for n, f in runs.items()}
+        print(f"\nour own corpus (tests/test_files_corpus.py): {len(c.plants)} planted keys in {c.files} files")
+        print_kinds("per detector (found / planted)", sorted({p.klass for p in plants if p.label == "positive"}),
+                    set(), scores)
+        print_summary(scores, set())
+
+
+def site_packages(mb: float, skip_ds: bool, findings_file: Path | None) -> None:
+    src = Path(sysconfig.get_paths()["purelib"])
+    exts = {".py", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".txt", ".md", ".rst", ".pem", ".js", ".html"}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        total = 0
+        for path in sorted(src.rglob("*")):
+            if total >= mb * 1e6:
+                break
+            if not path.is_file() or path.suffix not in exts or "__pycache__" in path.parts:
+                continue
+            if path.parts[len(src.parts)].startswith(("_pytest", "pip", "setuptools", "_distutils", "pkg_resources")):
+                continue  # the venv's own tooling, not the project's dependencies
+            rel = path.relative_to(src)
+            dst = root / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dst)
+            total += path.stat().st_size
+        files = sum(1 for p in root.rglob("*") if p.is_file())
+        print(f"\nordinary source: {files:,} files, {total / 1e6:.1f} MB of installed site-packages "
+              "(every finding is a false positive to review)")
+        rows = [("agentreach files, 1 worker", *agentreach(root, 1))]
+        rows.append(("agentreach files, 2 workers", *agentreach(root, 2)))
+        if not skip_ds:
+            rows.append(("detect-secrets --all-files", *detect_secrets(root)))
+        print("| scanner | seconds | MB/s | findings (locations) | unmarked |")
+        print("| --- | --- | --- | --- | --- |")
+        for name, found, seconds in rows:
+            locs = by_location(found)
+            unmarked = sum(1 for fs in locs.values() if not all(f.marked for f in fs))
+            print(f"| {name} | {seconds:.1f} | {total / 1e6 / seconds:.2f} | {len(locs)} | {unmarked} |")
+        if findings_file is not None:
+            lines = [f"{name}\t{f.kind}\t{f.path}:{f.line}\t{'marked' if f.marked else 'unmarked'}"
+                     for name, found, _ in rows[:1] + rows[2:] for f in sorted(found, key=lambda f: (f.path, f.line))]
+            findings_file.write_text("\n".join(lines) + "\n")
+            print(f"findings written to {findings_file} (kind and file:line only)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mb", type=float, default=50)
+    parser.add_argument("--skip-detect-secrets", action="store_true")
+    parser.add_argument("--skip-site-packages", action="store_true")
+    parser.add_argument("--only-others", action="store_true", help="the corpus from others' examples only")
+    parser.add_argument("--only-site-packages", action="store_true", help="the tree of ordinary source only")
+    parser.add_argument("--verbose", action="store_true", help="list misses and false positives (file:line)")
+    parser.add_argument("--findings", type=Path, help="write the site-packages findings here")
+    args = parser.parse_args()
+    if args.only_site_packages:
+        site_packages(args.mb, args.skip_detect_secrets, args.findings)
+        return
+    others_corpus(args.skip_detect_secrets, args.verbose)
+    if args.only_others:
+        return
+    own_corpus(args.skip_detect_secrets)
+    if not args.skip_site_packages:
+        site_packages(args.mb, args.skip_detect_secrets, args.findings)
+
+
+if __name__ == "__main__":
+    main()
