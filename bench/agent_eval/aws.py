@@ -14,9 +14,10 @@ from typing import Any, Iterable, Mapping
 
 from agentreach_connectors.aws import bedrock, ec2, ecs, functions, iam
 
+from agentreach.classify.envvalues import readable_values
 from agentreach.model import Record
 
-from .cases import Case, CaseError, check_record_keys, env_names
+from .cases import Case, CaseError, check_record_keys, env_names, env_values
 
 READ = frozenset({"policies", "roles", "users", "lambdas", "ecs_tasks", "bedrock_agents", "agentcore_runtimes",
                   "agentcore_gateways", "ec2_instances"})
@@ -93,6 +94,7 @@ class AwsEstate:
                                    "agentRuntimeArn": f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT}:runtime/{rid}",
                                    "roleArn": self._arn(rt["role"]), "status": "READY",
                                    "environmentNames": env_names(rt.get("env")),
+                                   "environmentValues": readable_values(env_values(rt.get("env"))),
                                    "description": rt.get("description"), "tags": rt.get("tags") or {},
                                    "protocolConfiguration": {"serverProtocol": rt.get("protocol", "HTTP")}})
         for gw in rec.get("agentcore_gateways", []):
@@ -200,6 +202,7 @@ class AwsEstate:
             "Runtime": fn.get("runtime", "python3.12"), "Handler": fn.get("handler", "index.lambda_handler"),
             "Description": fn.get("description", ""), "PackageType": fn.get("package_type", "Zip"),
             "LastModified": T0.isoformat(), "EnvironmentNames": env_names(fn.get("env")),
+            "EnvironmentValues": readable_values(env_values(fn.get("env"))),
             "Policy": json.dumps(policy) if policy else None, "Tags": fn.get("tags") or {}})
 
     def _task(self, td: Mapping[str, Any]) -> None:
@@ -211,6 +214,7 @@ class AwsEstate:
             "executionRoleArn": self._arn(td["execution_role"]) if td.get("execution_role") else None,
             "containerDefinitions": [{"name": c["name"], "image": c.get("image"),
                                       "env_names": env_names(c.get("env")),
+                                      "env_values": readable_values(env_values(c.get("env"))),
                                       "secret_refs": [{"name": s, "value_from":
                                                        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{s}"}
                                                       for s in c.get("secrets", [])]}

@@ -31,6 +31,9 @@ T0 = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
 NS = uuid.UUID("0b1d2f3a-4c5e-4f60-8a7b-9c0d1e2f3a4b")
 
 
+FOUNDRY_PROJECT = "microsoft.cognitiveservices/accounts/projects"
+
+
 def oid(*parts: str) -> str:
     return str(uuid.uuid5(NS, "/".join(parts)))
 
@@ -52,7 +55,7 @@ class AzureEstate:
     roles: Mapping[str, Mapping[str, Any]]  # role name -> built-in definition (reference file)
     raw: EntraRaw = field(default_factory=lambda: EntraRaw(tenant_id=TENANT, tenant_name="Contoso"))
     arm: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {
-        "resources": [], "roleAssignments": [], "roleDefinitions": [], "resourceGroups": []})
+        "resources": [], "cognitiveProjects": [], "roleAssignments": [], "roleDefinitions": [], "resourceGroups": []})
     principals: dict[str, str] = field(default_factory=dict)  # "kind:name" -> principal object id
     nodes: dict[str, str] = field(default_factory=dict)  # "kind:name" -> node id
     used_roles: set[str] = field(default_factory=set)
@@ -176,7 +179,10 @@ class AzureEstate:
             body["kind"] = res["kind"]
         if ident:
             body["identity"] = ident
-        self.arm["resources"].append(body)
+        # A Foundry project is a child resource: ARM lists it under its account (what the
+        # connector reads), not in the subscription's /resources.
+        listing = "cognitiveProjects" if res["type"].lower() == FOUNDRY_PROJECT else "resources"
+        self.arm[listing].append(body)
         self.nodes[f"resource_id:{res['name']}"] = rid
 
     def _blueprint(self, bp: Mapping[str, Any]) -> None:
@@ -245,7 +251,7 @@ class AzureEstate:
         sub = SubscriptionRaw(subscription={"subscriptionId": SUBSCRIPTION, "displayName": "contoso-ai",
                                             "tenantId": TENANT, "state": "Enabled"}, lists=self.arm)
         granted = resources.granted_actions([sub])
-        out: list[Record] = list(entra.transform(self.raw, T0, granted))
+        out: list[Record] = list(entra.transform(self.raw, T0, granted, identity_tags=resources.identity_tags([sub])))
         out += resources.transform(sub, TENANT, entra.principal_ids(self.raw), set())
         return out
 
