@@ -519,7 +519,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         }
         key = routes.get(m.group(2).lower())
         if key is None:
-            return self._error(404, "InvalidResourceType", f"The resource type could not be found in {path}.")
+            # An AI Services account's projects (Azure AI Foundry), a child collection ARM lists
+            # per account: GET {account id}/projects.
+            child = re.fullmatch(r"(/resourcegroups/[^/]+/providers/microsoft\.cognitiveservices/accounts/[^/]+)"
+                                 r"/projects", m.group(2).lower())
+            if child is None:
+                return self._error(404, "InvalidResourceType", f"The resource type could not be found in {path}.")
+            account = f"/subscriptions/{m.group(1)}{child.group(1)}".lower()
+            if not any(str(a.get("id") or "").lower() == account for a in data.get("cognitiveAccounts") or []):
+                return self._error(404, "ResourceNotFound", f"The Resource '{account}' was not found.")
+            items = [p for p in data.get("cognitiveProjects") or []
+                     if str(p.get("id") or "").lower().startswith(account + "/projects/")]
+            return self._page(path, query, items, "nextLink", 1000)
         return self._page(path, query, list(data.get(key) or []), "nextLink", 1000)
 
 

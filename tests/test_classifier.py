@@ -17,7 +17,8 @@ from agentreach.config import ConfigError
 from .labelled_estate import CASES, build
 
 # Cases a careful reader would also call undecided: a function holding an AI key, and no
-# more than that, may be an agent or a plain model call. They must be `possible`, not lost.
+# more than that, may be an agent or a plain model call. They must not be lost (`possible`
+# at least; `agent` where their description corroborates it).
 HARD = {"support-triage-fn-role", "summariser-fn-role"}
 
 
@@ -39,7 +40,7 @@ def test_each_labelled_case(case: Any, result: Any) -> None:
     nid = next(n for n, c in labelled.items() if c is case)
     v = verdicts[nid]
     if case.label == "agent" and case.name in HARD:
-        assert v.verdict == "possible", (v.verdict, v.score)
+        assert v.verdict in ("possible", "agent"), (v.verdict, v.score)
     elif case.label == "agent":
         assert v.verdict == "agent", (v.verdict, v.score, [e.signal for e in v.evidence])
     else:

@@ -14,9 +14,16 @@ from typing import Any, Iterable, Mapping
 
 from agentreach_connectors.aws import bedrock, ec2, ecs, functions, iam
 
+from agentreach.classify.envvalues import readable_values
 from agentreach.model import Record
 
-from .cases import Case, CaseError
+from .cases import Case, CaseError, check_record_keys, env_names, env_values
+
+READ = frozenset({"policies", "roles", "users", "lambdas", "ecs_tasks", "bedrock_agents", "agentcore_runtimes",
+                  "agentcore_gateways", "ec2_instances"})
+# Defined by sources, read by no AWS call the connector makes: EKS pod identity associations
+# (eks:ListPodIdentityAssociations) and App Runner services.
+UNREAD = frozenset({"eks_pod_identity_associations", "apprunner_services"})
 
 ACCOUNT = "210987654321"
 REGION = "us-east-1"
@@ -60,6 +67,7 @@ class AwsEstate:
     policy_arns: set[str] = field(default_factory=set)
 
     def add(self, case: Case) -> None:
+        check_record_keys(case, case.records, READ, UNREAD)
         rec = expand(case.records)
         for pol in rec.get("policies", []):
             arn = f"arn:aws:iam::{ACCOUNT}:policy/{pol['name']}"
@@ -85,7 +93,8 @@ class AwsEstate:
             self.agentcore.append({"_kind": "runtime", "agentRuntimeId": rid, "agentRuntimeName": rt["name"],
                                    "agentRuntimeArn": f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT}:runtime/{rid}",
                                    "roleArn": self._arn(rt["role"]), "status": "READY",
-                                   "environmentNames": sorted(rt.get("env", [])),
+                                   "environmentNames": env_names(rt.get("env")),
+                                   "environmentValues": readable_values(env_values(rt.get("env"))),
                                    "description": rt.get("description"), "tags": rt.get("tags") or {},
                                    "protocolConfiguration": {"serverProtocol": rt.get("protocol", "HTTP")}})
         for gw in rec.get("agentcore_gateways", []):
@@ -95,6 +104,7 @@ class AwsEstate:
                                    "roleArn": self._arn(gw["role"]), "status": "READY",
                                    "authorizerType": gw.get("authorizer", "CUSTOM_JWT"), "protocolType": "MCP",
                                    "description": gw.get("description"), "tags": gw.get("tags") or {}})
+            # gw["targets"] (ListGatewayTargets) is what the source defines; the connector reads no targets
         for inst in rec.get("ec2_instances", []):
             iid = "i-" + _digits(inst["name"], 17, "0123456789abcdef")
             profile = f"arn:aws:iam::{ACCOUNT}:instance-profile/{inst.get('profile', inst['role'])}"
@@ -191,7 +201,8 @@ class AwsEstate:
             "FunctionName": fn["name"], "FunctionArn": arn, "Role": self._arn(fn["role"]),
             "Runtime": fn.get("runtime", "python3.12"), "Handler": fn.get("handler", "index.lambda_handler"),
             "Description": fn.get("description", ""), "PackageType": fn.get("package_type", "Zip"),
-            "LastModified": T0.isoformat(), "EnvironmentNames": sorted(fn.get("env", [])),
+            "LastModified": T0.isoformat(), "EnvironmentNames": env_names(fn.get("env")),
+            "EnvironmentValues": readable_values(env_values(fn.get("env"))),
             "Policy": json.dumps(policy) if policy else None, "Tags": fn.get("tags") or {}})
 
     def _task(self, td: Mapping[str, Any]) -> None:
@@ -202,7 +213,8 @@ class AwsEstate:
             "taskRoleArn": self._arn(td["task_role"]) if td.get("task_role") else None,
             "executionRoleArn": self._arn(td["execution_role"]) if td.get("execution_role") else None,
             "containerDefinitions": [{"name": c["name"], "image": c.get("image"),
-                                      "env_names": sorted(c.get("env", [])),
+                                      "env_names": env_names(c.get("env")),
+                                      "env_values": readable_values(env_values(c.get("env"))),
                                       "secret_refs": [{"name": s, "value_from":
                                                        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{s}"}
                                                       for s in c.get("secrets", [])]}

@@ -20,12 +20,18 @@ from agentreach_connectors.azure.ids import app_id, mi_id, sp_id
 
 from agentreach.model import Record
 
-from .cases import Case, CaseError
+from .cases import Case, CaseError, check_record_keys
+
+READ = frozenset({"applications", "service_principals", "managed_identities", "resources", "agent_blueprints",
+                  "agent_identities", "role_assignments"})
 
 TENANT = "5f0c2d1e-3b4a-4c6d-8e9f-0a1b2c3d4e5f"
 SUBSCRIPTION = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
 T0 = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
 NS = uuid.UUID("0b1d2f3a-4c5e-4f60-8a7b-9c0d1e2f3a4b")
+
+
+FOUNDRY_PROJECT = "microsoft.cognitiveservices/accounts/projects"
 
 
 def oid(*parts: str) -> str:
@@ -49,13 +55,14 @@ class AzureEstate:
     roles: Mapping[str, Mapping[str, Any]]  # role name -> built-in definition (reference file)
     raw: EntraRaw = field(default_factory=lambda: EntraRaw(tenant_id=TENANT, tenant_name="Contoso"))
     arm: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {
-        "resources": [], "roleAssignments": [], "roleDefinitions": [], "resourceGroups": []})
+        "resources": [], "cognitiveProjects": [], "roleAssignments": [], "roleDefinitions": [], "resourceGroups": []})
     principals: dict[str, str] = field(default_factory=dict)  # "kind:name" -> principal object id
     nodes: dict[str, str] = field(default_factory=dict)  # "kind:name" -> node id
     used_roles: set[str] = field(default_factory=set)
 
     def add(self, case: Case) -> None:
         rec = case.records
+        check_record_keys(case, rec, READ, frozenset())
         for app in rec.get("applications", []):
             self._application(app)
         for sp in rec.get("service_principals", []):
@@ -89,12 +96,7 @@ class AzureEstate:
             if app.get(key):
                 body[key] = app[key]
         self.raw.applications.append(body)
-        fics = [{"id": oid(name, "fic", f.get("name", str(i))), "name": f.get("name", f"fic-{i}"),
-                 "issuer": f["issuer"], "subject": f["subject"],
-                 "audiences": f.get("audiences", ["api://AzureADTokenExchange"]), "description": f.get("description")}
-                for i, f in enumerate(app.get("federated", []))]
-        if fics:
-            self.raw.fics[app_oid] = fics
+        self._fics(app_oid, name, app.get("federated", []))
         self.raw.service_principals.append({
             "id": sp_oid, "appId": client_id, "displayName": name, "servicePrincipalType": "Application",
             "appOwnerOrganizationId": TENANT, "accountEnabled": True, "tags": app.get("sp_tags", []),
@@ -103,6 +105,18 @@ class AzureEstate:
         self.principals[f"sp:{name}"] = sp_oid
         self.nodes[f"sp:{name}"] = sp_id(sp_oid)
         self.nodes[f"app:{name}"] = app_id(client_id)
+
+    def _fics(self, app_oid: str, name: str, specs: list[Mapping[str, Any]]) -> None:
+        """Federated credentials as Graph lists them. An issuer ``{entra}`` is this tenant's
+        Entra issuer; a subject ``mi:NAME`` is that managed identity's principal id (resolved
+        in ``records()``, as the managed identity may come from a later case)."""
+        fics = [{"id": oid(name, "fic", f.get("name", str(i))), "name": f.get("name", f"fic-{i}"),
+                 "issuer": f["issuer"].replace("{entra}", f"https://login.microsoftonline.com/{TENANT}/v2.0"),
+                 "subject": f["subject"], "audiences": f.get("audiences", ["api://AzureADTokenExchange"]),
+                 "description": f.get("description")}
+                for i, f in enumerate(specs)]
+        if fics:
+            self.raw.fics[app_oid] = fics
 
     def _foreign_sp(self, sp: Mapping[str, Any]) -> None:
         name = sp["name"]
@@ -130,6 +144,9 @@ class AzureEstate:
         return principal
 
     def _user_assigned(self, mi: Mapping[str, Any]) -> None:
+        # mi["federated"]: the identity's own federated credentials (ARM
+        # userAssignedIdentities/federatedIdentityCredentials), which the connector does not read.
+        mi = {k: v for k, v in mi.items() if k != "federated"}
         res = {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", **mi}
         rid = resource_id(res)
         principal = self._mi_sp(f"mi:{mi['name']}", mi["name"], rid, explicit=True)
@@ -162,7 +179,10 @@ class AzureEstate:
             body["kind"] = res["kind"]
         if ident:
             body["identity"] = ident
-        self.arm["resources"].append(body)
+        # A Foundry project is a child resource: ARM lists it under its account (what the
+        # connector reads), not in the subscription's /resources.
+        listing = "cognitiveProjects" if res["type"].lower() == FOUNDRY_PROJECT else "resources"
+        self.arm[listing].append(body)
         self.nodes[f"resource_id:{res['name']}"] = rid
 
     def _blueprint(self, bp: Mapping[str, Any]) -> None:
@@ -173,6 +193,7 @@ class AzureEstate:
                                       "signInAudience": "AzureADMyOrg", "passwordCredentials": [],
                                       "keyCredentials": []})
         self.raw.blueprints.append({"id": app_oid, "appId": client_id, "displayName": name})
+        self._fics(app_oid, name, bp.get("federated", []))
         self.raw.service_principals.append({"id": sp_oid, "appId": client_id, "displayName": name,
                                             "servicePrincipalType": "Application", "appOwnerOrganizationId": TENANT,
                                             "accountEnabled": True, "tags": [], "alternativeNames": [],
@@ -211,6 +232,13 @@ class AzureEstate:
                                                f"roleDefinitions/{role['id']}"}})
 
     def records(self) -> list[Record]:
+        for fics in self.raw.fics.values():
+            for fic in fics:
+                if str(fic["subject"]).startswith("mi:"):
+                    principal = self.principals.get(fic["subject"])
+                    if principal is None:
+                        raise CaseError(f"federated credential {fic['name']}: no managed identity {fic['subject']!r}")
+                    fic["subject"] = principal
         for name in sorted(self.used_roles):
             role = self.roles[name]
             self.arm["roleDefinitions"].append({
@@ -223,7 +251,7 @@ class AzureEstate:
         sub = SubscriptionRaw(subscription={"subscriptionId": SUBSCRIPTION, "displayName": "contoso-ai",
                                             "tenantId": TENANT, "state": "Enabled"}, lists=self.arm)
         granted = resources.granted_actions([sub])
-        out: list[Record] = list(entra.transform(self.raw, T0, granted))
+        out: list[Record] = list(entra.transform(self.raw, T0, granted, identity_tags=resources.identity_tags([sub])))
         out += resources.transform(sub, TENANT, entra.principal_ids(self.raw), set())
         return out
 

@@ -26,6 +26,31 @@ EVIDENCE_CLASSES = {
 PROVENANCE_KEYS = ("repository", "path", "commit", "note")
 
 
+def check_record_keys(case: "Case", records: Mapping[str, Any], read: frozenset[str], unread: frozenset[str],
+                      where: str = "records") -> None:
+    """A case names only record kinds its cloud's loader knows: ``read`` ones become API
+    answers the connector transforms; ``unread`` ones are what the source defines but no
+    connector reads yet (kept so the case stays faithful, and so a connector that learns
+    to read them changes the benchmark without touching it). Anything else is a typo."""
+    unknown = sorted(set(records) - read - unread)
+    if unknown:
+        raise CaseError(f"{case.file}: case {case.id}: unknown {where} key {', '.join(unknown)}")
+
+
+def env_names(env: Any) -> list[str]:
+    """Variable names of an ``env`` list whose items are ``NAME`` or ``{NAME: value}``
+    (a value only where the source gives a non-secret one)."""
+    out = []
+    for item in env or []:
+        out.extend(item.keys() if isinstance(item, Mapping) else [item])
+    return sorted(str(n) for n in out)
+
+
+def env_values(env: Any) -> dict[str, str]:
+    """The non-secret values an ``env`` list gives (``{NAME: value}`` items)."""
+    return {str(k): str(v) for item in env or [] if isinstance(item, Mapping) for k, v in item.items()}
+
+
 class CaseError(ValueError):
     """A benchmark case that does not say what it must (one line naming the case)."""
 

@@ -18,7 +18,12 @@ from agentreach_connectors.gcp.members import policy_member_identities
 
 from agentreach.model import Identity, Record, Workload
 
-from .cases import Case, CaseError
+from .cases import Case, CaseError, check_record_keys
+
+READ = frozenset({"project", "project_iam", "service_accounts", "wif_pools", "reasoning_engines", "api_keys"})
+# Defined by sources, read by no GCP call the connector makes: Cloud Run services (with the
+# service account they run as and their labels).
+UNREAD = frozenset({"cloud_run_services"})
 
 ORG = "901234567890"
 T0 = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
@@ -60,6 +65,7 @@ class GcpEstate:
         return self.projects[pid]
 
     def add(self, case: Case) -> None:
+        check_record_keys(case, case.records, READ, UNREAD)
         pid = case.records.get("project", DEFAULT_PROJECT)
         rec = expand(case.records, pid)
         proj = self.project(pid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from agentreach.classify.envvalues import readable_values
 from agentreach.model import Edge, EdgeKind, Record, Workload, node_id, parse_datetime
 
 from .calls import AwsCalls
@@ -49,7 +50,9 @@ def get_agentcore(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     for summary in calls.paginate(svc, "ListAgentRuntimes", "agentRuntimes", region=region):
         detail = calls.call(svc, "GetAgentRuntime", region=region, agentRuntimeId=summary["agentRuntimeId"])
         item = {k: v for k, v in (detail or summary).items() if k != "environmentVariables"}
-        item["environmentNames"] = sorted(((detail or {}).get("environmentVariables") or {}).keys())
+        variables = (detail or {}).get("environmentVariables") or {}
+        item["environmentNames"] = sorted(variables.keys())
+        item["environmentValues"] = readable_values(variables)  # allow-listed model / framework ids only
         out.append({**item, "_kind": "runtime"})
     for summary in calls.paginate(svc, "ListGateways", "items", region=region):
         detail = calls.call(svc, "GetGateway", region=region, gatewayIdentifier=summary["gatewayId"])
@@ -82,6 +85,7 @@ def transform_agentcore(items: list[dict[str, Any]], account: str, region: str) 
                    "protocol": (item.get("protocolType")
                                 or (item.get("protocolConfiguration") or {}).get("serverProtocol")),
                    "gateway_url": item.get("gatewayUrl"),
+                   "env_values": dict(item.get("environmentValues") or {}),
                    "workload_identity": (item.get("workloadIdentityDetails") or {}).get("workloadIdentityArn")},
         )
         if item.get("roleArn"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from agentreach.classify.envvalues import readable_values
 from agentreach.model import Edge, EdgeKind, Record, Workload, node_id, parse_datetime
 
 from .calls import AwsCalls
@@ -24,6 +25,9 @@ def get(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
             containers.append({
                 "name": c.get("name"), "image": c.get("image"),
                 "env_names": sorted(e["name"] for e in c.get("environment", []) if "name" in e),
+                # allow-listed model / framework ids only; every other value is dropped here
+                "env_values": readable_values({e["name"]: e.get("value") for e in c.get("environment", [])
+                                               if "name" in e}),
                 "secret_refs": [{"name": s.get("name"), "value_from": s.get("valueFrom")}
                                 for s in c.get("secrets", [])],
             })
@@ -46,7 +50,9 @@ def transform(tasks: list[dict[str, Any]], account: str, region: str) -> Iterato
             env_var_names=tuple(env),
             attrs={"family": td.get("family"), "revision": td.get("revision"),
                    "task_role_arn": td.get("taskRoleArn"), "execution_role_arn": td.get("executionRoleArn"),
-                   "containers": td["containerDefinitions"]},
+                   "containers": td["containerDefinitions"],
+                   "env_values": {k: v for c in td["containerDefinitions"]
+                                  for k, v in (c.get("env_values") or {}).items()}},
         )
         if td.get("taskRoleArn"):
             yield Edge(src=wid, dst=role_id(td["taskRoleArn"]), kind=EdgeKind.RUNS_AS, source=SOURCE,

@@ -54,7 +54,8 @@ class AzureConnector(Connector):
             principals = entra.principal_ids(raw) if raw else {}
             problems: list[str] = []
             if raw is not None:
-                yield from entra.transform(raw, now, resources.granted_actions(subs), problems)
+                yield from entra.transform(raw, now, resources.granted_actions(subs), problems,
+                                           resources.identity_tags(subs))
             emitted: set[str] = set()
             for sub in subs:
                 yield from resources.transform(sub, tenant, principals, emitted, problems)

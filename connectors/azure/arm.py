@@ -20,6 +20,7 @@ API = {
     "resources": "2021-04-01",
     "userAssignedIdentities": "2023-01-31",
     "cognitiveAccounts": "2024-10-01",
+    "cognitiveProjects": "2025-06-01",
     "vaults": "2023-07-01",
 }
 PATHS = {
@@ -72,7 +73,26 @@ def get_subscription(http: AzureHttp, sub: dict[str, Any]) -> SubscriptionRaw:
                                 raw.id, {"api-version": API[key]}, service="arm")
         raw.lists[key] = listing.items
         raw.complete[key] = listing.ok
+    get_foundry_projects(http, raw)
     return raw
+
+
+def get_foundry_projects(http: AzureHttp, raw: SubscriptionRaw) -> None:
+    """The projects of every AI Services account (Azure AI Foundry): child resources the
+    subscription-wide listings leave out, each with the managed identity its agents run as."""
+    cfg = http.cfg
+    projects: list[dict[str, Any]] = []
+    complete = True
+    for account in raw["cognitiveAccounts"]:
+        props = account.get("properties") or {}
+        if str(account.get("kind") or "").lower() != "aiservices" and not props.get("allowProjectManagement"):
+            continue
+        listing = http.list_all(cfg.arm_url(f"{account['id']}/projects"), cfg.arm_scope, "GET projects", raw.id,
+                                {"api-version": API["cognitiveProjects"]}, service="arm")
+        projects += listing.items
+        complete = complete and listing.ok
+    raw.lists["cognitiveProjects"] = projects
+    raw.complete["cognitiveProjects"] = complete
 
 
 def get_arm(http: AzureHttp, account: str | None) -> list[SubscriptionRaw]:

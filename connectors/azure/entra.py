@@ -126,11 +126,14 @@ class _Owners:
 
 
 def transform(raw: EntraRaw, now: dt.datetime, granted_actions: Mapping[str, list[str]] | None = None,
-              problems: list[str] | None = None) -> Iterator[Record]:
+              problems: list[str] | None = None,
+              identity_tags: Mapping[str, Mapping[str, str]] | None = None) -> Iterator[Record]:
     """Records of one tenant. An object whose JSON cannot be read is skipped and named in
-    ``problems`` (the connector turns those into coverage gaps)."""
+    ``problems`` (the connector turns those into coverage gaps). ``identity_tags``: the ARM
+    tags of user-assigned managed identities, by principal id (Graph does not have them)."""
     tenant = raw.tenant_id
     granted_actions = granted_actions or {}
+    identity_tags = identity_tags or {}
     idx = AgentIndex.build(raw.blueprints, raw.blueprint_principals, raw.agent_identities, raw.agent_users)
     principals = principal_ids(raw)
     owners = _Owners(raw)
@@ -156,7 +159,7 @@ def transform(raw: EntraRaw, now: dt.datetime, granted_actions: Mapping[str, lis
         oid = str(sp["id"])
         yield from guarded(f"service principal {oid}", lambda sp=sp, oid=oid: _service_principal(
             sp, raw, idx, principals, owners, sign_ins, sign_in_source, usage, roles_by_principal.get(oid, []),
-            granted_actions.get(oid.lower(), []), sp_names, now), problems)
+            granted_actions.get(oid.lower(), []), sp_names, now, identity_tags.get(oid.lower())), problems)
     for app in raw.applications:
         yield from guarded(f"application {app.get('appId') or app.get('id')}", lambda app=app: _application(
             app, raw, idx, principals, owners, sp_by_app, sign_ins, sign_in_source, usage, now), problems)
@@ -178,8 +181,8 @@ def _apps_by_client_id(raw: EntraRaw) -> dict[str, Mapping[str, Any]]:
 def _service_principal(sp: Mapping[str, Any], raw: EntraRaw, idx: AgentIndex, principals: Mapping[str, str],
                        owners: _Owners, sign_ins: Mapping[str, Mapping[str, Any]], sign_in_source: str | None,
                        usage: Mapping[str, credentials.LastUse] | None, dir_roles: list[dict[str, Any]],
-                       granted: list[str], sp_names: Mapping[str, Mapping[str, Any]], now: dt.datetime
-                       ) -> Iterator[Record]:
+                       granted: list[str], sp_names: Mapping[str, Mapping[str, Any]], now: dt.datetime,
+                       arm_tags: Mapping[str, str] | None = None) -> Iterator[Record]:
     tenant = raw.tenant_id
     oid = str(sp["id"])
     client_id = str(sp.get("appId") or "").lower()
@@ -194,7 +197,7 @@ def _service_principal(sp: Mapping[str, Any], raw: EntraRaw, idx: AgentIndex, pr
         resource = next((n for n in sp.get("alternativeNames") or [] if str(n).lower().startswith("/subscriptions/")),
                         None)
         explicit = any(str(n).lower() == "isexplicit=true" for n in sp.get("alternativeNames") or [])
-        ident = Identity(id=mi_id(oid), type="azure_managed_identity", **common, attrs={
+        ident = Identity(id=mi_id(oid), type="azure_managed_identity", **common, tags=dict(arm_tags or {}), attrs={
             "client_id": client_id, "mi_kind": "user_assigned" if explicit else "system_assigned",
             "resource_id": resource, "service_principal_type": sp_type, "tenant_id": tenant,
             "granted_actions": granted, "app_role_assignments": _app_roles(raw, oid, sp_names),
@@ -221,6 +224,7 @@ def _service_principal(sp: Mapping[str, Any], raw: EntraRaw, idx: AgentIndex, pr
         # A service principal rarely has a description of its own: its application's says
         # what it is for (and feeds the classifier's description signals).
         "sponsors": sponsor_list(sponsors, raw.users), "description": sp.get("description") or app.get("description"),
+        "notes": sp.get("notes") or app.get("notes"),
         "granted_actions": granted, "app_role_assignments": app_roles,
         "directory_roles": dir_roles, "tenant_id": tenant, "last_used_source": sign_in_source,
         "service_principal_names": list(sp.get("servicePrincipalNames") or [])[:10]})
@@ -265,6 +269,7 @@ def _application(app: Mapping[str, Any], raw: EntraRaw, idx: AgentIndex, princip
         tags={t: "" for t in app.get("tags") or [] if isinstance(t, str)},
         attrs={"object_id": app.get("id"), "odata_type": odata, "tenant_id": tenant,
                "sign_in_audience": app.get("signInAudience"), "description": app.get("description"),
+               "notes": app.get("notes"),
                "publisher_domain": app.get("publisherDomain"), "sponsors": sponsor_list(sponsors, raw.users),
                "service_principal_id": home_sp.get("id") if home_sp else None,
                "last_used_source": sign_in_source})

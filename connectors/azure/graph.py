@@ -14,7 +14,7 @@ from typing import Any
 from .http import AzureHttp, Listing
 from .ids import MICROSOFT_TENANTS
 
-APP_SELECT = ("id,appId,displayName,description,signInAudience,publisherDomain,createdDateTime,tags,"
+APP_SELECT = ("id,appId,displayName,description,notes,signInAudience,publisherDomain,createdDateTime,tags,"
               "passwordCredentials,keyCredentials")
 SP_SELECT = ("id,appId,displayName,description,servicePrincipalType,appOwnerOrganizationId,accountEnabled,"
              "alternativeNames,appRoles,tags,passwordCredentials,keyCredentials,servicePrincipalNames")

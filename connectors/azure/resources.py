@@ -2,9 +2,11 @@
 
 Subscriptions, resource groups, key vaults, AI accounts and storage accounts become
 systems; any other resource with a managed identity becomes a workload that ``runs_as``
-it. Role definitions and deny assignments are policy documents; a role assignment is a
-``has_policy`` edge from the principal to its role definition that carries the scope and
-any ABAC condition. Reach is derived from those later (graph/azure_edges.py), not here.
+it (an Azure AI Foundry project, ``Microsoft.CognitiveServices/accounts/projects``, is one:
+its agents and their tools run as the project's identity). Role definitions and deny
+assignments are policy documents; a role assignment is a ``has_policy`` edge from the
+principal to its role definition that carries the scope and any ABAC condition. Reach is
+derived from those later (graph/azure_edges.py), not here.
 """
 
 from __future__ import annotations
@@ -46,6 +48,19 @@ def granted_actions(subs: Iterable[SubscriptionRaw]) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+def identity_tags(subs: Iterable[SubscriptionRaw]) -> dict[str, dict[str, str]]:
+    """Principal object id -> the ARM tags of its user-assigned managed identity resource
+    (Graph knows the identity but not its tags, which say what it is for)."""
+    out: dict[str, dict[str, str]] = {}
+    for sub in subs:
+        for rid, res in _merged_resources(sub).items():
+            if str(res.get("type") or arm_type(rid)).lower() == "microsoft.managedidentity/userassignedidentities":
+                pid = str((res.get("properties") or {}).get("principalId") or "").lower()
+                if pid and res.get("tags"):
+                    out[pid] = _tags(res)
+    return out
+
+
 def transform(sub: SubscriptionRaw, tenant: str | None, principals: Mapping[str, str],
               emitted_principals: set[str], problems: list[str] | None = None) -> Iterator[Record]:
     """Records of one subscription. ``principals`` maps object ids Graph showed to node ids;
@@ -81,7 +96,7 @@ def _merged_resources(sub: SubscriptionRaw) -> dict[str, dict[str, Any]]:
     """The generic /resources listing, with the provider listings' properties over it
     (either may be missing when one call was denied)."""
     out: dict[str, dict[str, Any]] = {}
-    for key in ("resources", "cognitiveAccounts", "vaults", "userAssignedIdentities"):
+    for key in ("resources", "cognitiveAccounts", "cognitiveProjects", "vaults", "userAssignedIdentities"):
         for res in sub[key]:
             rid = str(res.get("id") or "").lower()
             if rid:
@@ -102,7 +117,7 @@ def _resource(sid: str, rid: str, res: Mapping[str, Any], tenant: str | None, pr
         if pid and pid not in principals and mi_id(pid) not in emitted:
             emitted.add(mi_id(pid))
             yield Identity(id=mi_id(pid), provider=PROVIDER, source=SOURCE, type="azure_managed_identity",
-                           name=res.get("name") or pid, native_id=pid, account=tenant,
+                           name=res.get("name") or pid, native_id=pid, account=tenant, tags=_tags(res),
                            attrs={"client_id": str(props.get("clientId") or "").lower(),
                                   "mi_kind": "user_assigned", "resource_id": rid, "tenant_id": tenant,
                                   "from": "arm", "subscription_id": sid})

@@ -238,13 +238,23 @@ def gate(store: Store, info: SnapshotInfo | None, config: Mapping[str, Any], bas
     if info is None:
         raise AppError("no snapshot to gate: run 'agentreach scan' first", exitcodes.USAGE)
     body = findings(store, info, config) if info.status == "complete" else dict(EMPTY_REPORT)
+    policy = policy or GatePolicy.from_config(config)
+    untriaged = _untriaged(store, info) if policy.block_untriaged_possible and info.status == "complete" else []
     if update_baseline:
-        save_baseline(baseline_path, body["findings"], keep=baseline, salt=keep_salt)
-        return GateOutcome(info, body, recorded=len(body["findings"]))
-    decision = decide(body["findings"], baseline, policy or GatePolicy.from_config(config),
-                      snapshot_status=info.status, gap_count=info.gap_count,
-                      today=today or dt.datetime.now(dt.timezone.utc).date())
+        save_baseline(baseline_path, [*body["findings"], *untriaged], keep=baseline, salt=keep_salt)
+        return GateOutcome(info, body, recorded=len(body["findings"]) + len(untriaged))
+    decision = decide(body["findings"], baseline, policy, snapshot_status=info.status, gap_count=info.gap_count,
+                      today=today or dt.datetime.now(dt.timezone.utc).date(), untriaged=untriaged)
     return GateOutcome(info, body, decision)
+
+
+def _untriaged(store: Store, info: SnapshotInfo) -> list[dict[str, Any]]:
+    """The snapshot's credentials whose agent verdict is still ``possible``, as gate items."""
+    from .gate import untriaged_possible
+
+    verdicts = store.annotations(info.id, "agent")
+    credentials = {n.node.id: n.node.name for n in store.nodes(info.id, kinds=["credential"])}
+    return untriaged_possible(verdicts, credentials)
 
 
 def latest_any(store: Store) -> SnapshotInfo | None:

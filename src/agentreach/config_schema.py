@@ -44,6 +44,13 @@ class GateSection(_Section):
     block_rules: list[str]
     block_severities: list[Severity]
     allow_gaps: bool
+    block_untriaged_possible: bool = False
+
+
+class ReviewSection(_Section):
+    """Where the reviewed agents file is (it need not exist: then nothing is reviewed)."""
+
+    file: str = Field(min_length=1)
 
 
 class SensitivitySection(_Section):
@@ -123,6 +130,7 @@ class TopLevel(_Section):
     lifecycle: dict[str, Any]
     findings: dict[str, Any]
     gate: GateSection
+    review: ReviewSection
     sensitivity: SensitivitySection
     classifier: ClassifierSection
     connectors: dict[str, dict[str, Any] | None]

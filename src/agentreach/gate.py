@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from .config import ConfigError
 
 BASELINE_VERSION = 1
 PASS, BLOCKED, UNDECIDED = "pass", "blocked", "undecided"
+UNTRIAGED_RULE = "AR-AGENT-UNTRIAGED"
 
 
 @dataclass(frozen=True)
@@ -116,16 +118,39 @@ class GatePolicy:
     block_rules: frozenset[str] = frozenset()
     block_severities: frozenset[str] = frozenset({"critical"})
     allow_gaps: bool = False
+    # A new credential whose agent verdict is `possible` blocks until a person triages it.
+    block_untriaged_possible: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "GatePolicy":
         gate = config.get("gate") or {}
         return cls(block_rules=frozenset(gate.get("block_rules") or ()),
                    block_severities=frozenset(gate.get("block_severities") or ()),
-                   allow_gaps=bool(gate.get("allow_gaps", False)))
+                   allow_gaps=bool(gate.get("allow_gaps", False)),
+                   block_untriaged_possible=bool(gate.get("block_untriaged_possible", False)))
 
     def blocks(self, finding: Mapping[str, Any]) -> bool:
-        return finding["rule"] in self.block_rules or finding["severity"] in self.block_severities
+        return (finding["rule"] in self.block_rules or finding["severity"] in self.block_severities
+                or (self.block_untriaged_possible and finding["rule"] == UNTRIAGED_RULE))
+
+
+def untriaged_possible(verdicts: Mapping[str, Mapping[str, Any]], credentials: Mapping[str, str]
+                       ) -> list[dict[str, Any]]:
+    """A gate item for each credential (id -> name) whose agent verdict is ``possible``.
+    A triaged one is never here: a person's decision makes the verdict agent or none. The
+    items have a finding's shape and fingerprint (rule + subject), so a baseline records
+    them and a suppression silences them like any finding."""
+    out = []
+    for cid, name in sorted(credentials.items()):
+        verdict = verdicts.get(cid) or {}
+        if verdict.get("verdict") != "possible":
+            continue
+        out.append({"rule": UNTRIAGED_RULE, "severity": "medium", "subject": cid, "subject_name": name,
+                    "title": f"possible agent credential {name} is not triaged",
+                    "evidence": [f"agent verdict possible (score {verdict.get('score')}): triage it with "
+                                 f"'agentreach triage {cid} --agent|--not-agent --reason TEXT'"],
+                    "fingerprint": hashlib.sha256(f"{UNTRIAGED_RULE}\x1f{cid}".encode()).hexdigest()})
+    return out
 
 
 @dataclass
@@ -149,8 +174,11 @@ class GateResult:
 
 
 def decide(findings: Iterable[Mapping[str, Any]], baseline: Baseline, policy: GatePolicy, *,
-           snapshot_status: str, gap_count: int, today: dt.date) -> GateResult:
-    findings = list(findings)
+           snapshot_status: str, gap_count: int, today: dt.date,
+           untriaged: Iterable[Mapping[str, Any]] = ()) -> GateResult:
+    """``untriaged``: ``untriaged_possible`` items, gated like findings when the policy
+    blocks untriaged possible agent credentials (and ignored when it does not)."""
+    findings = list(findings) + (list(untriaged) if policy.block_untriaged_possible else [])
     if snapshot_status != "complete":
         return GateResult(UNDECIDED, f"the scan did not complete (status {snapshot_status}): cannot pass it")
     if gap_count and not policy.allow_gaps:

@@ -283,8 +283,10 @@ def explain_text(console: Console, obj: dict[str, Any], thresholds: Mapping[str,
                                         ("" if counted else ("  (already counted)", "dim"))))
             console.print(f"           {ev['why']}")
             console.print(f"           matched {ev['matched']!r} in {where}")
+    review = next((e for e in verdict["evidence"] if e.get("role") == "review"), None)
     console.print(f"\n  total log-odds {total:+.2f}  ->  score {1 / (1 + math.exp(-total)):.2f}  ->  "
-                  f"{verdict['verdict']}")
+                  f"{verdict['verdict']}" + ("  (a person's triage decision sets the verdict, whatever the score)"
+                                             if review else ""))
 
 
 def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, Any]]) -> None:

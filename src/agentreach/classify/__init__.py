@@ -3,26 +3,57 @@ AI agent (``agent`` | ``possible`` | ``none``), how sure, and why.
 
 Signals are data (``config/agent-signals.yaml`` plus a user's file); matchers are small
 functions; the engine adds the evidence up and propagates it along edges the sources state.
-Verdicts are stored with the snapshot as the ``agent`` annotation.
+People's triage decisions (the reviewed file, ``agentreach.review``) are evidence too, the
+strongest. Verdicts are stored with the snapshot as the ``agent`` annotation.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..review import Reviewed, load_reviewed, reviewed_path
 from ..store import Store
 from ..view import SnapshotView
-from .engine import Evidence, Thresholds, Verdict, classify, decide
+from .engine import REVIEW_ROLE, REVIEW_WEIGHT, Evidence, Thresholds, Verdict, classify, decide
 from .signals import Signal, load_signals
 
 ASPECT = "agent"
+REVIEW_SIGNAL = "review.triage"
 
 __all__ = ["ASPECT", "Evidence", "Signal", "SnapshotView", "Thresholds", "Verdict", "classify", "classify_snapshot",
-           "decide", "load_signals"]
+           "decide", "load_signals", "review_evidence", "reviews_for"]
 
 
 def signals_for(config: Mapping[str, Any]) -> list[Signal]:
-    return load_signals((config.get("classifier") or {}).get("signals_file"))
+    """The classifier's inputs from config, checked: the signals (shipped, plugins', the
+    user's file) and, so that a broken one fails before a scan rather than after, the
+    reviewed file."""
+    signals = load_signals((config.get("classifier") or {}).get("signals_file"))
+    reviews_for(config)
+    return signals
+
+
+def review_evidence(reviewed: Reviewed, where: str = "reviewed file") -> dict[str, Evidence]:
+    """Node id -> the evidence of the person's triage decision about it."""
+    out = {}
+    for entry in reviewed.reviewed:
+        t = entry.triage
+        if t is None:
+            continue
+        agent = t.decision == "agent"
+        when = t.at.date().isoformat()
+        out[entry.id] = Evidence(
+            signal=REVIEW_SIGNAL, weight=REVIEW_WEIGHT if agent else -REVIEW_WEIGHT, strength="strong",
+            role=REVIEW_ROLE, why=f"triaged {t.decision} by {t.by} on {when}: {t.reason}"
+                                  + (f" (owner {t.owner})" if t.owner else ""),
+            matched=t.decision, field=where, object=entry.id, object_name=entry.name or entry.id)
+    return out
+
+
+def reviews_for(config: Mapping[str, Any]) -> dict[str, Evidence]:
+    """The triage decisions of the reviewed file the config names (``review.file``)."""
+    path = reviewed_path(config)
+    return review_evidence(load_reviewed(path), f"reviewed file {path}")
 
 
 def classify_snapshot(store: Store, snapshot_id: int, config: Mapping[str, Any],
@@ -30,6 +61,6 @@ def classify_snapshot(store: Store, snapshot_id: int, config: Mapping[str, Any],
     """Classify a stored snapshot and store the verdicts with it (replacing earlier ones)."""
     signals = signals if signals is not None else signals_for(config)
     view = view or SnapshotView.of_snapshot(store, snapshot_id)
-    verdicts = classify(view, signals, Thresholds.from_config(config.get("classifier")))
+    verdicts = classify(view, signals, Thresholds.from_config(config.get("classifier")), reviews_for(config))
     store.put_annotations(snapshot_id, ASPECT, {nid: v.to_dict() for nid, v in verdicts.items()})
     return verdicts

@@ -2,13 +2,17 @@
 
 Evidence adds up in log-odds from a prior, so a verdict is a sum a reader can redo by
 hand (``explain`` shows it). Two rules keep keywords honest: a verdict of ``agent`` needs
-at least one strong or medium signal for it, and weak signals (names, tags, descriptions)
-can reach ``possible`` at most.
+at least one strong or medium signal for it, and weak signals (words in names, generic
+tags) can reach ``possible`` at most.
 
-Propagation uses only edges the source states: a credential of an agent identity is an
-agent credential (``authenticates``), and a role that only agent identities may assume is
-agent-reachable (its trust policy). Each propagated piece of evidence names the edge and
-the object it came from.
+Propagation uses only relations the sources state (see ``propagate``): a credential of an
+agent identity is an agent credential (``authenticates``), a role that only agent
+identities may assume is agent-reachable (its trust policy), and so on; a ``possible``
+neighbour lends less than an ``agent`` one. Each propagated piece of evidence names the
+relation and the object it came from.
+
+A person's triage decision (the reviewed file, ``review``) is evidence too, the strongest:
+it is shown with the rest, and it decides the verdict whatever the other signals say.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from typing import Any, Mapping
 from ..evidence import Sighting
 from ..model import Credential, Identity, Node
 from ..view import SnapshotView
-from .matchers import Match, _listed, _statements
+from .matchers import Match
+from .propagate import FROM_AGENT, FROM_POSSIBLE, PROPAGATORS, Lent
 from .signals import Signal
 
-PROPAGATED_AGENT_WEIGHT = 0.9
-REACHABLE_WEIGHT = 0.85
+REVIEW_ROLE = "review"
+REVIEW_WEIGHT = 0.99
 
 
 @dataclass(frozen=True)
@@ -86,15 +91,20 @@ def decide(evidence: list[Evidence], t: Thresholds) -> Verdict:
         verdict = "possible"
     else:
         verdict = "none"
-    positive = [ev for ev in evidence if ev.weight > 0]
+    review = next((ev for ev in evidence if ev.role == REVIEW_ROLE), None)
+    if review is not None:  # a person decided: the decision stands, the score shows the signals
+        verdict = "agent" if review.weight > 0 else "none"
+    positive = [ev for ev in evidence if ev.weight > 0 and ev.role != REVIEW_ROLE]
     role = max(positive, key=lambda ev: ev.weight).role if positive and verdict != "none" else None
+    if verdict == "agent" and role is None:
+        role = REVIEW_ROLE
     return Verdict(verdict, score, role, evidence, t.prior)
 
 
 def direct_evidence(node: Node, view: SnapshotView, signals: list[Signal]) -> list[Evidence]:
     out = []
     for sig in signals:
-        if not sig.applies(node.kind.value, node.provider):
+        if not sig.counts or not sig.applies(node.kind.value, node.provider):
             continue
         matches: list[Match] = sig.matcher(sig, node, view)
         for m in matches[:3]:  # three places are evidence enough; the rest is noise
@@ -104,27 +114,31 @@ def direct_evidence(node: Node, view: SnapshotView, signals: list[Signal]) -> li
     return out
 
 
-def classify(view: SnapshotView, signals: list[Signal], thresholds: Thresholds) -> dict[str, Verdict]:
-    """A verdict for every identity and credential of the view."""
+def classify(view: SnapshotView, signals: list[Signal], thresholds: Thresholds,
+             reviews: Mapping[str, Evidence] | None = None) -> dict[str, Verdict]:
+    """A verdict for every identity and credential of the view. ``reviews``: node id ->
+    the evidence of a person's triage decision (``review.evidence_for``)."""
     subjects = [n for n in view.nodes.values() if isinstance(n, (Identity, Credential))]
     evidence = {n.id: direct_evidence(n, view, signals) for n in subjects}
+    for nid, ev in (reviews or {}).items():
+        if nid in evidence:
+            evidence[nid].append(ev)
     verdicts = {nid: decide(ev, thresholds) for nid, ev in evidence.items()}
 
-    # Roles that only agent identities may assume, to a fixed point (chains of roles).
-    for _ in range(5):
+    # Propagation to a fixed point (chains of roles, tools of tools). What a neighbour
+    # lends is recomputed each round: a neighbour that rose from possible to agent lends more.
+    for _ in range(6):
         changed = False
         for node in subjects:
-            if node.type != "aws_iam_role" or verdicts[node.id].verdict == "agent" or any(
-                    ev.signal == "propagated.assumed-only-by-agents" for ev in evidence[node.id]):
-                continue
-            chain = _assumed_only_by_agents(node, view, verdicts)
-            if chain:
-                evidence[node.id].append(Evidence(
-                    signal="propagated.assumed-only-by-agents", weight=REACHABLE_WEIGHT, strength="strong",
-                    role="agent_reachable", why="only agent identities may assume this role (its trust policy)",
-                    matched=", ".join(f"{view.name(c)} ({verdicts[c].verdict}, {verdicts[c].score:.2f})"
-                                      for c in chain),
-                    field="trust_policy", object=node.id, object_name=node.name, via="can_assume (trust policy)"))
+            for propagator in PROPAGATORS:
+                lent = propagator(node, view, verdicts)
+                if lent is None or node.id in lent.neighbours:
+                    continue
+                ev = _lent_evidence(lent, node, view, verdicts)
+                current = next((e for e in evidence[node.id] if e.signal == lent.signal), None)
+                if current is not None and current.weight >= ev.weight:
+                    continue
+                evidence[node.id] = [e for e in evidence[node.id] if e.signal != lent.signal] + [ev]
                 verdicts[node.id] = decide(evidence[node.id], thresholds)
                 changed = True
         if not changed:
@@ -138,7 +152,7 @@ def classify(view: SnapshotView, signals: list[Signal], thresholds: Thresholds) 
             parent = verdicts.get(ident)
             if parent is None or parent.verdict == "none":
                 continue
-            weight = PROPAGATED_AGENT_WEIGHT if parent.verdict == "agent" else 0.4
+            weight = FROM_AGENT["credential"] if parent.verdict == "agent" else FROM_POSSIBLE["credential"]
             evidence[node.id].append(Evidence(
                 signal="propagated.credential-of-agent", weight=weight,
                 strength="strong" if parent.verdict == "agent" else "medium", role="agent_credential",
@@ -149,20 +163,12 @@ def classify(view: SnapshotView, signals: list[Signal], thresholds: Thresholds) 
     return verdicts
 
 
-def _assumed_only_by_agents(role: Node, view: SnapshotView, verdicts: Mapping[str, Verdict]) -> list[str]:
-    """Ids of the agent identities that are the only principals trusted by ``role``;
-    empty when any principal is not a known agent identity (a service, an account, '*')."""
-    by_arn = {n.native_id: n.id for n in view.nodes.values() if isinstance(n, Identity) and n.native_id}
-    trusted: list[str] = []
-    for stmt in _statements(role.attrs.get("trust_policy")):
-        if stmt.get("Effect") != "Allow":
-            continue
-        principal = stmt.get("Principal")
-        if not isinstance(principal, Mapping) or set(principal) != {"AWS"}:
-            return []
-        for arn in _listed(principal["AWS"]):
-            ident = by_arn.get(arn)
-            if ident is None or verdicts.get(ident) is None or verdicts[ident].verdict != "agent":
-                return []
-            trusted.append(ident)
-    return trusted
+def _lent_evidence(lent: Lent, node: Node, view: SnapshotView, verdicts: Mapping[str, Verdict]) -> Evidence:
+    """The evidence a propagator's finding is worth: as much as the weakest neighbour lends."""
+    from_agent = all(verdicts[n].verdict == "agent" for n in lent.neighbours)
+    weight = (FROM_AGENT if from_agent else FROM_POSSIBLE)[lent.key]
+    return Evidence(
+        signal=lent.signal, weight=weight, strength="strong" if from_agent else "medium", role=lent.role,
+        why=lent.why, field=lent.field, via=lent.via,
+        matched=", ".join(f"{view.name(c)} ({verdicts[c].verdict}, {verdicts[c].score:.2f})" for c in lent.neighbours),
+        object=lent.object or node.id, object_name=view.name(lent.object) if lent.object else node.name)

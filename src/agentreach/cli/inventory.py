@@ -27,6 +27,8 @@ IDENTITY_AND_CREDENTIAL = ("identity", "credential")
 @click.option("--provider", help="aws, azure, gcp, files …")
 @click.option("--account", help="Account, subscription or project id.")
 @click.option("--agents", is_flag=True, help="Only objects whose agent verdict is agent or possible.")
+@click.option("--review", is_flag=True,
+              help="Only possible verdicts, strongest first: what waits for a person's triage (agentreach triage).")
 @click.option("--verdict", "verdicts", multiple=True, type=click.Choice(["agent", "possible", "none"]),
               help="Only objects with this agent verdict (repeatable).")
 @click.option("--reach/--no-reach", "with_reach", default=None,
@@ -34,14 +36,14 @@ IDENTITY_AND_CREDENTIAL = ("identity", "credential")
 @snapshot_options(["table", "json", "csv"])
 @session_command
 def inventory(session: app.Session, kinds: tuple[str, ...], types: tuple[str, ...], provider: str | None,
-              account: str | None, agents: bool, verdicts: tuple[str, ...], with_reach: bool | None,
+              account: str | None, agents: bool, review: bool, verdicts: tuple[str, ...], with_reach: bool | None,
               snapshot: int | None, fmt: str, output: str | None) -> None:
     """Identities and credentials (or any kind) of a snapshot, with their agent verdicts,
     owners, age, last use, expiry and (for agents) what they reach."""
     store = session.store()
     info = app.pick_snapshot(store, snapshot)
     wanted = None if "all" in kinds else (kinds or IDENTITY_AND_CREDENTIAL)
-    keep = set(verdicts) | ({"agent", "possible"} if agents else set())
+    keep = {"possible"} if review else set(verdicts) | ({"agent", "possible"} if agents else set())
     rows = app.inventory(store, info, kinds=wanted, types=types, provider=provider, account=account, verdicts=keep,
                          with_reach=with_reach if with_reach is not None else bool(keep))
     if fmt == "json":
@@ -49,9 +51,11 @@ def inventory(session: app.Session, kinds: tuple[str, ...], types: tuple[str, ..
     elif fmt == "csv":
         write(render.inventory_csv(rows), output, quiet=session.quiet)
     else:
+        title = (f"snapshot {info.id}: {len(rows)} possible agent verdicts to triage, strongest first "
+                 "(agentreach triage ID --agent|--not-agent --reason TEXT)") if review else \
+            f"snapshot {info.id}: {len(rows)} objects"
         with console_for(output) as console:
-            console.print(render.inventory_table(rows, info.finished_at or info.started_at,
-                                                 f"snapshot {info.id}: {len(rows)} objects"))
+            console.print(render.inventory_table(rows, info.finished_at or info.started_at, title))
 
 
 @main.command()
