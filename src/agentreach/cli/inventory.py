@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from typing import Any
 
 import click
 
@@ -102,12 +103,20 @@ def explain(session: app.Session, ref: str, snapshot: int | None, fmt: str, outp
 @click.option("--snapshot", type=int, help="Snapshot id (default: the latest completed).")
 @click.option("--signals", "signals_file", type=click.Path(dir_okay=False),
               help="A YAML file of extra signals (overrides classifier.signals_file).")
+@click.option("--reviewed", "reviewed_file", type=click.Path(dir_okay=False),
+              help="The reviewed agents file (triage decisions; default: review.file).")
 @session_command
-def classify(session: app.Session, snapshot: int | None, signals_file: str | None) -> None:
-    """Re-run the agent classifier on a stored snapshot (after changing signals or thresholds)."""
+def classify(session: app.Session, snapshot: int | None, signals_file: str | None, reviewed_file: str | None) -> None:
+    """Re-run the agent classifier on a stored snapshot (after changing signals, thresholds or
+    triage decisions)."""
     from ..classify import classify_snapshot
 
-    config = session.config({"classifier": {"signals_file": signals_file}} if signals_file else None)
+    overrides: dict[str, Any] = {}
+    if signals_file:
+        overrides["classifier"] = {"signals_file": signals_file}
+    if reviewed_file:
+        overrides["review"] = {"file": reviewed_file}
+    config = session.config(overrides or None)
     store = session.store()
     info = app.pick_snapshot(store, snapshot)
     try:

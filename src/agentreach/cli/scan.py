@@ -38,14 +38,20 @@ class ConnectorOptionsCommand(click.Command):
 
 @main.command(cls=ConnectorOptionsCommand)
 @click.option("--only", help="Comma-separated connectors to run (default: scan.connectors from config).")
+@click.option("--reviewed", "reviewed_file", type=click.Path(dir_okay=False),
+              help="The reviewed agents file (triage decisions; default: review.file).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
 @session_command
-def scan(session: app.Session, only: str | None, fmt: str, output: str | None, **connector_options: Any) -> None:
+def scan(session: app.Session, only: str | None, reviewed_file: str | None, fmt: str, output: str | None,
+         **connector_options: Any) -> None:
     """Run the connectors and store a snapshot.
 
     Exit 0 when clean, 3 when it completed with coverage gaps, 4 when it failed."""
-    config = session.config(app.scan_overrides(connector_options))
+    overrides = app.scan_overrides(connector_options)
+    if reviewed_file:
+        overrides["review"] = {"file": reviewed_file}
+    config = session.config(overrides)
     plan = app.plan_scan(config, csv_list(only))
     store = session.store(config, create=True)
     with progress_reporter(not session.quiet and sys.stderr.isatty()) as progress:
