@@ -115,19 +115,26 @@ def db(seeded_estate: Any, frontdoor_session: Any, tmp_path_factory: pytest.Temp
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A store holding the three-cloud demo's scan (AWS, the leaked repository, Entra and
-    Azure, GCP), made in its own process as a user runs it (moto's state is per process)."""
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The three-cloud demo (AWS, the leaked repository, Entra and Azure, GCP) run once, in its
+    own process as a user runs it (moto's state is per process): its store and what it printed."""
     import os
     import subprocess
     import sys
+    from types import SimpleNamespace
 
     db = tmp_path_factory.mktemp("demo") / "demo.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    proc = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(db), "-q", "demo"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(db), "demo"], capture_output=True,
                           text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return str(db)
+    return SimpleNamespace(db=db, stdout=proc.stdout, stderr=proc.stderr, env=env)
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_run: Any) -> str:
+    """The demo's store (see demo_run)."""
+    return str(demo_run.db)
 
 
 # -- the store on both engines -----------------------------------------------------------------

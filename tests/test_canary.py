@@ -106,21 +106,18 @@ def _demo_canaries(seeded_estate: Any, tmp_path: Path) -> list[str]:
     return [*(c for c in seeded_estate.canaries if "DEMOCANARY" in c), *repo, *azure, gcp_fake.CANARY]
 
 
-def test_the_demo_prints_and_stores_no_secret(seeded_estate: Any, tmp_path: Path) -> None:
+def test_the_demo_prints_and_stores_no_secret(seeded_estate: Any, demo_run: Any, tmp_path: Path) -> None:
     """The demo in its own process (moto's state is per process), as a user runs it: three
     clouds and a leaked repository. Its estates are seeded from the same files, so the
     deterministic canaries are the same strings."""
-    db = tmp_path / "demo.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    proc = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(db), "demo"],
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    db, env = demo_run.db, demo_run.env
+    proc = demo_run
     assert "support-agent-exec" in proc.stdout and "aws_bedrock_api_key" in proc.stdout
     for shown in ("azure_client_secret", "gcp_sa_key", "file_secret", "Reach (aws)", "Reach (azure)", "Reach (gcp)",
                   "AR-SECRET-LEAKED-LIVE"):
         assert shown in proc.stdout, shown
-    proc_json = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(db), "-q", "demo", "--format", "json"],
-                               capture_output=True, text=True, env=env, timeout=300)
+    proc_json = subprocess.run([sys.executable, "-m", "agentreach", "--db", str(tmp_path / "json.db"), "-q", "demo",
+                                "--format", "json"], capture_output=True, text=True, env=env, timeout=300)
     assert proc_json.returncode == 0
     body = json.loads(proc_json.stdout)
     assert body["snapshot"]["status"] == "complete" and body["coverage_gaps"] == []
@@ -128,7 +125,7 @@ def test_the_demo_prints_and_stores_no_secret(seeded_estate: Any, tmp_path: Path
     canaries = _demo_canaries(seeded_estate, tmp_path)
     text = proc.stdout + proc.stderr + proc_json.stdout + proc_json.stderr
     assert not leaked(text, canaries)
-    assert not leaked(store_bytes(db), canaries)
+    assert not leaked(store_bytes(db), canaries) and not leaked(store_bytes(tmp_path / "json.db"), canaries)
     assert not leaked((db.with_name("demo-report.html")).read_bytes(), canaries)
     assert "Traceback" not in text
 

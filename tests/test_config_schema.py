@@ -90,3 +90,12 @@ def test_flags_are_checked_too(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"^connectors.gcp.projects\[0\]"):
         load_settings(None, {"connectors": {"gcp": {"projects": ["Bad Project"]}}})
+
+
+def test_the_shipped_defaults_pass_the_whole_check() -> None:
+    """What load_settings skips when no file and no flag is given is checked here, once."""
+    from agentreach.config import load_config
+    from agentreach.settings import validate
+
+    config = load_config()
+    validate(config, set(config), set(config["connectors"]))

@@ -7,6 +7,7 @@ package), so a wheel finds them and a reader can see every knob in one place.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import os
 from importlib import resources
@@ -29,14 +30,33 @@ def shipped(name: str) -> str:
     return resources.files("agentreach_config").joinpath(name).read_text(encoding="utf-8")
 
 
+# libyaml's parser where PyYAML was built with it (a tenth of the pure-Python one's time: every
+# command reads the shipped files), the pure-Python one otherwise; both safe.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+
+
+@functools.cache
+def _shipped_data(name: str) -> Any:
+    return load_yaml(shipped(name))
+
+
+def shipped_data(name: str) -> Any:
+    """A shipped YAML file, parsed once per process; a copy, so a caller may change it."""
+    return copy.deepcopy(_shipped_data(name))
+
+
 def load_defaults() -> dict[str, Any]:
-    return yaml.safe_load(shipped("defaults.yaml")) or {}
+    return shipped_data("defaults.yaml") or {}
 
 
 def load_user_file(path: str | Path) -> dict[str, Any]:
     p = Path(path).expanduser()
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = load_yaml(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {p} does not exist") from None
     except yaml.YAMLError as exc:

@@ -41,7 +41,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
-from .config import ConfigError, overlay, shipped
+from .config import ConfigError, overlay, shipped_data
 from .evidence import Sighting
 from .model import Credential, Identity, Node, Owner
 from .view import SnapshotView
@@ -110,7 +110,7 @@ class OwnerConfig:
 
 def shipped_sections() -> dict[str, Any]:
     """config/owners.yaml as data (its ``ownership`` and ``lifecycle`` sections)."""
-    return yaml.safe_load(shipped("owners.yaml")) or {}
+    return shipped_data("owners.yaml") or {}
 
 
 def section(user_config: Mapping[str, Any] | None, name: str) -> dict[str, Any]:

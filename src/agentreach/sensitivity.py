@@ -9,14 +9,14 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .config import ConfigError, shipped
+from .config import ConfigError, shipped_data
 from .model import Node
 
 RANK = {"low": 1, "medium": 2, "high": 3}
 
 
 def load_rules(user_file: str | Path | None = None) -> list[dict[str, Any]]:
-    rules = {r["id"]: r for r in yaml.safe_load(shipped("sensitive-systems.yaml"))["rules"]}
+    rules = {r["id"]: r for r in shipped_data("sensitive-systems.yaml")["rules"]}
     if user_file:
         path = Path(user_file).expanduser()
         try:

@@ -13,9 +13,7 @@ import functools
 import re
 from typing import Any, Mapping
 
-import yaml
-
-from ..config import ConfigError, shipped
+from ..config import ConfigError, shipped_data
 
 MAX_VALUE = 120  # a model id or a framework name is short; anything longer is not one
 
@@ -24,7 +22,7 @@ MAX_VALUE = 120  # a model id or a framework name is short; anything longer is n
 def _policy() -> tuple[re.Pattern[str], re.Pattern[str]]:
     from .signals import _vocabularies, expand_vocabulary
 
-    data = yaml.safe_load(shipped("agent-signals.yaml")) or {}
+    data = shipped_data("agent-signals.yaml") or {}
     section = data.get("readable_env") or {}
     vocab = _vocabularies(data, "agent-signals.yaml")
     try:

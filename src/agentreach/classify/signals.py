@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-from ..config import ConfigError, shipped
+from ..config import ConfigError, shipped_data
 from ..plugins import PluginError, resolve
 from ..registry import registry
 
@@ -105,7 +105,7 @@ def _link_components(signals: list[Signal]) -> None:
 def _sources(user_file: str | Path | None) -> list[tuple[Any, str, bool]]:
     """Each signals document with the name it is known by (shipped, plugins', the user's)
     and whether its signals merge over those of the same id (the user's) or replace them."""
-    out: list[tuple[Any, str, bool]] = [(yaml.safe_load(shipped("agent-signals.yaml")), "shipped", False)]
+    out: list[tuple[Any, str, bool]] = [(shipped_data("agent-signals.yaml"), "shipped", False)]
     for plugin in registry().plugins:
         for ref in plugin.signals:
             package, _, name = ref.partition(":")

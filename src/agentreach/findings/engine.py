@@ -8,10 +8,9 @@ import dataclasses
 import importlib
 from typing import Any, Iterable, Iterator, Mapping
 
-import yaml
 from pydantic import ValidationError
 
-from ..config import ConfigError, overlay, shipped
+from ..config import ConfigError, overlay, shipped_data
 from ..order import SEVERITIES, severity_rank
 from ..registry import registry
 from .base import RULES, Finding, FindingContext, Rule, RuleResult
@@ -19,7 +18,7 @@ from .base import RULES, Finding, FindingContext, Rule, RuleResult
 # -- config --------------------------------------------------------------------------------
 
 def shipped_config() -> dict[str, Any]:
-    data = yaml.safe_load(shipped("findings.yaml")) or {}
+    data = shipped_data("findings.yaml") or {}
     return dict(data.get("findings") or {})
 
 
