@@ -3,7 +3,7 @@ links a secret found in a file to the live cloud credential it is, and its ``sca
 
 from typing import Any, Mapping
 
-from agentreach.plugins import CliOption, Plugin
+from agentreach.plugins import CliOption, Plugin, ShardDimension
 
 
 def check_config(section: Mapping[str, Any]) -> None:
@@ -20,6 +20,7 @@ PLUGIN = Plugin(
     config="agentreach_connectors.files.plugin:check_config",
     description="secrets in repositories, home directories and config files",
     derivers=("agentreach.graph.links:derive",),
+    shards={"paths": ShardDimension("paths", "directories to scan for secrets")},
     cli_options=(
         CliOption("--all-files", "all_files", "Files: ignore .gitignore (scan every file).", "flag"),
         CliOption("--git-history", "git_history", "Files: also the lines added by commits.", "flag"),
