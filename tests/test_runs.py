@@ -155,6 +155,8 @@ def test_a_failed_and_a_missing_shard_are_gaps_naming_them(store_at: Callable[[s
     assert {g.error_code for g in store.gaps(store.run("r2").snapshot_id)} >= {"ShardFailed", "ShardMissing"}
     again = cli(db, "finalize", "r2")
     assert again.exit_code == 2 and "already complete" in again.output
+    tolerant = cli(db, "finalize", "r2", "--if-running")
+    assert tolerant.exit_code == 3 and "already finalized" in tolerant.output  # its snapshot has gaps
 
 
 def test_an_announced_shard_that_never_ran_is_a_gap_with_its_account(store_at: Callable[[str], str],

@@ -82,10 +82,13 @@ def run_list(session: app.Session, fmt: str) -> None:
 @main.command("finalize")
 @click.argument("name")
 @click.option("--take-over", is_flag=True, help="Finalize a run whose finalizer died half-way.")
+@click.option("--if-running", is_flag=True,
+              help="A run already finalized (by its last shard) is not an error: report its snapshot's outcome.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
 @session_command
-def finalize(session: app.Session, name: str, take_over: bool, fmt: str, output: str | None) -> None:
+def finalize(session: app.Session, name: str, take_over: bool, if_running: bool, fmt: str,
+             output: str | None) -> None:
     """Complete run NAME now: reach, verdicts and findings over every shard's records; a
     shard that failed or never reported is a coverage gap naming it.
 
@@ -93,6 +96,18 @@ def finalize(session: app.Session, name: str, take_over: bool, fmt: str, output:
     saw anything."""
     config = session.config()
     store = session.store(config)
+    info = store.run(name)
+    if if_running and info is not None and info.status in runs.DONE:
+        snap = store.snapshot(info.snapshot_id)
+        assert snap is not None
+        code = exitcodes.FAILED if snap.status != "complete" else exitcodes.GAPS if snap.gap_count else exitcodes.OK
+        if fmt == "json":
+            write(render.to_json({"run": info.to_dict(), "snapshot": snap.to_dict(), "exit_code": code}), output,
+                  quiet=session.quiet)
+        else:
+            click.echo(f"run {name} was already finalized by {info.finalized_by}: snapshot {snap.id} {snap.status}, "
+                       f"{snap.gap_count} coverage gaps")
+        click.get_current_context().exit(code)
     result = runs.finalize(store, config, name, take_over=take_over)
     assert result is not None  # not auto: a run another caller holds is an error above
     _print_result(store, result, fmt, output, session.quiet)
