@@ -15,22 +15,24 @@ import re
 from typing import Any
 
 import jsonschema
+import pytest
 from click.testing import CliRunner
 
 from agentreach.cli import main
 from agentreach.store import Store
 
 
-def opengraph(db: str) -> dict[str, Any]:
-    result = CliRunner().invoke(main, ["--db", db, "graph", "export", "--format", "opengraph"])
+@pytest.fixture(scope="module")
+def exported(demo_db: str) -> dict[str, Any]:
+    result = CliRunner().invoke(main, ["--db", demo_db, "graph", "export", "--format", "opengraph"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
-def test_validator_finds_nothing_not_even_an_isolated_node(demo_db: str) -> None:
+def test_validator_finds_nothing_not_even_an_isolated_node(demo_db: str, exported: dict[str, Any]) -> None:
     from bhopengraph.OpenGraph import OpenGraph
 
-    data = opengraph(demo_db)
+    data = exported
     og = OpenGraph()
     assert og.import_from_dict(data)
     ok, errors = og.validate_graph()
@@ -43,11 +45,11 @@ def test_validator_finds_nothing_not_even_an_isolated_node(demo_db: str) -> None
     assert len(og.nodes) == len(data["graph"]["nodes"]), "one node per id: none merged away by the importer"
 
 
-def test_nodes_and_edges_follow_the_schemas_and_documented_rules(demo_db: str) -> None:
+def test_nodes_and_edges_follow_the_schemas_and_documented_rules(demo_db: str, exported: dict[str, Any]) -> None:
     from bhopengraph.Edge import EDGE_SCHEMA
     from bhopengraph.Node import NODE_SCHEMA
 
-    data = opengraph(demo_db)
+    data = exported
     for node in data["graph"]["nodes"]:
         jsonschema.validate(node, NODE_SCHEMA)
         assert "objectid" not in node["properties"] and 1 <= len(node["kinds"]) <= 3
@@ -56,8 +58,8 @@ def test_nodes_and_edges_follow_the_schemas_and_documented_rules(demo_db: str) -
         assert re.fullmatch(r"[A-Za-z0-9_]+", edge["kind"])
 
 
-def test_entra_and_aws_ids_are_the_ones_bloodhound_collectors_write(demo_db: str) -> None:
-    data = opengraph(demo_db)
+def test_entra_and_aws_ids_are_the_ones_bloodhound_collectors_write(demo_db: str, exported: dict[str, Any]) -> None:
+    data = exported
     by_ours = {n["properties"]["agentreach_id"]: n["id"] for n in data["graph"]["nodes"]}
     store = Store(demo_db)
     snapshot = store.latest_snapshot().id
@@ -94,8 +96,8 @@ def test_entra_and_aws_ids_are_the_ones_bloodhound_collectors_write(demo_db: str
                if t in ("AR_azure_sp", "AR_azure_app", "AR_azure_directory"))
 
 
-def test_every_object_is_contained_by_its_account_tenant_subscription_or_project(demo_db: str) -> None:
-    data = opengraph(demo_db)
+def test_every_object_is_contained_by_its_account_tenant_subscription_or_project(demo_db: str, exported: dict[str, Any]) -> None:
+    data = exported
     kinds = {n["id"]: n["kinds"][1] for n in data["graph"]["nodes"]}
     contains = [(kinds[e["start"]["value"]], kinds[e["end"]["value"]]) for e in data["graph"]["edges"]
                 if e["kind"] == "AR_Contains"]
