@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-graph bench-files bench-secrets bench-azure bench-gcp eval lint clean
+.PHONY: demo test bench bench-graph bench-files bench-secrets bench-azure bench-gcp bench-org eval lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench-azure: $(STAMP)  ## the Azure connector on a generated tenant (2,000 apps)
 
 bench-gcp: $(STAMP)  ## the GCP connector on a generated organization (1,000 service accounts) served by the fakes
 	$(BIN)/python bench/gcp_scan.py
+
+bench-org: $(STAMP)  ## an AWS Organization of 10, 30 and 100 accounts: wall time, API calls, peak RSS
+	$(BIN)/python bench/org_scan.py
 
 eval: $(STAMP)  ## the agent classifier on the labelled estate: precision, recall, traps
 	$(BIN)/python bench/classifier_eval.py

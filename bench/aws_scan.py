@@ -20,13 +20,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import logging
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from awsbench import fake_aws_environment, moto_behind_front_door  # bench/ is on sys.path when a script there runs
 
 CHILD_AGENTREACH = r"""
 import json, resource, sys, time
@@ -124,22 +126,13 @@ def main() -> None:
     parser.add_argument("--roles", type=int, default=500)
     args = parser.parse_args()
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        os.environ[key] = value
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        os.environ.pop(key, None)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from agentreach_testing.aws_frontdoor import AwsFrontDoor
-    from moto.server import ThreadedMotoServer
+    fake_aws_environment()
+    with moto_behind_front_door() as (moto_url, door, url):
+        results = measure(moto_url, door, url, args)
+    report(results)
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    moto_url = f"http://{host}:{port}"
-    door = AwsFrontDoor(moto_url)
-    url = door.start()
-    door.serve_service_specific_credentials({})
+
+def measure(moto_url: str, door: Any, url: str, args: argparse.Namespace) -> dict:
     t = time.perf_counter()
     seed(moto_url, args.users, args.keys_per_user, args.roles)
     print(f"seeded {args.users} users, {args.users * args.keys_per_user} keys, {args.roles} roles "
@@ -153,9 +146,10 @@ def main() -> None:
             figures = run_child(code, url, *extra)
             figures["calls"] = {f"{s}:{o}": n for (s, o), n in sorted(door.calls.items())}
             results[name] = figures
-    door.stop()
-    server.stop()
+    return results
 
+
+def report(results: dict) -> None:
     ours, naive = results["agentreach"], results["naive"]
     total = {k: sum(v["calls"].values()) for k, v in results.items()}
     print(f"{'':28}{'agentreach':>14}{'naive':>14}{'naive/ours':>12}")

@@ -92,8 +92,10 @@ def test_exports_are_read_back_by_their_readers() -> None:
         assert node["kinds"][-1] == "AgentReach"
         assert all(not isinstance(v, dict) for v in node["properties"].values())
     cypher = to_cypher(g)
-    assert cypher.count("MERGE (n:AgentReach") == len(g)
-    assert cypher.count("]->(b)") == g.edge_count()
+    kinds = {(g.kinds[n], g.attrs[n]["type"]) for n in range(len(g))}
+    assert cypher.count("MERGE (n:AgentReach {objectid: row.objectid})") == len(kinds)  # one batch per label pair
+    assert sum(line.count("objectid: '") for line in cypher.splitlines()[1:]) == len(g)
+    assert cypher.count("]->(b)") == len({k for _a, _b, k, _d in g.edges()})
 
 
 def test_opengraph_validates_against_the_documented_schema() -> None:

@@ -2,7 +2,7 @@
 reach deriver that evaluates IAM policies into edges, its ``scan`` options, and the node
 type that says which accounts a scan covered. Light on purpose: nothing here imports boto3."""
 
-from agentreach.plugins import CliOption, Plugin
+from agentreach.plugins import CliOption, Plugin, ShardDimension
 
 PLUGIN = Plugin(
     name="aws",
@@ -11,6 +11,7 @@ PLUGIN = Plugin(
     description="AWS accounts: IAM, access keys, Bedrock and AgentCore, workloads, data stores",
     derivers=("agentreach.policy.aws.edges:derive",),
     scope_types=("aws_account",),
+    shards={"accounts": ShardDimension("accounts", "AWS account ids", also={"organization": False}, accounts=True)},
     cli_options=(
         CliOption("--regions", "regions", "AWS: comma-separated regions (overrides connectors.aws.regions).", "csv"),
         CliOption("--accounts", "accounts", "AWS: comma-separated account ids to scan through the read-only role.",

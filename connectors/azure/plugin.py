@@ -1,7 +1,7 @@
 """What the Azure connector adds besides collection: its provider name, the RBAC / Graph
 reach deriver, its ``scan`` options and the node types of what a scan covered."""
 
-from agentreach.plugins import CliOption, Plugin
+from agentreach.plugins import CliOption, Plugin, ShardDimension
 
 PLUGIN = Plugin(
     name="azure",
@@ -10,6 +10,9 @@ PLUGIN = Plugin(
     description="Entra ID tenants and Azure subscriptions",
     derivers=("agentreach.policy.azure.edges:derive",),
     scope_types=("azure_subscription", "azure_tenant"),
+    # Every subscription shard also reads the tenant's Entra directory (the same records each
+    # time, stored once): shard Azure when its subscriptions, not its directory, are the bulk.
+    shards={"subscriptions": ShardDimension("subscriptions", "Azure subscription ids", accounts=True)},
     cli_options=(
         CliOption("--tenant", "tenant_id", "Azure: the Entra tenant id (overrides connectors.azure.tenant_id)."),
         CliOption("--subscriptions", "subscriptions",

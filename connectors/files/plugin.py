@@ -3,7 +3,7 @@ links a secret found in a file to the live cloud credential it is, and its ``sca
 
 from typing import Any, Mapping
 
-from agentreach.plugins import CliOption, Plugin
+from agentreach.plugins import CliOption, Plugin, ShardDimension
 
 
 def check_config(section: Mapping[str, Any]) -> None:
@@ -22,6 +22,7 @@ PLUGIN = Plugin(
     derivers=("agentreach.graph.links:derive",),
     secret_scanner="agentreach_connectors.files.pasted:secrets_in_paste",
     metadata_scanner="agentreach_connectors.files.pasted:secrets_in_metadata",
+    shards={"paths": ShardDimension("paths", "directories to scan for secrets")},
     cli_options=(
         CliOption("--all-files", "all_files", "Files: ignore .gitignore (scan every file).", "flag"),
         CliOption("--git-history", "git_history", "Files: also the lines added by commits.", "flag"),

@@ -1,7 +1,7 @@
 """What the GCP connector adds besides collection: its provider name, the IAM reach deriver,
 its ``scan`` options and the node type of what a scan covered."""
 
-from agentreach.plugins import CliOption, Plugin
+from agentreach.plugins import CliOption, Plugin, ShardDimension
 
 PLUGIN = Plugin(
     name="gcp",
@@ -10,6 +10,7 @@ PLUGIN = Plugin(
     description="Google Cloud organizations, folders and projects",
     derivers=("agentreach.policy.gcp.edges:derive",),
     scope_types=("gcp_project",),
+    shards={"projects": ShardDimension("projects", "GCP project ids", accounts=True)},
     cli_options=(
         CliOption("--projects", "projects", "GCP: comma-separated project ids (default: every project search returns).",
                   "csv"),

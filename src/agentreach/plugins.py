@@ -83,6 +83,20 @@ class OutputFormat:
 
 
 @dataclass(frozen=True)
+class ShardDimension:
+    """What ``scan --run NAME --shard DIMENSION=V1,V2`` sets in the plugin's connector section:
+    ``key`` becomes the list of values, so the worker scans only its shard, and ``also`` is
+    set beside it so that nothing widens the scan again (AWS: ``organization: false``, or the
+    Organization's other accounts would come back). ``accounts``: the values are what the
+    connector's records carry as ``account`` (a gap for a missing shard then names it)."""
+
+    key: str
+    help: str = ""
+    also: Mapping[str, Any] = field(default_factory=dict)
+    accounts: bool = False
+
+
+@dataclass(frozen=True)
 class Plugin:
     name: str
     provider: str | None = None
@@ -92,6 +106,9 @@ class Plugin:
     derivers: tuple[str | Callable[..., Any], ...] = ()
     cli_options: tuple[CliOption, ...] = ()
     scope_types: tuple[str, ...] = ()
+    # Shard dimensions (``accounts``, ``subscriptions``, ``projects``, ``paths``) a sharded run
+    # may split this plugin's connector along; each shard of a run runs only its connector.
+    shards: Mapping[str, ShardDimension] = field(default_factory=dict)
     formats: Mapping[str, OutputFormat] = field(default_factory=dict)
     rules: tuple[str, ...] = ()  # modules whose import registers findings rules
     commands: tuple[str | Callable[..., Any], ...] = ()  # click commands added to the CLI

@@ -102,16 +102,12 @@ def prepare(config: Mapping[str, Any], only: Sequence[str] | None = None) -> lis
 def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Connector],
              ctx: ScanContext | None = None, *, options: Mapping[str, Any] | None = None) -> ScanResult:
     ctx = ctx or ScanContext()
-    ctx.fingerprint = store.fingerprint
-    runs = [ConnectorRun(c.name, c.version) for c in connectors]
     snapshot_id = store.begin_snapshot(
         config_digest=digest(config), connectors={c.name: c.version for c in connectors},
         options=dict(options or {}), started_at=ctx.clock(),
     )
     try:
-        batch = int((config.get("scan") or {}).get("batch_size") or DEFAULT_BATCH)
-        for connector, run in zip(connectors, runs, strict=True):
-            _run_one(store, snapshot_id, connector, run, ctx, batch)
+        runs = collect(store, snapshot_id, config, connectors, ctx)
     except (KeyboardInterrupt, ScanCancelled):
         store.add_gaps(snapshot_id, ctx.gaps.gaps)
         store.finish_snapshot(snapshot_id, status="aborted", error="cancelled")
@@ -120,19 +116,37 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
         store.add_gaps(snapshot_id, ctx.gaps.gaps)
         store.finish_snapshot(snapshot_id, status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
-    if not all(r.failed for r in runs):
+    info = complete(store, snapshot_id, config, ctx, saw_nothing=all(r.failed for r in runs),
+                    error="; ".join(f"{r.name}: {r.error}" for r in runs if r.error) or None)
+    return ScanResult(info, runs, ctx.gaps.gaps)
+
+
+def collect(store: Store, snapshot_id: int, config: Mapping[str, Any], connectors: Sequence[Connector],
+            ctx: ScanContext) -> list[ConnectorRun]:
+    """Stream every connector's records into a ``running`` snapshot; a connector that fails
+    is a gap and an error on its run, never the end of the others. Nothing after collection
+    happens here: a sharded run (:mod:`agentreach.runs`) collects many times into one
+    snapshot and completes it once."""
+    ctx.fingerprint = store.fingerprint
+    runs = [ConnectorRun(c.name, c.version) for c in connectors]
+    batch = int((config.get("scan") or {}).get("batch_size") or DEFAULT_BATCH)
+    for connector, run in zip(connectors, runs, strict=True):
+        _run_one(store, snapshot_id, connector, run, ctx, batch)
+    return runs
+
+
+def complete(store: Store, snapshot_id: int, config: Mapping[str, Any], ctx: ScanContext, *,
+             saw_nothing: bool, error: str | None = None) -> SnapshotInfo:
+    """The steps after collection (reach, classifier, owners, lifecycle, findings) over
+    everything the snapshot holds, its gaps stored, and the snapshot closed.
+
+    A snapshot in which no source saw anything (``saw_nothing``) would make the whole
+    estate look deleted; it is kept for the record but never becomes the latest."""
+    if not saw_nothing:
         _after_collection(store, snapshot_id, config, ctx)
-    gaps = ctx.gaps.gaps
-    store.add_gaps(snapshot_id, gaps)
-    # A snapshot in which no connector saw anything would make the whole estate look
-    # deleted; it is kept for the record but never becomes the latest.
-    all_failed = all(r.failed for r in runs)
-    info = store.finish_snapshot(
-        snapshot_id, status="failed" if all_failed else "complete",
-        error="; ".join(f"{r.name}: {r.error}" for r in runs if r.error) or None,
-        finished_at=dt.datetime.now(dt.timezone.utc),
-    )
-    return ScanResult(info, runs, gaps)
+    store.add_gaps(snapshot_id, ctx.gaps.gaps)
+    return store.finish_snapshot(snapshot_id, status="failed" if saw_nothing else "complete", error=error,
+                                 finished_at=dt.datetime.now(dt.timezone.utc))
 
 
 def _after_collection(store: Store, snapshot_id: int, config: Mapping[str, Any], ctx: ScanContext) -> None:

@@ -13,6 +13,8 @@ SQLAlchemy Core, one code path for SQLite (the default: one file) and PostgreSQL
 - ``findings`` / ``rule_results``: what the findings rules said about a snapshot, stored when
   its scan finished, so that an old report reads back exactly as it was, whatever the rules
   of the agentreach that reads it (``findings --recompute`` re-evaluates on purpose).
+- ``runs`` / ``run_shards``: sharded scans (:mod:`agentreach.runs`): one snapshot that many
+  workers write, the shards it waits for and what each reported.
 - ``meta``: the store's fingerprint salt and schema version.
 
 A scan writes its rows as it goes under status ``running``; readers only ever look at
@@ -167,6 +169,36 @@ rule_results_table = sa.Table(
     _snapshot_ref(primary_key=True),
     _text("rule", primary_key=True),
     _text("body", nullable=False),
+)
+runs_table = sa.Table(
+    # A sharded scan: many workers (one per account, subscription, project or path shard)
+    # write one snapshot; the run names it and says how many shards it waits for.
+    "runs", metadata,
+    _text("name", primary_key=True),
+    _snapshot_ref(nullable=False, unique=True),
+    sa.Column("expected", sa.Integer, nullable=False),  # shards the run waits for
+    _text("status", nullable=False),  # running|finalizing|complete|failed
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finalized_at", sa.DateTime(timezone=True)),
+    _text("finalized_by"),  # the worker (host:pid) that finalized or is finalizing it
+)
+run_shards_table = sa.Table(
+    # Each shard of a run: announced, running, complete or failed, with its own gaps (written
+    # to the snapshot's gaps only when the run is finalized, so a retried shard replaces them).
+    "run_shards", metadata,
+    _text("run", sa.ForeignKey("runs.name"), primary_key=True),
+    _text("shard", primary_key=True),  # "accounts=111122223333,444455556666"
+    _text("connector", nullable=False),
+    _text("connector_version"),
+    _text("status", nullable=False),  # announced|running|complete|failed
+    _text("worker"),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("nodes", sa.Integer, nullable=False, default=0),
+    sa.Column("edges", sa.Integer, nullable=False, default=0),
+    sa.Column("gaps", sa.JSON, nullable=False),  # [CoverageGap.to_dict()]
+    sa.Column("api_calls", sa.JSON, nullable=False),  # operation -> calls
+    _text("error"),
 )
 
 
@@ -324,10 +356,7 @@ class SnapshotInfo:
     error: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        out = dict(self.__dict__)
-        for k in ("started_at", "finished_at"):
-            out[k] = _iso(out[k])
-        return out
+        return _with_iso_times(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -337,6 +366,50 @@ class StoredNode:
     node: Node
     first_seen: dt.datetime | None
     last_seen: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A sharded run: its name, the snapshot its shards write into, how many shards it
+    waits for, and its status (running until finalized)."""
+
+    name: str
+    snapshot_id: int
+    expected: int
+    status: str
+    created_at: dt.datetime
+    finalized_at: dt.datetime | None
+    finalized_by: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _with_iso_times(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    """One shard of a run, as its worker last reported it."""
+
+    run: str
+    shard: str
+    connector: str
+    connector_version: str | None
+    status: str
+    worker: str | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    nodes: int
+    edges: int
+    gaps: list[dict[str, Any]]
+    api_calls: dict[str, int]
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _with_iso_times(self.__dict__)
+
+
+def _with_iso_times(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's fields as JSON takes them: every time as ISO 8601 UTC."""
+    return {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in fields.items()}
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -437,12 +510,17 @@ class Store:
         started_at: dt.datetime | None = None,
     ) -> int:
         with self.engine.begin() as conn:
-            result = conn.execute(snapshots.insert().values(
-                started_at=_aware(started_at or dt.datetime.now(dt.timezone.utc)), status="running",
-                config_digest=config_digest, connectors=dict(connectors), options=dict(options),
-                node_count=0, edge_count=0, gap_count=0,
-            ))
-            return int(result.inserted_primary_key[0])
+            return self._insert_snapshot(conn, config_digest=config_digest, connectors=connectors, options=options,
+                                         started_at=started_at)
+
+    def _insert_snapshot(self, conn: sa.Connection, *, config_digest: str, connectors: Mapping[str, str],
+                         options: Mapping[str, Any], started_at: dt.datetime | None) -> int:
+        result = conn.execute(snapshots.insert().values(
+            started_at=_aware(started_at or dt.datetime.now(dt.timezone.utc)), status="running",
+            config_digest=config_digest, connectors=dict(connectors), options=dict(options),
+            node_count=0, edge_count=0, gap_count=0,
+        ))
+        return int(result.inserted_primary_key[0])
 
     def add_nodes(self, snapshot_id: int, nodes: Sequence[Node]) -> None:
         """Add (or replace, by id) nodes of a running snapshot."""
@@ -706,6 +784,88 @@ class Store:
         return [CoverageGap(**{k: r[k] for k in ("connector", "operation", "error_code", "message",
                                                   "account", "region", "service")}) for r in rows]
 
+    # -- sharded runs ------------------------------------------------------------------------
+    def open_run(self, name: str, *, expected: int, config_digest: str, connectors: Mapping[str, str],
+                 options: Mapping[str, Any], announce: Sequence[tuple[str, str]] = (),
+                 started_at: dt.datetime | None = None) -> tuple[RunInfo, bool]:
+        """The run ``name``, created with its ``running`` snapshot and its announced shards
+        ((shard, connector) pairs) unless it exists; True when this call created it.
+
+        Workers may race to create the same run: the snapshot and the run are inserted in
+        one transaction, and the one whose run insert finds the name taken rolls back (its
+        snapshot row with it) and reads the winner's."""
+        now = _aware(started_at or dt.datetime.now(dt.timezone.utc))
+        with self.engine.connect() as conn:
+            with conn.begin() as trans:
+                snapshot_id = self._insert_snapshot(conn, config_digest=config_digest, connectors=connectors,
+                                                    options=options, started_at=now)
+                made = conn.execute(self._insert(runs_table).values(
+                    name=name, snapshot_id=snapshot_id, expected=expected, status="running", created_at=now)
+                    .on_conflict_do_nothing(index_elements=["name"]).returning(runs_table.c.name)).first() is not None
+                if not made:
+                    trans.rollback()
+                else:
+                    self._upsert(conn, run_shards_table, [
+                        {"run": name, "shard": shard, "connector": connector, "status": "announced", "gaps": [],
+                         "api_calls": {}, "nodes": 0, "edges": 0} for shard, connector in announce],
+                        ["run", "shard"], update=[])
+        info = self.run(name)
+        assert info is not None
+        return info, made
+
+    def run(self, name: str) -> RunInfo | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(runs_table).where(runs_table.c.name == name)).mappings().first()
+        return _run_info(row) if row else None
+
+    def runs(self) -> list[RunInfo]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(runs_table).order_by(runs_table.c.created_at, runs_table.c.name)
+                                ).mappings().all()
+        return [_run_info(r) for r in rows]
+
+    def run_shards(self, name: str) -> list[ShardInfo]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(run_shards_table).where(run_shards_table.c.run == name)
+                                .order_by(run_shards_table.c.shard)).mappings().all()
+        return [_shard_info(r) for r in rows]
+
+    def put_shard(self, name: str, shard: str, *, connector: str, status: str, connector_version: str | None = None,
+                  worker: str | None = None, started_at: dt.datetime | None = None,
+                  finished_at: dt.datetime | None = None, nodes: int = 0, edges: int = 0,
+                  gaps: Sequence[Mapping[str, Any]] = (), api_calls: Mapping[str, int] | None = None,
+                  error: str | None = None) -> None:
+        """Record a shard's state as its worker reports it (replacing what a failed earlier
+        attempt of the same shard reported)."""
+        row = {"run": name, "shard": shard, "connector": connector, "connector_version": connector_version,
+               "status": status, "worker": worker, "started_at": _aware(started_at) if started_at else None,
+               "finished_at": _aware(finished_at) if finished_at else None, "nodes": nodes, "edges": edges,
+               "gaps": [dict(g) for g in gaps], "api_calls": dict(api_calls or {}), "error": error}
+        with self.engine.begin() as conn:
+            self._upsert(conn, run_shards_table, [row], ["run", "shard"])
+
+    def claim_run(self, name: str, worker: str, *, take_over: bool = False) -> bool:
+        """Move a running run to ``finalizing`` for ``worker``; True for exactly one caller
+        however many ask at once (a conditional UPDATE). ``take_over`` also takes a run
+        left ``finalizing`` by a finalizer that died."""
+        states = ["running", "finalizing"] if take_over else ["running"]
+        with self.engine.begin() as conn:
+            return conn.execute(runs_table.update().where(runs_table.c.name == name,
+                                                          runs_table.c.status.in_(states))
+                                .values(status="finalizing", finalized_by=worker)).rowcount == 1
+
+    def close_run(self, name: str, *, status: str) -> None:
+        """Mark a finalized run ``complete`` or ``failed``."""
+        with self.engine.begin() as conn:
+            conn.execute(runs_table.update().where(runs_table.c.name == name).values(
+                status=status, finalized_at=dt.datetime.now(dt.timezone.utc)))
+
+    def set_snapshot_connectors(self, snapshot_id: int, connectors: Mapping[str, str]) -> None:
+        """What a run's snapshot was collected by (name -> version of every shard's connector),
+        known only when its shards have reported; the findings rules read it to know what ran."""
+        with self.engine.begin() as conn:
+            conn.execute(snapshots.update().where(snapshots.c.id == snapshot_id).values(connectors=dict(connectors)))
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -722,6 +882,22 @@ def _snapshot_info(row: Mapping[str, Any]) -> SnapshotInfo:
         options=row["options"], node_count=row["node_count"], edge_count=row["edge_count"],
         gap_count=row["gap_count"], error=row["error"],
     )
+
+
+def _run_info(row: Mapping[str, Any]) -> RunInfo:
+    return RunInfo(name=row["name"], snapshot_id=row["snapshot_id"], expected=row["expected"], status=row["status"],
+                   created_at=_aware(row["created_at"]),
+                   finalized_at=_aware(row["finalized_at"]) if row["finalized_at"] else None,
+                   finalized_by=row["finalized_by"])
+
+
+def _shard_info(row: Mapping[str, Any]) -> ShardInfo:
+    return ShardInfo(run=row["run"], shard=row["shard"], connector=row["connector"],
+                     connector_version=row["connector_version"], status=row["status"], worker=row["worker"],
+                     started_at=_aware(row["started_at"]) if row["started_at"] else None,
+                     finished_at=_aware(row["finished_at"]) if row["finished_at"] else None,
+                     nodes=row["nodes"], edges=row["edges"], gaps=list(row["gaps"] or []),
+                     api_calls=dict(row["api_calls"] or {}), error=row["error"])
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

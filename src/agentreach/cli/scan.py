@@ -42,15 +42,28 @@ class ConnectorOptionsCommand(click.Command):
               help="The reviewed agents file (triage decisions; default: review.file).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
+@click.option("--run", "run_name", metavar="NAME",
+              help="Write into the sharded run NAME (one snapshot for every shard); needs --shard.")
+@click.option("--shard", metavar="DIMENSION=V1,V2",
+              help="This worker's shard of --run: accounts=…, subscriptions=…, projects=… or paths=…; "
+                   "only that dimension's connector runs.")
+@click.option("--expect", type=click.IntRange(min=1), metavar="N",
+              help="With --run: the run has N shards (the first worker opens it; no 'run start' needed).")
 @session_command
 def scan(session: app.Session, only: str | None, reviewed_file: str | None, fmt: str, output: str | None,
-         **connector_options: Any) -> None:
+         run_name: str | None, shard: str | None, expect: int | None, **connector_options: Any) -> None:
     """Run the connectors and store a snapshot.
 
-    Exit 0 when clean, 3 when it completed with coverage gaps, 4 when it failed."""
+    Exit 0 when clean, 3 when it completed with coverage gaps, 4 when it failed. With --run
+    and --shard, scan one shard into a sharded run (see 'agentreach run --help')."""
     overrides = app.scan_overrides(connector_options)
     if reviewed_file:
         overrides["review"] = {"file": reviewed_file}
+    if run_name is not None or shard is not None or expect is not None:
+        from .run import scan_shard
+
+        scan_shard(session, run_name, shard, expect, only, fmt, output, overrides)
+        return
     config = session.config(overrides)
     plan = app.plan_scan(config, csv_list(only))
     store = session.store(config, create=True)
