@@ -12,9 +12,8 @@ from typing import Any, Iterator, Mapping
 from ...graph.derive import Derived, EdgeChecker, run_checkers
 from ...graph.grant import AccessGrant
 from ...model import Edge, EdgeKind, Identity, Node, Policy, System, Workload, node_id
-from ...order import strongest_access
 from ...view import SnapshotView
-from .evaluate import AwsEvaluator
+from .evaluate import AwsEvaluator, union
 from .model import Access, PolicyRef, Principal, Resource
 
 SOURCE = "policy:aws"
@@ -25,9 +24,11 @@ RESOURCE_TYPES = frozenset({"aws_s3_bucket", "aws_dynamodb_table", "aws_secretsm
 ACCOUNT_WIDE_SERVICES = ("s3", "dynamodb", "secretsmanager", "kms", "lambda", "bedrock", "bedrock-agentcore", "iam")
 
 
-def principal_of(ident: Identity, view: SnapshotView) -> Principal:
+def principal_of(ident: Identity, view: SnapshotView,
+                 levels: Mapping[str, tuple[tuple[tuple[PolicyRef, Any], ...], ...]] | None = None) -> Principal:
     """Everything that may grant to an identity: its inline and managed policies and those
-    of its groups, its boundary, its tags."""
+    of its groups, its boundary, its tags, the SCPs of its account by level (``levels``:
+    account -> levels, computed once per account by the caller)."""
     policies: list[tuple[PolicyRef, dict[str, Any]]] = []
     boundary = None
     holders = [(ident.id, "")] + [(e["dst"], "group-") for e in view.out_edges.get(ident.id, ())
@@ -49,14 +50,27 @@ def principal_of(ident: Identity, view: SnapshotView) -> Principal:
                     boundary = (PolicyRef("boundary", pol.name, ""), dict(pol.document))
                 continue
             policies.append((PolicyRef(f"{prefix}managed", f"{pol.name}{owner}", ""), dict(pol.document)))
-    scps = []
-    for edge in view.out_edges.get(node_id("aws", "account", ident.account or ""), ()):
-        pol = view.nodes.get(edge["dst"])
-        attachment = edge.get("attrs", {}).get("attachment")
-        if edge["kind"] == "has_policy" and isinstance(pol, Policy) and attachment == "scp":
-            scps.append((PolicyRef("scp", f"{pol.name} (on {edge['attrs'].get('via')})", ""), dict(pol.document)))
     return Principal(arn=ident.native_id or ident.id, account=ident.account or "", identity_policies=tuple(policies),
-                     boundary=boundary, scps=tuple(scps), tags=dict(ident.tags))
+                     boundary=boundary, tags=dict(ident.tags),
+                     scp_levels=levels[ident.account or ""] if levels is not None and (ident.account or "") in levels
+                     else scp_levels(view, ident.account or ""))
+
+
+def scp_levels(view: SnapshotView, account: str) -> tuple[tuple[tuple[PolicyRef, Any], ...], ...]:
+    """The SCPs that apply to ``account``, one tuple per level of the organization, root
+    first. A level the snapshot shows no SCP at is left out (AWS keeps at least one SCP on
+    every root, OU and account, so an empty level is missing data, not a deny); a snapshot
+    whose edges predate levels gives one level of everything."""
+    by_level: dict[int, list[tuple[PolicyRef, Any]]] = {}
+    for edge in view.out_edges.get(node_id("aws", "account", account), ()):
+        pol = view.nodes.get(edge["dst"])
+        attrs = edge.get("attrs") or {}
+        if edge["kind"] != "has_policy" or not isinstance(pol, Policy) or attrs.get("attachment") != "scp":
+            continue
+        level = attrs.get("level")
+        by_level.setdefault(level if isinstance(level, int) else -1, []).append(
+            (PolicyRef("scp", f"{pol.name} (on {attrs.get('via')})", ""), dict(pol.document)))
+    return tuple(tuple(by_level[k]) for k in sorted(by_level))
 
 
 def resource_of(node: Node) -> Resource:
@@ -177,17 +191,7 @@ class AssumeRoleChecker(EdgeChecker[Context]):
                     yield grant_of(access).edge(pid, role.id, SOURCE, EdgeKind.CAN_ASSUME)
 
 
-def combine(a: Access | None, b: Access | None) -> Access | None:
-    """What is granted on a bucket and on its objects, as one answer for the bucket. Not an
-    edge merge: the two are parts of one resource, so any conditional action makes the
-    whole conditional (the evaluator's own sense of ``conditional``)."""
-    if a is None or b is None:
-        return a or b
-    return Access(actions=a.actions | b.actions, level=strongest_access((a.level, b.level)) or a.level,
-                  admin=a.admin or b.admin, conditional=a.conditional or b.conditional,
-                  condition_keys=tuple(dict.fromkeys(a.condition_keys + b.condition_keys)),
-                  grants=tuple(dict.fromkeys(a.grants + b.grants)),
-                  conditional_actions=a.conditional_actions | b.conditional_actions)
+combine = union  # a bucket and its objects (arn/*) are parts of one resource: one answer
 
 
 class ResourceAccessChecker(EdgeChecker[Context]):
@@ -234,7 +238,8 @@ CHECKERS: tuple[EdgeChecker[Context], ...] = (AssumeRoleChecker(), ResourceAcces
 def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None) -> Derived:
     ev = evaluator or AwsEvaluator()
     idents = [n for n in view.nodes.values() if isinstance(n, Identity) and n.provider == "aws"]
-    principals = {n.id: principal_of(n, view) for n in idents if n.type in PRINCIPAL_TYPES}
+    levels = {acct: scp_levels(view, acct) for acct in {n.account or "" for n in idents}}
+    principals = {n.id: principal_of(n, view, levels) for n in idents if n.type in PRINCIPAL_TYPES}
     ctx = Context(ev=ev, cands=Candidates(principals), roles=[n for n in idents if n.type == "aws_iam_role"],
                   systems=[n for n in view.nodes.values()
                            if isinstance(n, (System, Workload)) and n.type in RESOURCE_TYPES])
