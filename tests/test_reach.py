@@ -55,7 +55,10 @@ def test_inventory_of_agents_says_what_each_reaches(db: str) -> None:
     rows = {r["name"]: r for r in cli(db, "inventory", "--agents", "--format", "json")["objects"]}
     ops = rows["ops-autopilot-agent"]["reach"]
     assert ops["admin"] and ops["sensitive"] >= 1 and ops["top"]["sensitivity"] == "high"
-    assert ops["systems"] == len(cli(db, "reach", "ops-autopilot-agent", "--format", "json")["systems"])
+    every = cli(db, "reach", "ops-autopilot-agent", "--format", "json")["systems"]
+    data = cli(db, "reach", "ops-autopilot-agent", "--access", "data", "--format", "json")["systems"]
+    assert ops["systems"] == len(data) and ops["systems"] + ops["without_data"] == len(every)
+    assert all(s["data_access"] for s in data)
     table = cli(db, "inventory", "--agents")
     assert "reach" in table and "sensitive)" in table
     plain = cli(db, "inventory", "--agents", "--no-reach", "--format", "json")["objects"]

@@ -55,7 +55,9 @@ def risk_of(ctx: FindingContext, node: Node, params: Mapping[str, Any]) -> Risk:
         for c in active_credentials(ctx, node.id):
             if ctx.is_stale(c.id):
                 stale += [f"its credential {c.name}: {ln}" for ln in _stale_lines(ctx, c.id)]
-    return Risk(ctx.owner_status(node.id), stale, ctx.sensitive_reach(node.id, levels, min_access))
+    # Sensitive reach counts data access only: reading a bucket's policy is not reaching its data.
+    sensitive = [r for r in ctx.sensitive_reach(node.id, levels, min_access) if r.get("data_access", True)]
+    return Risk(ctx.owner_status(node.id), stale, sensitive)
 
 
 def _stale_lines(ctx: FindingContext, node_id: str) -> list[str]:

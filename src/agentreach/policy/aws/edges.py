@@ -6,13 +6,17 @@ statements that grant it, its access level and whether a condition makes it unce
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ...graph.derive import Derived, EdgeChecker, run_checkers
-from ...graph.grant import AccessGrant
+from ...graph.grant import AccessGrant, compact
 from ...model import Edge, EdgeKind, Identity, Node, Policy, System, Workload, node_id
 from ...view import SnapshotView
+from ..classes import classify_aws
+from ..context import DEFAULT, RequestContext
+from . import escalation
 from .evaluate import AwsEvaluator, union
 from .model import Access, PolicyRef, Principal, Resource
 
@@ -80,11 +84,20 @@ def resource_of(node: Node) -> Resource:
     return Resource(arn=node.native_id or node.id, account=node.account or "", policy=dict(policy) if policy else None)
 
 
-def grant_of(access: Access) -> AccessGrant:
-    """The evaluator's answer as the graph's typed grant."""
+def grant_of(access: Access, system_type: str | None = None, candidates: frozenset[str] | None = None,
+             classify: bool = True) -> AccessGrant:
+    """The evaluator's answer as the graph's typed grant: its access classes on a system of
+    ``system_type`` (config/access-classes.yaml) and its actions compacted against
+    ``candidates``, the actions that apply to the system."""
+    cls = classify_aws(system_type, access.actions, access.conditional_actions) if classify else None
     return AccessGrant(level=access.level, admin=access.admin, conditional=access.conditional,
                        condition_keys=tuple(access.condition_keys), actions=frozenset(access.actions),
-                       grants=tuple(f"{g.kind} {g.name} {g.statement}".strip() for g in access.grants))
+                       grants=tuple(f"{g.kind} {g.name} {g.statement}".strip() for g in access.grants),
+                       classes=cls.classes if cls else frozenset(),
+                       conditional_classes=cls.conditional if cls else frozenset(),
+                       class_actions=cls.actions if cls else {},
+                       actions_by_service=compact(access.actions, candidates),
+                       conditional_actions=frozenset(access.conditional_actions))
 
 
 class Candidates:
@@ -188,7 +201,7 @@ class AssumeRoleChecker(EdgeChecker[Context]):
                     continue
                 access = ctx.ev.can_assume(principals[pid], target)
                 if access is not None:
-                    yield grant_of(access).edge(pid, role.id, SOURCE, EdgeKind.CAN_ASSUME)
+                    yield grant_of(access, classify=False).edge(pid, role.id, SOURCE, EdgeKind.CAN_ASSUME)
 
 
 combine = union  # a bucket and its objects (arn/*) are parts of one resource: one answer
@@ -204,13 +217,16 @@ class ResourceAccessChecker(EdgeChecker[Context]):
             target = resource_of(system)
             objects = (Resource(arn=f"{target.arn}/*", account=target.account, policy=target.policy)
                        if system.type == "aws_s3_bucket" else None)
+            candidates = ctx.ev.catalogue.actions_for_arn(target.arn)
+            if objects is not None:
+                candidates = candidates | ctx.ev.catalogue.actions_for_arn(objects.arn)
             for pid in ctx.cands.for_resource(target.arn, target.policy):
                 principal = ctx.cands.principals[pid]
                 access = ctx.ev.access(principal, target)
                 if objects is not None:
                     access = combine(access, ctx.ev.access(principal, objects))
                 if access is not None:
-                    yield grant_of(access).edge(pid, system.id, SOURCE)
+                    yield grant_of(access, system.type, candidates).edge(pid, system.id, SOURCE)
 
 
 class AccountWideChecker(EdgeChecker[Context]):
@@ -229,18 +245,32 @@ class AccountWideChecker(EdgeChecker[Context]):
                     yield System(id=nid, provider="aws", source=SOURCE, type="aws_account_service",
                                  name=f"all of {service} in {principal.account}", account=principal.account,
                                  attrs={"service": service, "derived": True})
-                yield grant_of(access).edge(pid, nid, SOURCE)
+                yield grant_of(access, None, frozenset(ctx.ev.catalogue.actions(service))).edge(pid, nid, SOURCE)
 
 
 CHECKERS: tuple[EdgeChecker[Context], ...] = (AssumeRoleChecker(), ResourceAccessChecker(), AccountWideChecker())
 
 
-def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None) -> Derived:
-    ev = evaluator or AwsEvaluator()
+def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None, *, context: RequestContext | None = None,
+           only: Iterable[str] | None = None) -> Derived:
+    """The AWS edges of a snapshot: can_assume, can_access and can_escalate, for the request
+    ``context`` (default: :data:`agentreach.policy.context.DEFAULT` at the time of derivation,
+    which at scan time is the scan's). ``only``: derive the edges *from* these principals
+    only (a query for a stated context re-derives the principals it touches)."""
+    request = context if context is not None else DEFAULT.at(dt.datetime.now(dt.timezone.utc))
+    ev = evaluator or AwsEvaluator(request=request)
     idents = [n for n in view.nodes.values() if isinstance(n, Identity) and n.provider == "aws"]
     levels = {acct: scp_levels(view, acct) for acct in {n.account or "" for n in idents}}
     principals = {n.id: principal_of(n, view, levels) for n in idents if n.type in PRINCIPAL_TYPES}
-    ctx = Context(ev=ev, cands=Candidates(principals), roles=[n for n in idents if n.type == "aws_iam_role"],
+    wanted = frozenset(only) if only is not None else None
+    asking = principals if wanted is None else {k: v for k, v in principals.items() if k in wanted}
+    cands = Candidates(asking)
+    ctx = Context(ev=ev, cands=cands, roles=[n for n in idents if n.type == "aws_iam_role"],
                   systems=[n for n in view.nodes.values()
                            if isinstance(n, (System, Workload)) and n.type in RESOURCE_TYPES])
-    return run_checkers(CHECKERS, ctx, problems=ev.problems)
+    everyone = cands if wanted is None else Candidates(principals)
+    esc = escalation.Context(ev=ev, view=view, principals=principals, by_service=everyone.by_service,
+                             everything=everyone.everything, only=wanted)
+    first = run_checkers(CHECKERS, ctx)
+    second = run_checkers(escalation.CHECKERS, esc)
+    return Derived(nodes=first.nodes + second.nodes, edges=first.edges + second.edges, problems=ev.problems)

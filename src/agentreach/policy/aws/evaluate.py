@@ -324,15 +324,25 @@ class AwsEvaluator:
             for service in sorted({a.partition(":")[0].lower() for a in wanted}):
                 got = self._wide(principal, principal.account, service,
                                  frozenset(a for a in wanted if a.partition(":")[0].lower() == service), request)
-                out = got if out is None else (union(out, got) if got is not None else out)
+                if got is None:
+                    return None
+                out = union(out, got)
             return out
-        service = arn_service(resource.arn)
-        if service is None:
+        if arn_service(resource.arn) is None:
             return None
-        return self._on_resource(principal, resource, service, wanted, request)
+        out = None
+        for service in sorted({a.partition(":")[0].lower() for a in wanted}):  # ssm:SendCommand on an instance
+            got = self._on_resource(principal, resource, service,
+                                    frozenset(a for a in wanted if a.partition(":")[0].lower() == service), request)
+            if got is None:
+                return None
+            out = union(out, got)
+        return out
 
     def _on_resource(self, principal: Principal, resource: Resource, service: str, candidates: frozenset[str],
                      request: RequestContext | None) -> Access | None:
+        """``service``: the actions' prefix (the resource's own, or another service acting on
+        it, as ssm:SendCommand on an EC2 instance)."""
         policy = resource.policy
         if service == "iam" and ":role/" in resource.arn:
             policy = None  # a role's trust policy governs sts:AssumeRole only
@@ -577,6 +587,14 @@ class AwsEvaluator:
             grants=tuple(sorted(refs, key=lambda r: (_KIND_ORDER.get(r.kind, 9), r.name, r.statement))),
             conditional_actions=conditional,
         )
+
+    def holds_everything(self, principal: Principal) -> bool:
+        """``*`` on ``*`` allowed by the identity policies, the boundary and the SCPs alike."""
+        return self._holds_everything(principal)
+
+    def grants_anything(self, principal: Principal) -> bool:
+        """Some identity policy of the principal allows something (what taking it over gains)."""
+        return any(s.allow for ref, doc in principal.identity_policies for s in self._doc(ref, doc).statements)
 
     def _holds_everything(self, principal: Principal) -> bool:
         """``*`` on ``*`` allowed by the identity policies, the boundary and the SCPs alike."""
