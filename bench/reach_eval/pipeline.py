@@ -1,7 +1,7 @@
 """The one place that knows how the core derives reach today: the per-provider derivers the
-plugin registry holds (``agentreach.registry.registry().derivers()``) over a ``SnapshotView``, then an in-memory ``Graph`` and
-``who_can_reach`` over it, as ``load_graph`` and ``derive_reach`` do for a stored snapshot. When
-the core moves, this file is the fix."""
+plugin registry holds (``agentreach.registry.registry().derivers()``) over a ``SnapshotView``,
+then an in-memory ``Graph`` and ``who_can_reach --access read-data`` over it, as ``load_graph``
+and ``derive_reach`` do for a stored snapshot. When the core moves, this file is the fix."""
 
 from __future__ import annotations
 
