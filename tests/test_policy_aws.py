@@ -616,10 +616,11 @@ def test_admin_via_star(ev: AwsEvaluator) -> None:
     assert wide.grants == (ref("managed", "arn:aws:iam::aws:policy/AdministratorAccess", "#0"),)
 
 
-def test_admin_via_iam_escalation_and_not_for_read(ev: AwsEvaluator) -> None:
-    passrole = principal(inline("PassAny", allow("iam:PassRole")))
+def test_passrole_is_not_admin_and_read_is_not(ev: AwsEvaluator) -> None:
+    # iam:PassRole (or CreateAccessKey on every user) is an escalation edge of its own, never admin.
+    passrole = principal(inline("PassAny", allow(["iam:PassRole", "iam:CreateAccessKey"])))
     wide = ev.account_wide(passrole, ACCT, "iam")
-    assert wide is not None and wide.admin and wide.level == "write"
+    assert wide is not None and not wide.admin and wide.level == "write"
     reader = principal(inline("ReadOnly", allow(["s3:Get*", "s3:List*"])))
     got = ev.access(reader, Resource(OBJECTS, ACCT))
     assert got is not None and not got.admin and got.level == "read"

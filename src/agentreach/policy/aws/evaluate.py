@@ -27,8 +27,10 @@ Interpretations chosen where AWS leaves room, all leaning towards reporting reac
   account; actions without resource-level permissions need ``Resource: "*"`` exactly.
 * A KMS key whose policy the snapshot lacks is evaluated under AWS's default key policy.
 * The trust policy of a role is ignored by :meth:`AwsEvaluator.access` (it governs sts only).
-* ``admin``: IAM permissions-management actions, the escalation actions in
-  ``ESCALATION_ACTIONS`` on the whole account, or ``*`` on ``*`` through every layer.
+* ``admin``: IAM permissions-management actions, or ``*`` on ``*`` through every layer.
+  Actions that open an escalation (iam:PassRole, iam:CreateAccessKey on other users …) are
+  not admin: they are ``can_escalate`` edges of their own (:mod:`.escalation`), with the
+  technique that needs them.
 * ``NotPrincipal`` (with Deny) spares the principal only when it lists both its ARN and its
   account; it never spares a principal that has a permissions boundary (IAM User Guide,
   NotPrincipal and "Permissions boundaries for IAM entities").
@@ -72,11 +74,6 @@ Sets = tuple[frozenset[str], frozenset[str]]
 _NONE: frozenset[str] = frozenset()
 _EMPTY: Sets = (_NONE, _NONE)
 
-# IAM actions that hand over an account when allowed on every resource, though the catalogue
-# files them under Write (a new access key or console password for any user, any role passed).
-ESCALATION_ACTIONS = frozenset(
-    {"iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile", "iam:passrole"}
-)
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity")
 _KIND_ORDER = {k: i for i, k in enumerate(("inline", "managed", "group-inline", "group-managed", "resource", "trust"))}
 
@@ -573,9 +570,7 @@ class AwsEvaluator:
         level = next(
             (lv for lv, members in self.catalogue.level_sets(service) if not actions.isdisjoint(members)), "write"
         )
-        admin = service == "iam" and (
-            level == "permissions-management" or (wide and any(a.lower() in ESCALATION_ACTIONS for a in actions))
-        )
+        admin = service == "iam" and level == "permissions-management"
         if not admin and account == principal.account:
             admin = self._holds_everything(principal)
         return Access(
