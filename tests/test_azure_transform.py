@@ -273,7 +273,9 @@ def test_arm_records() -> None:
     assert pols["Contributor"].document["permissions"][0]["notActions"][1] == "Microsoft.Authorization/*/Write"
     assert pols["Contributor"].id == "azure:role_definition:b24988ac-6180-42a0-ab88-20f7382dd24c"
     has = [e for e in recs if isinstance(e, Edge) and e.kind == EdgeKind.HAS_POLICY]
-    assert {e.src for e in has} == {"azure:sp:sp-owner", "azure:sp:sp-unknown"}  # the user's assignment is not a credential's
+    # a user named by a role assignment is a principal too (a person, unresolved when Graph did not show them)
+    assert {e.src for e in has} == {"azure:sp:sp-owner", "azure:sp:sp-unknown",
+                                    "azure:person:11111111-aaaa-4aaa-8aaa-000000000001"}
     assert has[0].attrs["attachment"] == "role_assignment" and has[0].attrs["scope"] == RG.lower()
     unknown = next(r for r in recs if isinstance(r, Identity) and r.id == "azure:sp:sp-unknown")
     assert unknown.attrs["unresolved"] is True

@@ -37,7 +37,8 @@ ADMIN_ROLES = frozenset({
     "agent id administrator",
 })
 SCOPE_TYPES = frozenset({"azure_subscription", "azure_resource_group"})
-PRINCIPAL_TYPES = frozenset({"azure_sp", "azure_managed_identity", "azure_user", "azure_app"})
+PRINCIPAL_TYPES = frozenset({"azure_sp", "azure_managed_identity", "azure_user", "azure_app", "azure_person",
+                             "azure_group"})
 
 
 # -- the typed grant of one principal on one target ----------------------------------------
