@@ -30,6 +30,7 @@ names, ``"*"`` (every action of the catalogue that applies to the system) or ``{
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from ..model import Edge, EdgeKind
@@ -48,25 +49,36 @@ Compact = Any  # list[str] | "*" | {"all_but": list[str]}
 def compact(actions: Iterable[str], candidates: Iterable[str] | None = None) -> dict[str, Compact]:
     """``{"s3": ["GetObject", …]}`` for a set of ``service:Name`` actions; a service whose
     granted actions are all of ``candidates`` (the actions that apply to the system) is
-    ``"*"``, one missing a few is ``{"all_but": [...]}``."""
+    ``"*"``, one missing a few is ``{"all_but": [...]}``. Cached: a scan asks the same
+    question for many principals with the same grant."""
+    acts = actions if isinstance(actions, frozenset) else frozenset(actions)
+    cand = candidates if isinstance(candidates, frozenset) or candidates is None else frozenset(candidates)
+    return dict(_compact(acts, cand))
+
+
+@lru_cache(maxsize=16384)
+def _by_service(actions: frozenset[str]) -> dict[str, frozenset[str]]:
     by: dict[str, set[str]] = {}
     for a in actions:
         service, _, name = a.partition(":")
         by.setdefault(service, set()).add(name)
-    cand: dict[str, set[str]] = {}
-    for a in candidates or ():
-        service, _, name = a.partition(":")
-        cand.setdefault(service, set()).add(name)
-    out: dict[str, Compact] = {}
+    return {k: frozenset(v) for k, v in by.items()}
+
+
+@lru_cache(maxsize=16384)
+def _compact(actions: frozenset[str], candidates: frozenset[str] | None) -> tuple[tuple[str, Compact], ...]:
+    by = _by_service(actions)
+    cand = _by_service(candidates) if candidates else {}
+    out: list[tuple[str, Compact]] = []
     for service, names in sorted(by.items()):
         pool = cand.get(service)
         if pool and names >= pool and len(pool) > 3:
-            out[service] = "*"
+            out.append((service, "*"))
         elif pool and names <= pool and len(pool - names) < len(names) and len(pool - names) <= MAX_ACTIONS_LISTED:
-            out[service] = {"all_but": sorted(pool - names)}
+            out.append((service, {"all_but": sorted(pool - names)}))
         else:
-            out[service] = sorted(names)
-    return out
+            out.append((service, sorted(names)))
+    return tuple(out)
 
 
 def holds(compacted: Mapping[str, Compact], action: str) -> bool | None:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
-from ..order import ACCESS_CLASSES, ACCESS_LEVELS, DATA_CLASSES, access_rank, class_rank
+from ..order import ACCESS_CLASSES, ACCESS_LEVELS, DATA_CLASSES, access_rank
 from .core import Graph, Hop
 from .grant import holds
 
@@ -42,13 +43,27 @@ ACCESS_CHOICES = (*ACCESS_LEVELS, "data", *ACCESS_CLASSES)
 
 def classes_of(attrs: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
     """(classes held, those held only under a condition) of a grant edge."""
-    if "classes" in attrs:
-        held = frozenset(attrs.get("classes") or ())
-        return held, frozenset(attrs.get("conditional_classes") or ()) & held
-    held = set(_CLASSES_OF_LEVEL.get(attrs.get("level") or "", ()))
-    if attrs.get("admin"):
-        held.add("admin")
-    return frozenset(held), frozenset(held) if attrs.get("conditional") else frozenset()
+    stated = attrs.get("classes")
+    key = (tuple(stated) if stated is not None else None, tuple(attrs.get("conditional_classes") or ()),
+           attrs.get("level"), bool(attrs.get("admin")), bool(attrs.get("conditional")))
+    return _classes_of(key)
+
+
+@lru_cache(maxsize=4096)
+def _classes_of(key: tuple[Any, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    stated, conditional, level, admin, is_conditional = key
+    if stated is not None:
+        held = frozenset(stated)
+        return held, frozenset(conditional) & held
+    inferred = set(_CLASSES_OF_LEVEL.get(level or "", ()))
+    if admin:
+        inferred.add("admin")
+    return frozenset(inferred), frozenset(inferred) if is_conditional else frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _ordered(classes: frozenset[str]) -> tuple[str, ...]:
+    return tuple(c for c in ACCESS_CLASSES if c in classes)
 
 
 @dataclass(frozen=True)
@@ -160,7 +175,7 @@ def hop_json(graph: Graph, hop: Hop) -> dict[str, Any]:
         **({"condition_keys": attrs["condition_keys"]} if attrs.get("condition_keys") else {}),
     }
     if hop.kind == "can_access":
-        out["classes"] = sorted(classes_of(attrs)[0], key=class_rank)
+        out["classes"] = list(_ordered(classes_of(attrs)[0]))
     elif hop.kind == "can_escalate":
         out["technique"] = attrs.get("technique")
         out["techniques"] = [t.get("technique") for t in attrs.get("techniques") or ()]
@@ -175,8 +190,8 @@ def _better(new: tuple[int, bool, int], old: tuple[int, bool, int] | None) -> bo
 def _row_access(attrs: Mapping[str, Any], found: Match | None, want: Want) -> dict[str, Any]:
     held, cond = classes_of(attrs)
     out: dict[str, Any] = {
-        "classes": sorted(held, key=class_rank), "conditional_classes": sorted(cond, key=class_rank),
-        "data_access": bool(held & DATA_CLASSES),
+        "classes": list(_ordered(held)), "conditional_classes": list(_ordered(cond)),
+        "data_access": not held.isdisjoint(DATA_CLASSES),
         "class_actions": dict(attrs.get("class_actions") or {}),
     }
     if not want.empty and found is not None:

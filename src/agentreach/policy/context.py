@@ -25,6 +25,8 @@ from typing import Mapping
 
 __all__ = ["DEFAULT", "RequestContext", "parse_context"]
 
+TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -35,12 +37,20 @@ class RequestContext:
     now: dt.datetime | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "values", {str(k).lower(): tuple(str(x) for x in v)
-                                            for k, v in dict(self.values).items()})
+        values = {str(k).lower(): tuple(str(x) for x in v) for k, v in dict(self.values).items()}
+        object.__setattr__(self, "values", values)
+        # what the evaluator checks for every statement: computed once
+        object.__setattr__(self, "_keys", frozenset(values))
+        object.__setattr__(self, "_decided", frozenset(values) | (TIME_KEYS if self.now is not None else frozenset()))
 
     @property
     def keys(self) -> frozenset[str]:
-        return frozenset(self.values)
+        return self._keys  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def decided_keys(self) -> frozenset[str]:
+        """The stated keys, and the time keys when a time is stated."""
+        return self._decided  # type: ignore[attr-defined, no-any-return]
 
     def stated(self, key: str) -> tuple[str, ...] | None:
         """The stated values of ``key`` (``()``: stated absent), None when not stated."""

@@ -102,10 +102,7 @@ class ConditionContext:
         self._values = {k.lower(): (() if v is None else (str(v),)) for k, v in values.items()}
         self._tags = {k.lower(): str(v) for k, v in tags.items()}
         self._request = request
-        keys = request.keys if request is not None else frozenset()
-        if request is not None and request.now is not None:
-            keys = keys | TIME_KEYS
-        self.request_keys = keys
+        self.request_keys = request.decided_keys if request is not None else frozenset()
 
     def lookup(self, lkey: str) -> tuple[str, ...] | None:
         if lkey in self._values:

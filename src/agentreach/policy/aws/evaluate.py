@@ -159,9 +159,10 @@ def _resource_state(stmt: Statement, target: _Target, ctx: "_LazyContext") -> tu
     some = stmt.allow and not target.wide
     plain = var = False
     unknown_keys: set[str] = set()
-    for (pattern, has_var), raw in zip(stmt.resource_patterns, stmt.raw_resources, strict=True):
+    for i, (pattern, has_var) in enumerate(stmt.resource_patterns):
         if has_var:
             known = ctx.get()
+            raw = stmt.raw_resources[i]
             resolved = resolve_variables(raw, known.lookup)
             if resolved is None:  # a variable with no value: this pattern matches nothing
                 continue
@@ -622,10 +623,7 @@ class _LazyContext:
         self._resource_account = resource_account
         self._ctx: ConditionContext | None = None
         self.request = request
-        keys = request.keys if request is not None else frozenset()
-        if request is not None and request.now is not None:
-            keys = keys | {"aws:currenttime", "aws:epochtime"}
-        self.request_keys = keys
+        self.request_keys = request.decided_keys if request is not None else _NONE
 
     def get(self) -> ConditionContext:
         if self._ctx is None:
