@@ -215,26 +215,49 @@ def _resolve(value: str, ctx: ConditionContext) -> list[tuple[bool, str]] | None
     return out
 
 
-def _glob_regex(pieces: list[tuple[bool, str]], wildcards: bool, segment: bool = False) -> str:
-    parts = []
+def _tokens(pieces: list[tuple[bool, str]], wildcards: bool) -> list[tuple[str, str]]:
+    """(kind, char) with kind ``lit``, ``star`` or ``one``; a variable's value is all literal."""
+    out: list[tuple[str, str]] = []
     for literal, text in pieces:
-        if literal or not wildcards:
-            parts.append(re.escape(text))
-            continue
         for ch in text:
-            parts.append(("[^:]*" if segment else ".*") if ch == "*" else "." if ch == "?" else re.escape(ch))
-    return "".join(parts)
+            if wildcards and not literal and ch == "*":
+                out.append(("star", ch))
+            elif wildcards and not literal and ch == "?":
+                out.append(("one", ch))
+            else:
+                out.append(("lit", ch))
+    return out
+
+
+def _safe_regex(tokens: list[tuple[str, str]]) -> str:
+    """The glob as a regex that never backtracks across a ``*`` (as matching._compile does):
+    each run between two stars is placed at its first fit inside an atomic group, so a
+    hostile value such as ``*?*?*?…!`` costs O(len(pattern) * len(value))."""
+    runs: list[list[tuple[str, str]]] = [[]]
+    for kind, ch in tokens:
+        if kind == "star":
+            runs.append([])
+        else:
+            runs[-1].append((kind, ch))
+
+    def chunk(run: list[tuple[str, str]]) -> str:
+        return "".join("." if kind == "one" else re.escape(ch) for kind, ch in run)
+
+    if len(runs) == 1:
+        return chunk(runs[0])
+    head, *middle, tail = runs
+    return chunk(head) + "".join(f"(?>.*?{chunk(run)})" for run in middle) + ".*" + chunk(tail)
 
 
 @lru_cache(maxsize=16384)
 def _plain(value: str, wildcards: bool, ignore_case: bool) -> re.Pattern[str]:
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile(_glob_regex([(False, value)], wildcards), flags)
+    return re.compile(_safe_regex(_tokens([(False, value)], wildcards)), flags)
 
 
 def _pieces_match(pieces: list[tuple[bool, str]], have: str, wildcards: bool, ignore_case: bool) -> bool:
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.fullmatch(_glob_regex(pieces, wildcards), have, flags) is not None
+    return re.fullmatch(_safe_regex(_tokens(pieces, wildcards)), have, flags) is not None
 
 
 def _string(want: str, have: str, ctx: ConditionContext, variables: bool, wildcards: bool, ignore_case: bool) -> bool:
@@ -273,7 +296,7 @@ def arn_like(want: str, have: str, ctx: ConditionContext | None = None, variable
     h = have.split(":", 5)
     if len(segments) != 6 or len(h) != 6:
         return False
-    return all(re.fullmatch(_glob_regex(seg, True), part, re.DOTALL) is not None
+    return all(re.fullmatch(_safe_regex(_tokens(seg, True)), part, re.DOTALL) is not None
                for seg, part in zip(segments, h, strict=True))
 
 
