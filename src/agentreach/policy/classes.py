@@ -176,36 +176,50 @@ def _collect(items: Iterable[tuple[str, tuple[str, ...], bool]]) -> Classified:
                       actions={c: tuple(sorted(set(v))) for c, v in sorted(by_class.items())})
 
 
+def _classify(provider: str, system_type: str | None, held: Iterable[str], conditional: Iterable[str],
+              classes_for: Callable[[frozenset[str]], Callable[[str], tuple[str, ...]]]) -> Classified:
+    """The classes of ``held`` (cached per provider, type and the two sets: a scan asks the
+    same question for many principals with the same grant). ``classes_for(held)`` returns the
+    function that classes one action."""
+    table = access_classes()
+    acts = frozenset(held)
+    cond = frozenset(conditional) & acts
+    key = (provider, system_type, acts, cond)
+    hit = table._cache.get(key)
+    if hit is not None:
+        return hit
+    one = classes_for(acts)
+    out = _collect((a, one(a), a in cond) for a in sorted(acts))
+    if len(table._cache) > 50_000:
+        table._cache.clear()
+    table._cache[key] = out
+    return out
+
+
 def classify_aws(system_type: str | None, actions: Iterable[str], conditional: Iterable[str] = (),
                  level_of: Callable[[str], str] | None = None) -> Classified:
     """AWS actions (``s3:GetObject``) granted on a system of ``system_type`` (None: a whole
     service). ``level_of`` gives the catalogue's access level for the fallback."""
     table = access_classes()
-    acts = frozenset(actions)
-    cond = frozenset(conditional) & acts
-    key = ("aws", system_type, acts, cond)
-    hit = table._cache.get(key)
-    if hit is not None:
-        return hit
     if level_of is None:
         from .aws.catalogue import default_catalogue
 
         level_of = default_catalogue().access_level
-    granted = {a.lower() for a in acts}
     fallback = table.fallback["aws"]
+    level = level_of
 
-    def classes_of(action: str) -> tuple[str, ...]:
-        service, _, name = action.lower().partition(":")
-        for rule in table.aws.get(service, ()):
-            if rule.matches(name) and all(f"{service}:{w}" in granted for w in rule.with_):
-                return rule.classes
-        return (fallback.get(level_of(action), "write-config"),)
+    def classes_for(acts: frozenset[str]) -> Callable[[str], tuple[str, ...]]:
+        granted = {a.lower() for a in acts}
 
-    out = _collect((a, classes_of(a), a in cond) for a in sorted(acts))
-    if len(table._cache) > 50_000:
-        table._cache.clear()
-    table._cache[key] = out
-    return out
+        def classes_of(action: str) -> tuple[str, ...]:
+            service, _, name = action.lower().partition(":")
+            for rule in table.aws.get(service, ()):
+                if rule.matches(name) and all(f"{service}:{w}" in granted for w in rule.with_):
+                    return rule.classes
+            return (fallback.get(level(action), "write-config"),)
+        return classes_of
+
+    return _classify("aws", system_type, actions, conditional, classes_for)
 
 
 def gcp_fallback(perm: str) -> str:
@@ -224,12 +238,6 @@ def classify_gcp(system_type: str | None, perms: Iterable[str], conditional: Ite
     """GCP permissions held on a system of ``system_type``; a folder, project or
     organization is judged by every type's rules (it holds them all)."""
     table = access_classes()
-    held = frozenset(perms)
-    cond = frozenset(conditional) & held
-    key = ("gcp", system_type, held, cond)
-    hit = table._cache.get(key)
-    if hit is not None:
-        return hit
     rules = table.gcp.get(system_type or "") or tuple(r for rs in table.gcp.values() for r in rs)
 
     def classes_of(perm: str) -> tuple[str, ...]:
@@ -239,6 +247,4 @@ def classify_gcp(system_type: str | None, perms: Iterable[str], conditional: Ite
                 return rule.classes
         return (gcp_fallback(perm),)
 
-    out = _collect((p, classes_of(p), p in cond) for p in sorted(held))
-    table._cache[key] = out
-    return out
+    return _classify("gcp", system_type, perms, conditional, lambda _: classes_of)
