@@ -44,7 +44,7 @@ def main() -> None:
               f"(tp {read.tp}  fp {read.fp}  fn {read.fn}  tn {read.tn})")
         if problems:
             print(f"  deriver problems: {len(problems)}: {problems[0]}")
-        print(f"  false positives ({read.fp}): listed at read or stronger, cannot read the data")
+        print(f"  false positives ({read.fp}): listed as reading the data, cannot read it")
         for principal, system, level, grant in read.false_positives[:shown]:
             print(f"    {principal} -> {system}: {level}  [{grant}]")
         print(f"  false negatives ({read.fn}): can read the data, not listed")

@@ -248,11 +248,13 @@ SELECTABLE: dict[str, set[str]] = {
     "agentUser": {"id", "displayName", "mail", "userPrincipalName", "accountEnabled", "identityParentId",
                   "createdDateTime", "userType"},
     "organization": {"id", "displayName", "verifiedDomains", "tenantType", "createdDateTime", "countryLetterCode"},
+    "group": {"id", "displayName", "mail", "mailEnabled", "securityEnabled", "description", "groupTypes",
+              "createdDateTime"},
 }
 
 # Graph properties that a link list in the estate stands for, and what they expand to.
 _LINKS = ("owners", "sponsors")
-_HIDDEN = ("owners", "sponsors", "appRoleAssignments", "federatedIdentityCredentials")
+_HIDDEN = ("owners", "sponsors", "appRoleAssignments", "federatedIdentityCredentials", "members")
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -436,6 +438,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
              lambda: _of_type(g.get("servicePrincipals"), "agentIdentityBlueprintPrincipal")),
             (r"/users", "user", lambda: _users_filter(g.get("users") or [], query.get("$filter"))),
             (r"/users/microsoft\.graph\.agentUser", "agentUser", lambda: _of_type(g.get("users"), "agentUser")),
+            (r"/groups", "group", lambda: _users_filter(g.get("groups") or [], query.get("$filter"))),
             (r"/roleManagement/directory/roleAssignments", None, lambda: g.get("directoryRoleAssignments") or []),
         ]
         beta_only = [
@@ -454,8 +457,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     return self._error(403, LICENCE_CODE, "Tenant is not a B2C tenant and doesn't have premium license")
                 items = [self._shape(dict(i), query) for i in items]
                 return self._page(path, query, items, "@odata.nextLink", 999)
-        m = re.fullmatch(r"/(applications|servicePrincipals)/([^/]+)/(owners|federatedIdentityCredentials|"
-                         r"appRoleAssignments|appRoleAssignedTo|sponsors)", rest)
+        m = re.fullmatch(r"/(applications|servicePrincipals|groups)/([^/]+)/(owners|federatedIdentityCredentials|"
+                         r"appRoleAssignments|appRoleAssignedTo|sponsors|transitiveMembers)", rest)
         if m:
             coll, oid, nav = m.groups()
             obj = next((o for o in g.get(coll) or [] if o["id"] == oid), None)
@@ -467,6 +470,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return self._error(400, "BadRequest", f"Resource not found for the segment '{rest.strip('/').split('/')[0]}'.")
 
     def _navigation(self, obj: Mapping[str, Any], nav: str) -> Any:
+        if nav == "transitiveMembers":  # a group's members, and the members of the groups in it
+            seen: dict[str, dict[str, Any]] = {}
+            todo = list(obj.get("members") or [])
+            while todo:
+                oid = todo.pop(0)
+                if oid in seen:
+                    continue
+                member = self.owner.directory_object(oid)
+                if member is None:
+                    continue
+                seen[oid] = member
+                if member["@odata.type"].endswith(".group"):
+                    nested = next((gr for gr in self.owner.graph.get("groups") or [] if gr["id"] == oid), {})
+                    todo += list(nested.get("members") or [])
+            return list(seen.values())
         if nav == "appRoleAssignedTo":  # the API's side: every assignment whose resource it is
             return [dict(a) for sp in self.owner.graph.get("servicePrincipals") or []
                     for a in sp.get("appRoleAssignments") or [] if str(a.get("resourceId")) == str(obj["id"])]
@@ -516,6 +534,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "/providers/microsoft.managedidentity/userassignedidentities": "userAssignedIdentities",
             "/providers/microsoft.cognitiveservices/accounts": "cognitiveAccounts",
             "/providers/microsoft.keyvault/vaults": "vaults",
+            "/providers/microsoft.storage/storageaccounts": "storageAccounts",
         }
         key = routes.get(m.group(2).lower())
         if key is None:

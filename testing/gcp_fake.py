@@ -32,6 +32,7 @@ secret-bearing field a real API could return (``privateKeyData``, ``keyString``)
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import threading
@@ -114,7 +115,7 @@ def resolve_dates(value: Any, now: dt.datetime) -> Any:
 
 #: The APIs the fakes serve, as faults name them ("iam" is the gRPC IAM admin API).
 GCP_APIS = ("iam", "resourcemanager", "iam_v2", "iam_rest", "policyanalyzer", "apikeys", "aiplatform", "storage",
-            "secretmanager", "bigquery")
+            "secretmanager", "bigquery", "cloudidentity")
 # The service name Google puts in a SERVICE_DISABLED error, per fake API.
 _SERVICE = {"iam": "iam", "iam_v2": "iam", "iam_rest": "iam", "resourcemanager": "cloudresourcemanager"}
 # google.rpc.Code names and the HTTP status Google maps each to.
@@ -549,6 +550,10 @@ class RestFake:
              "bigquery.datasets.list"),
             ("GET", rf"^/bigquery/v2/projects/{P}/datasets/(?P<d>[^/]+)$", "bigquery", self._dataset,
              "datasets.get", "bigquery.datasets.get"),
+            ("GET", r"^/v1/groups:lookup$", "cloudidentity", self._group_lookup, "groups.lookup",
+             "cloudidentity.groups.get"),
+            ("GET", r"^/v1/groups/(?P<g>[^/:]+)/memberships:searchTransitiveMemberships$", "cloudidentity",
+             self._transitive_members, "memberships.searchTransitiveMemberships", "cloudidentity.groups.get"),
         ]
         self.routes = [Route(verb, re.compile(rx), api, fn, op, perm) for verb, rx, api, fn, op, perm in table]
 
@@ -860,15 +865,54 @@ class RestFake:
         body = page(items, "datasets", self._q(qs, "pageToken"), self._q(qs, "maxResults"))
         return 200, {"kind": "bigquery#datasetList", "etag": "fake", **body}
 
-    def _dataset(self, p: str, d: str, permission: str, **_: Any) -> tuple[int, Any]:
+    def _dataset(self, p: str, d: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
         project = self._proj(p, permission)
         ds = next((x for x in project.get("datasets") or [] if x["datasetId"] == d), None)
         if ds is None:
             return 404, {"status": "NOT_FOUND", "message": f"Not found: Dataset {p}:{d}"}
+        version = self._q(qs, "accessPolicyVersion") or "0"
+        if version not in ("0", "1", "3"):
+            return 400, {"status": "INVALID_ARGUMENT", "message": f"Invalid access policy version: {version}"}
+        access = []
+        for entry in ds.get("access") or []:
+            # Below version 3 a conditional entry's role is renamed …_withcond_<hash> and its condition
+            # dropped (datasets.get reference, accessPolicyVersion).
+            if entry.get("condition") and version != "3":
+                digest = hashlib.sha256(repr(entry["condition"]).encode()).hexdigest()[:10]
+                entry = {k: v for k, v in entry.items() if k != "condition"}
+                entry["role"] = f"{entry.get('role')}_withcond_{digest}"
+            access.append(entry)
         return 200, {"kind": "bigquery#dataset", "id": f"{project['projectId']}:{d}",
                      "datasetReference": {"projectId": project["projectId"], "datasetId": d},
-                     "labels": ds.get("labels") or {}, "access": ds.get("access") or [],
+                     "labels": ds.get("labels") or {}, "access": access,
                      "creationTime": ds.get("creationTime", "1700000000000"), "location": ds.get("location", "US")}
+
+
+    # -- Cloud Identity Groups (the estate's top-level "groups": [{id, email, members: [emails]}])
+    def _group_lookup(self, qs: Mapping[str, list[str]], permission: str, **_: Any) -> tuple[int, Any]:
+        email = (self._q(qs, "groupKey.id") or "").lower()
+        group = next((g for g in self.estate.data.get("groups") or [] if g["email"].lower() == email), None)
+        if group is None:
+            return 403, {"status": "PERMISSION_DENIED",
+                         "message": f"Error(2028): Permission denied for resource {email} (or it may not exist)."}
+        return 200, {"name": f"groups/{group['id']}"}
+
+    def _transitive_members(self, g: str, qs: Mapping[str, list[str]], permission: str, **_: Any) -> tuple[int, Any]:
+        by_id = {x["id"]: x for x in self.estate.data.get("groups") or []}
+        by_email = {x["email"].lower(): x for x in by_id.values()}
+        if g not in by_id:
+            return 404, {"status": "NOT_FOUND", "message": f"groups/{g} not found"}
+        seen: list[str] = []
+        todo = list(by_id[g].get("members") or [])
+        while todo:
+            member = todo.pop(0).lower()
+            if member in seen:
+                continue
+            seen.append(member)
+            todo += [m for m in (by_email.get(member) or {}).get("members") or []]
+        items = [{"member": f"groups/{g}/memberships/{i}", "preferredMemberKey": [{"id": m}],
+                  "roles": [{"role": "MEMBER"}]} for i, m in enumerate(seen)]
+        return 200, page(items, "memberships", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
 
 class _Denied(Exception):

@@ -152,8 +152,9 @@ def test_agent_identities_sponsors_and_owners(baseline: Scan) -> None:
     assert (blueprint_sp.id, "can_assume", us.id) in baseline.edges
     assert baseline.named("Helpdesk Agent Blueprint", "azure_app").attrs["odata_type"] == \
         "#microsoft.graph.agentIdentityBlueprint"
-    alice = baseline.named("Alice Martin")
+    alice = baseline.named("Alice Martin", "entra_user")  # the owner; her role assignment makes her a principal too
     assert (alice.id, "owns", blueprint_sp.id) in baseline.edges
+    assert baseline.named("Alice Martin", "azure_person").attrs["human"] is True
     assert baseline.named("Helpdesk Agent (EU) mailbox").attrs["odata_type"] == "#microsoft.graph.agentUser"
 
 
@@ -272,3 +273,69 @@ def test_clouds_give_endpoints_and_audiences(cloud: str, graph: str, arm: str) -
     sdk = {"public": AzureAuthorityHosts.AZURE_PUBLIC_CLOUD, "usgov": AzureAuthorityHosts.AZURE_GOVERNMENT,
            "china": AzureAuthorityHosts.AZURE_CHINA}[cloud]
     assert cfg.authority_host == f"https://{sdk}"
+
+
+# -- people and groups that role assignments name (issue 14) ----------------------------------
+
+def test_people_and_groups_in_role_assignments_are_principals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group's role assignment reaches its (transitive) members, a user's reaches the user;
+    the storage account listing says whether shared keys are allowed."""
+    import copy
+
+    from agentreach.graph.core import Graph
+    from agentreach.graph.query import Want, who_can_reach
+    from agentreach.policy.azure import edges as azure_edges
+    from agentreach.view import SnapshotView
+
+    estate = copy.deepcopy(load_estate(NOW))
+    sub = estate["arm"]["subscriptions"][0]
+    res = sub["resources"]
+    account = next(r for r in res["resources"] if r["type"] == "Microsoft.Storage/storageAccounts")
+    reader_role = next(r for r in res["roleDefinitions"] if r["properties"]["roleName"] == "Storage Blob Data Reader")
+    graph = estate["graph"]
+    carol, alice = "11111111-aaaa-4aaa-8aaa-000000000003", "11111111-aaaa-4aaa-8aaa-000000000001"
+    graph["groups"] = [
+        {"id": "44444444-0000-4000-8000-000000000001", "displayName": "data-readers", "securityEnabled": True,
+         "members": ["44444444-0000-4000-8000-000000000002"]},
+        {"id": "44444444-0000-4000-8000-000000000002", "displayName": "analysts", "securityEnabled": True,
+         "members": [carol]},
+    ]
+
+    def assignment(n: int, principal: str, kind: str, role: dict, scope: str) -> dict:
+        return {"id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/88888888-0000-4000-8000-00000000000{n}",
+                "name": f"88888888-0000-4000-8000-00000000000{n}", "type": "Microsoft.Authorization/roleAssignments",
+                "properties": {"roleDefinitionId": role["id"], "principalId": principal, "principalType": kind,
+                               "scope": scope}}
+
+    res["roleAssignments"] += [
+        assignment(1, "44444444-0000-4000-8000-000000000001", "Group", reader_role, account["id"]),
+        assignment(2, alice, "User", reader_role, account["id"]),
+    ]
+    res["storageAccounts"] = [{**account, "properties": {"allowSharedKeyAccess": False}}]
+    server = AzureFake(estate, page_size=2, clients={CLIENT_ID: SECRET})
+    server.start()
+    try:
+        monkeypatch.setenv(ENV, SECRET)
+        scan = Scan(server)
+    finally:
+        server.stop()
+    group = scan.named("data-readers", "azure_group")
+    carol_node = scan.named("Carol Diaz", "azure_person")
+    alice_node = scan.named("Alice Martin", "azure_person")
+    assert group.attrs["members_readable"] is True and carol_node.attrs["human"] is True
+    assert (carol_node.id, "member_of", group.id) in scan.edges  # through the nested group, transitively
+    storage = scan.named(account["name"], "azure_storage_account")
+    assert storage.attrs["allow_shared_key_access"] is False
+    view = SnapshotView.build(scan.nodes.values(), [e.to_dict() for e in scan.edges.values()])
+    derived = azure_edges.derive(view)
+    g = Graph()
+    for node in [*scan.nodes.values(), *derived.nodes]:
+        g.add_node(node.id, node.kind.value, node.name, type=node.type, account=node.account, provider=node.provider)
+    for edge in [*scan.edges.values(), *derived.edges]:
+        for end in (edge.src, edge.dst):
+            if end not in g.index:
+                g.add_node(end, "unknown", end)
+        g.add_edge(edge.src, edge.dst, edge.kind.value, dict(edge.to_dict()["attrs"]))
+    readers = {r["subject"]: r for r in who_can_reach(g, g.index[storage.id], want=Want(access="read-data"))}
+    assert {carol_node.id, alice_node.id, group.id} <= set(readers)
+    assert [h["edge"] for h in readers[carol_node.id]["path"]] == ["member_of", "can_access"]

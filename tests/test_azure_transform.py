@@ -240,7 +240,8 @@ def subscription(assignments: list[dict[str, Any]], denies: list[dict[str, Any]]
         "roleAssignments": assignments, "denyAssignments": denies or [],
         "resourceGroups": [{"id": RG, "name": "rg-agents", "location": "westeurope"}],
         "resources": [
-            {"id": VAULT, "name": "kv-prod", "type": "Microsoft.KeyVault/vaults"},
+            {"id": VAULT, "name": "kv-prod", "type": "Microsoft.KeyVault/vaults",
+             "properties": {"enableRbacAuthorization": True}},
             {"id": OAI, "name": "oai", "type": "Microsoft.CognitiveServices/accounts", "kind": "OpenAI"},
             {"id": f"{RG}/providers/Microsoft.App/containerApps/ca", "name": "ca", "type": "Microsoft.App/containerApps",
              "identity": {"type": "SystemAssigned, UserAssigned", "principalId": "sp-ca-system",
@@ -272,7 +273,9 @@ def test_arm_records() -> None:
     assert pols["Contributor"].document["permissions"][0]["notActions"][1] == "Microsoft.Authorization/*/Write"
     assert pols["Contributor"].id == "azure:role_definition:b24988ac-6180-42a0-ab88-20f7382dd24c"
     has = [e for e in recs if isinstance(e, Edge) and e.kind == EdgeKind.HAS_POLICY]
-    assert {e.src for e in has} == {"azure:sp:sp-owner", "azure:sp:sp-unknown"}  # the user's assignment is not a credential's
+    # a user named by a role assignment is a principal too (a person, unresolved when Graph did not show them)
+    assert {e.src for e in has} == {"azure:sp:sp-owner", "azure:sp:sp-unknown",
+                                    "azure:person:11111111-aaaa-4aaa-8aaa-000000000001"}
     assert has[0].attrs["attachment"] == "role_assignment" and has[0].attrs["scope"] == RG.lower()
     unknown = next(r for r in recs if isinstance(r, Identity) and r.id == "azure:sp:sp-unknown")
     assert unknown.attrs["unresolved"] is True
@@ -283,7 +286,8 @@ def test_arm_records() -> None:
 # -- reach ---------------------------------------------------------------------------------
 
 def derive(assignments: list[dict[str, Any]], denies: list[dict[str, Any]] | None = None,
-           extra: list[Any] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+           extra: list[Any] | None = None, kinds: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """(src, dst) -> attrs of the derived edges (escalations only with ``kinds="can_escalate"``)."""
     raw = entra_raw()
     principals = entra.principal_ids(raw)
     principals["sp-x"] = "azure:sp:sp-x"
@@ -294,7 +298,8 @@ def derive(assignments: list[dict[str, Any]], denies: list[dict[str, Any]] | Non
     nodes = [r for r in recs if not isinstance(r, Edge)]
     edges = [e.to_dict() for e in recs if isinstance(e, Edge)]
     derived = azure_edges.derive(SnapshotView.build(nodes, edges))
-    return {(e.src, e.dst): dict(e.attrs, kind=e.kind.value) for e in derived.edges}
+    keep = (lambda k: k != "can_escalate") if kinds is None else (lambda k: k == kinds)
+    return {(e.src, e.dst): dict(e.attrs, kind=e.kind.value) for e in derived.edges if keep(e.kind.value)}
 
 
 VAULT_ID = f"azure:key_vault:{VAULT.lower()}"
@@ -358,9 +363,10 @@ def test_directory_permissions_and_roles() -> None:
 
 def test_owner_can_add_credentials_but_not_to_managed_or_foreign_principals() -> None:
     mi_owned = Edge(src="azure:sp:sp-owner", dst="azure:managed_identity:sp-mi", kind=EdgeKind.OWNS, source="azure")
-    edges = derive([], extra=[mi_owned])
+    edges = derive([], extra=[mi_owned], kinds="can_escalate")
     web = edges[("azure:sp:sp-owner", "azure:app:a3a3a3a3-0000-4000-8000-000000000003")]
-    assert web["kind"] == "can_assume" and web["reason"] == "owner can add a credential"
+    assert web["kind"] == "can_escalate" and web["technique"] == "owner-can-add-credential"
+    assert ("azure:sp:sp-owner", "azure:app:a3a3a3a3-0000-4000-8000-000000000003") not in derive([], extra=[mi_owned])
     assert ("azure:sp:sp-owner", "azure:sp:sp-foreign") not in edges
     assert ("azure:sp:sp-owner", "azure:managed_identity:sp-mi") not in edges
 

@@ -179,3 +179,44 @@ def test_listing_every_visible_project_when_none_are_configured(fakes: GcpFakes)
     locked = {g.service for g in ctx.gaps.gaps if g.account == "locked-proj"}
     assert {"resourcemanager", "iam", "apikeys", "storage", "bigquery"} <= locked
     assert fakes.estate.calls["resourcemanager:search_projects"] == 2  # three projects, two per page
+
+
+# -- people, groups and conditional dataset access (issue 14) -----------------------------------
+
+def test_groups_in_bindings_come_with_their_members_and_dataset_conditions_are_kept() -> None:
+    data = estate()
+    project = next(p for p in data["projects"] if p["projectId"] == "data-lake")
+    project["datasets"] = [{"datasetId": "orders", "access": [
+        {"role": "READER", "userByEmail": "dana@example.com",
+         "condition": {"title": "until 2030", "expression": 'request.time < timestamp("2030-01-01T00:00:00Z")'}},
+        {"role": "READER", "groupByEmail": "cloud-admins@example.com"}]}]
+    fakes = start_fakes(data, NOW, Faults(denied={"data-lake": {"iam"}, "locked-proj": {"*"}}))
+    try:
+        records, ctx, _ = scan(fakes)
+    finally:
+        fakes.stop()
+    idents = by_native(records, Identity)
+    admins = idents["cloud-admins@example.com"]
+    assert admins.type == "gcp_group" and admins.attrs["members_readable"] is True
+    members = {e.src for e in records if isinstance(e, Edge) and e.kind.value == "member_of" and e.dst == admins.id}
+    assert {idents["alice@example.com"].id, idents["bob@example.com"].id} <= members  # bob through a nested group
+    assert idents["bob@example.com"].type == "gcp_user" and idents["bob@example.com"].attrs["human"] is True
+    orders = next(r for r in records if isinstance(r, System) and r.name == "orders")
+    conditional = [b for b in orders.resource_policy["bindings"] if b.get("condition")]
+    assert conditional == [{"role": "roles/bigquery.dataViewer", "members": ["user:dana@example.com"],
+                            "condition": {"title": "until 2030",
+                                          "expression": 'request.time < timestamp("2030-01-01T00:00:00Z")'}}]
+    assert not any(g.operation in ("groups.lookup", "memberships.searchTransitiveMemberships") for g in ctx.gaps.gaps)
+
+
+def test_an_unreadable_group_is_a_gap_and_keeps_the_group() -> None:
+    data = estate()
+    data["groups"] = []
+    fakes = start_fakes(data, NOW, Faults(denied={"data-lake": {"iam"}, "locked-proj": {"*"}}))
+    try:
+        records, ctx, _ = scan(fakes)
+    finally:
+        fakes.stop()
+    group = by_native(records, Identity)["cloud-admins@example.com"]
+    assert group.attrs["members_readable"] is False
+    assert any(g.operation == "groups.lookup" and g.error_code for g in ctx.gaps.gaps)

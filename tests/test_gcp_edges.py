@@ -165,13 +165,23 @@ def test_workload_identity_user_lets_the_federated_pool_become_the_service_accou
     assert derive(whole_pool)[(principal.id, "can_assume", f"gcp:sa:{A}")]["conditional"] is False
 
 
-def test_owner_is_admin_and_people_get_no_edges() -> None:
+def test_owner_is_admin_and_people_and_groups_are_principals_too() -> None:
     nodes = [*hierarchy([binding("roles/owner", f"serviceAccount:{A}", "user:alice@example.com",
-                                 "group:g@example.com")]), sa(A)]
-    got = derive(nodes)
+                                 "group:g@example.com", "domain:example.com")]), sa(A)]
+    view = SnapshotView.build([*nodes, *roles()], [])
+    out = gcp_edges.derive(view)
+    got = {(e.src, e.kind.value, e.dst): dict(e.attrs) for e in out.edges}
     edge = got[(f"gcp:sa:{A}", "can_access", "gcp:project:projects/p")]
     assert edge["admin"] is True and edge["level"] == "permissions-management"
-    assert {k[0] for k in got} == {f"gcp:sa:{A}"}
+    project = "gcp:project:projects/p"
+    readers = {k[0] for k in got if k[1] == "can_access" and k[2] == project}
+    assert readers == {f"gcp:sa:{A}", "gcp:user:alice@example.com", "gcp:group:g@example.com",
+                       "gcp:domain:example.com"}
+    people = {n.id: n.type for n in out.nodes}
+    assert people == {"gcp:user:alice@example.com": "gcp_user", "gcp:group:g@example.com": "gcp_group",
+                      "gcp:domain:example.com": "gcp_domain"}
+    # roles/owner's setIamPolicy is an escalation on the project, apart from the access
+    assert got[("gcp:user:alice@example.com", "can_escalate", project)]["gains"] == "admin"
 
 
 def test_an_unreadable_role_still_counts_by_its_name() -> None:

@@ -388,14 +388,34 @@ CASES = [
         id="decidable-principal-tag-true",
     ),
     pytest.param(
-        # AWS example: home folder with ${aws:username}.
+        # AWS example: home folder with ${aws:username}: the snapshot knows the user's name.
         principal(inline("HomeDir", allow("s3:GetObject", "arn:aws:s3:::acme-pii/home/${aws:username}/*")), arn=USER),
         Resource("arn:aws:s3:::acme-pii/home/alice/notes.txt", ACCT),
         {"s3:GetObject"},
         "read",
-        True,
+        False,
         (ref("inline", "HomeDir", "#0"),),
-        id="policy-variable-is-conditional",
+        id="policy-variable-username-is-decided",
+    ),
+    pytest.param(
+        # A role session has no aws:username: the variable has no value and matches nothing.
+        principal(inline("HomeDir", allow("s3:GetObject", "arn:aws:s3:::acme-pii/home/${aws:username}/*")), arn=ROLE),
+        Resource("arn:aws:s3:::acme-pii/home/agent/notes.txt", ACCT),
+        None,
+        None,
+        None,
+        (),
+        id="policy-variable-without-value-matches-nothing",
+    ),
+    pytest.param(
+        # aws:userid is not in a snapshot: the match stays conditional on it.
+        principal(inline("ById", allow("s3:GetObject", "arn:aws:s3:::acme-pii/by-id/${aws:userid}/*")), arn=USER),
+        Resource("arn:aws:s3:::acme-pii/by-id/AIDAEXAMPLE/notes.txt", ACCT),
+        {"s3:GetObject"},
+        "read",
+        True,
+        (ref("inline", "ById", "#0"),),
+        id="policy-variable-unknown-is-conditional",
     ),
     pytest.param(
         principal(
@@ -492,11 +512,16 @@ def test_condition_keys_reported(ev: AwsEvaluator) -> None:
 
 
 def test_policy_variable_keys(ev: AwsEvaluator) -> None:
-    p = principal(inline("HomeDir", allow("s3:GetObject", "arn:aws:s3:::acme-pii/home/${aws:username}/*")), arn=USER)
-    got = ev.access(p, Resource("arn:aws:s3:::acme-pii/home/alice/notes.txt", ACCT))
-    assert got is not None and got.condition_keys == ("aws:username",)
-    # Outside the home tree the variable cannot make it match.
+    p = principal(inline("ById", allow("s3:GetObject", "arn:aws:s3:::acme-pii/by-id/${aws:userid}/*")), arn=USER)
+    got = ev.access(p, Resource("arn:aws:s3:::acme-pii/by-id/AIDAX/notes.txt", ACCT))
+    assert got is not None and got.condition_keys == ("aws:userid",)
+    # Outside the tree the variable cannot make it match.
     assert ev.access(p, Resource("arn:aws:s3:::acme-pii/shared/x", ACCT)) is None
+    # ${aws:username} is decided: alice's home only.
+    home = principal(inline("HomeDir", allow("s3:GetObject", "arn:aws:s3:::acme-pii/home/${aws:username}/*")), arn=USER)
+    assert ev.access(home, Resource("arn:aws:s3:::acme-pii/home/bob/notes.txt", ACCT)) is None
+    mine = ev.access(home, Resource("arn:aws:s3:::acme-pii/home/alice/notes.txt", ACCT))
+    assert mine is not None and not mine.conditional
 
 
 def test_undecidable_deny_keys(ev: AwsEvaluator) -> None:
@@ -591,10 +616,11 @@ def test_admin_via_star(ev: AwsEvaluator) -> None:
     assert wide.grants == (ref("managed", "arn:aws:iam::aws:policy/AdministratorAccess", "#0"),)
 
 
-def test_admin_via_iam_escalation_and_not_for_read(ev: AwsEvaluator) -> None:
-    passrole = principal(inline("PassAny", allow("iam:PassRole")))
+def test_passrole_is_not_admin_and_read_is_not(ev: AwsEvaluator) -> None:
+    # iam:PassRole (or CreateAccessKey on every user) is an escalation edge of its own, never admin.
+    passrole = principal(inline("PassAny", allow(["iam:PassRole", "iam:CreateAccessKey"])))
     wide = ev.account_wide(passrole, ACCT, "iam")
-    assert wide is not None and wide.admin and wide.level == "write"
+    assert wide is not None and not wide.admin and wide.level == "write"
     reader = principal(inline("ReadOnly", allow(["s3:Get*", "s3:List*"])))
     got = ev.access(reader, Resource(OBJECTS, ACCT))
     assert got is not None and not got.admin and got.level == "read"

@@ -120,7 +120,20 @@ CONDITIONS = (
     {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
     {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
     {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+    # decided by the stated request context (STATED) and the snapshot since issue 14
+    {"Bool": {"aws:SecureTransport": "false"}},
+    {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
+    {"DateGreaterThan": {"aws:EpochTime": "1577836800"}},
+    {"StringLike": {"aws:username": "a*"}},
+    {"StringEquals": {"aws:PrincipalArn": f"arn:aws:iam::{A}:user/${{aws:username}}"}},
+    {"ForAnyValue:StringEquals": {"aws:PrincipalTag/team": ["data", "ops"]}},
+    {"ForAllValues:StringEquals": {"aws:PrincipalTag/team": ["web"]}},
+    {"StringEquals": {"aws:PrincipalTag/team": "${aws:PrincipalTag/team}"}},
 )
+# What the user states about the request (--context): both evaluators decide these keys.
+STATED = {"aws:SecureTransport": "true", "aws:CurrentTime": "2025-06-01T00:00:00Z"}
+# A request carries the time twice (global condition keys): the reference is given both.
+REQUEST_TIME = {**STATED, "aws:EpochTime": "1748736000"}
 # Request keys no snapshot holds, and the values the reference tries for each (absent too).
 UNKNOWN_KEYS = {"aws:sourceip": ("203.0.113.7", "198.51.100.9"), "aws:multifactorauthpresent": ("true", "false")}
 
@@ -233,14 +246,15 @@ def ours(case: Case, catalogue: Any) -> dict[str, str]:
     """Our evaluator's outcome per action. The one place that knows its interface (the core is
     being restructured: adapt here)."""
     from agentreach.policy.aws import AwsEvaluator, PolicyRef, Principal, Resource
+    from agentreach.policy.context import parse_context
 
-    ev = AwsEvaluator(catalogue)
+    ev = AwsEvaluator(catalogue, request=parse_context(",".join(f"{k}={v}" for k, v in STATED.items())))
     principal = Principal(
         arn=case.arn, account=case.account,
         identity_policies=tuple((PolicyRef("inline", f"policy{i}", ""), d) for i, d in enumerate(case.identity)),
         boundary=(PolicyRef("boundary", "boundary", ""), case.boundary) if case.boundary else None,
-        scps=tuple((PolicyRef("scp", f"scp{i}.{j} (on level {i})", ""), d)
-                   for i, level in enumerate(case.scps) for j, d in enumerate(level)),
+        scp_levels=tuple(tuple((PolicyRef("scp", f"scp{i}.{j} (on level {i})", ""), d) for j, d in enumerate(level))
+                         for i, level in enumerate(case.scps)),
         tags=dict(case.tags))
     target = Resource(arn=case.resource, account=case.resource_account, policy=case.policy)
     access = ev.can_assume(principal, target) if case.rtype == "role" else ev.access(principal, target)
@@ -258,7 +272,8 @@ def contexts(case: Case) -> list[dict[str, str]]:
     text = repr((case.identity, case.boundary, case.scps, case.policy)).lower()
     keys = [k for k in UNKNOWN_KEYS if k in text]
     options = [[None, *UNKNOWN_KEYS[k]] for k in keys]
-    return [{k: v for k, v in zip(keys, combo, strict=True) if v is not None} for combo in itertools.product(*options)]
+    return [{**REQUEST_TIME, **{k: v for k, v in zip(keys, combo, strict=True) if v is not None}}
+            for combo in itertools.product(*options)]
 
 
 def reference(case: Case) -> dict[str, str]:

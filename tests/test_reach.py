@@ -55,7 +55,10 @@ def test_inventory_of_agents_says_what_each_reaches(db: str) -> None:
     rows = {r["name"]: r for r in cli(db, "inventory", "--agents", "--format", "json")["objects"]}
     ops = rows["ops-autopilot-agent"]["reach"]
     assert ops["admin"] and ops["sensitive"] >= 1 and ops["top"]["sensitivity"] == "high"
-    assert ops["systems"] == len(cli(db, "reach", "ops-autopilot-agent", "--format", "json")["systems"])
+    every = cli(db, "reach", "ops-autopilot-agent", "--format", "json")["systems"]
+    data = cli(db, "reach", "ops-autopilot-agent", "--access", "data", "--format", "json")["systems"]
+    assert ops["systems"] == len(data) and ops["systems"] + ops["without_data"] == len(every)
+    assert all(s["data_access"] for s in data)
     table = cli(db, "inventory", "--agents")
     assert "reach" in table and "sensitive)" in table
     plain = cli(db, "inventory", "--agents", "--no-reach", "--format", "json")["objects"]
@@ -133,3 +136,59 @@ def test_graph_interface_neighbours() -> None:
     assert g.predecessors(g.index["c"]) == sorted([g.index["b"], g.index["d"]])
     assert g.ancestors(g.index["c"], kinds) == {g.index[x] for x in "abd"}
     assert g.ancestors(g.index["c"], frozenset({"can_assume"}), depth=1) == {g.index["b"]}
+
+
+# -- issue 14: access classes, --action, --context, escalations, one answer per secret ------------
+
+def test_who_can_read_the_data_lists_only_readers_with_their_actions(db: str) -> None:
+    every = cli(db, "who-can-reach", "acme-customer-pii", "--format", "json")["subjects"]
+    readers = cli(db, "who-can-reach", "acme-customer-pii", "--access", "read-data", "--format", "json")["subjects"]
+    assert readers and len(readers) <= len(every)
+    for s in readers:
+        assert "read-data" in s["classes"] and s["matching_actions"]
+        assert all(a.startswith("s3:Get") for a in s["matching_actions"])
+    by_action = cli(db, "who-can-reach", "acme-customer-pii", "--action", "s3:GetObject", "--format", "json")
+    assert {s["subject"] for s in by_action["subjects"]} == {s["subject"] for s in readers
+                                                              if "s3:GetObject" in s["matching_actions"]}
+    assert all(s["matching_actions"] == ["s3:GetObject"] for s in by_action["subjects"])
+
+
+def test_reach_keeps_classes_and_lists_escalations_apart(db: str) -> None:
+    out = cli(db, "reach", "etl-scheduler", "--format", "json")
+    pii = next(s for s in out["systems"] if s["name"] == "acme-customer-pii")
+    assert "read-data" in pii["classes"] and pii["data_access"] is True
+    assert pii["path"][-1]["classes"] == pii["classes"]
+    assert isinstance(out["escalations"], list)
+    assert all(not s.get("via_escalation") for s in out["systems"])
+
+
+def test_a_stated_context_is_refused_in_one_line_when_malformed_and_said_when_used(db: str) -> None:
+    res = CliRunner().invoke(main, ["--db", db, "reach", "etl-scheduler", "--context", "aws:SecureTransport"])
+    assert res.exit_code == 2 and "KEY=VALUE" in res.output and "Traceback" not in res.output
+    out = cli(db, "reach", "etl-scheduler", "--context", "aws:MultiFactorAuthPresent=false", "--format", "json")
+    assert out["context"].startswith("context aws:multifactorauthpresent=false")
+    base = {s["system"] for s in cli(db, "reach", "etl-scheduler", "--format", "json")["systems"]}
+    assert {s["system"] for s in out["systems"]} <= base  # stating a key never adds a grant the default had decided
+    plain_http = cli(db, "reach", "etl-scheduler", "--context", "aws:SecureTransport=false", "--format", "json")
+    assert "every AWS principal" in plain_http["context"]
+
+
+def test_path_table_shows_each_hop_s_grant(db: str) -> None:
+    text = cli(db, "path", "etl-scheduler", "acme-customer-pii")
+    assert "grant" in text and "read-pii" in text and "can_assume" in text
+
+
+def test_a_pasted_secret_reaches_what_its_file_line_reaches(demo_db: str) -> None:
+    from agentreach_testing.demo.leaked_repo import _chars
+
+    secret = "DEMOCANARY" + _chars("support-bot/aws", 30)
+    res = CliRunner().invoke(main, ["--db", demo_db, "show", "-", "--format", "json"], input=secret + "\n")
+    assert res.exit_code == 0, res.output
+    where = json.loads(res.stdout)["object"]["locations"][0]
+    pasted = CliRunner().invoke(main, ["--db", demo_db, "reach", "-", "--format", "json"], input=secret + "\n")
+    assert pasted.exit_code == 0, pasted.output
+    by_line = cli(demo_db, "reach", f"support-bot/{where['path'].rsplit('/', 1)[-1]}:{where['line']}", "--format",
+                  "json")
+    got = {s["system"] for s in json.loads(pasted.stdout)["systems"]}
+    assert got and got == {s["system"] for s in by_line["systems"]}
+    assert secret not in pasted.stdout

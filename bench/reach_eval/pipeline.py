@@ -1,16 +1,15 @@
 """The one place that knows how the core derives reach today: the per-provider derivers the
 plugin registry holds (``agentreach.registry.registry().derivers()``) over a ``SnapshotView``,
-then an in-memory ``Graph`` and ``who_can_reach`` over it, as ``load_graph`` and
-``derive_reach`` do for a stored snapshot. When the core moves, this file is the fix."""
+then an in-memory ``Graph`` and ``who_can_reach --access read-data`` over it, as ``load_graph``
+and ``derive_reach`` do for a stored snapshot. When the core moves, this file is the fix."""
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
 from agentreach.graph.core import Graph
-from agentreach.graph.query import who_can_reach
+from agentreach.graph.query import Want, who_can_reach
 from agentreach.model import Edge, Node
-from agentreach.order import access_rank as level_rank
 from agentreach.registry import registry
 from agentreach.view import SnapshotView
 
@@ -38,16 +37,13 @@ def derive(nodes: Iterable[Node], edges: Iterable[Edge]) -> tuple[Graph, list[st
 
 
 def readers(graph: Graph, system_id: str) -> dict[str, dict[str, Any]]:
-    """Identity id -> what ``who-can-reach`` says of it, for those it lists at ``read`` or
-    stronger: what a responder reads today as "can read the data"."""
+    """Identity id -> what ``who-can-reach --access read-data`` says of it: the responder's
+    "who can read the data in this system"."""
     n = graph.node(system_id)
     if n is None:
         return {}
-    out = {}
-    for row in who_can_reach(graph, n):
-        if row["kind"] == "identity" and level_rank(row["access"]) >= level_rank("read"):
-            out[row["subject"]] = row
-    return out
+    return {row["subject"]: row for row in who_can_reach(graph, n, want=Want(access="read-data"))
+            if row["kind"] == "identity"}
 
 
 def edges_of_kind(graph: Graph, kind: str) -> list[tuple[str, str, dict[str, Any]]]:

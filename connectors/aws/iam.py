@@ -199,7 +199,8 @@ def transform(raw: IamRaw, now: dt.datetime | None = None) -> Iterator[Record]:
             document=_default_version(pol),
             attrs={"path": pol.get("Path"), "aws_managed": ":aws:policy/" in pol["Arn"],
                    "attachment_count": pol.get("AttachmentCount"),
-                   "default_version": pol.get("DefaultVersionId")},
+                   "default_version": pol.get("DefaultVersionId"),
+                   "version_count": len(pol.get("PolicyVersionList") or []) or None},
         )
 
     for group in raw.groups:

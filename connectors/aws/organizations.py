@@ -1,7 +1,10 @@
 """AWS Organizations: service control policies and where they are attached, read from the
 management account when the scan covers the Organization. Each SCP is a policy node; each
 attachment that reaches an account, directly or through its OUs and the root, is a
-``has_policy`` edge from that account with ``attachment: scp`` and the target it came through.
+``has_policy`` edge from that account with ``attachment: scp``, the target it is attached to
+(``via``), that target's ``level`` on the way from the root (0 = root, the account last) and the
+whole ``path`` root first: SCPs are evaluated per level (every level must allow), so where each
+one is attached is what the evaluator needs. The connector records attachments only.
 """
 
 from __future__ import annotations
@@ -52,7 +55,10 @@ def transform(raw: dict[str, Any]) -> Iterator[Record]:
         for account, chain in raw["ancestry"].items():
             if account == raw.get("management_account"):
                 continue  # SCPs never restrict the management account
-            via = next((t for t in chain if t in pol["Targets"]), None)
-            if via is not None:
-                yield Edge(src=node_id("aws", "account", account), dst=pid, kind=EdgeKind.HAS_POLICY, source=SOURCE,
-                           key=f"scp:{via}", attrs={"attachment": "scp", "via": via, "policy_arn": pol["Arn"]})
+            path = list(reversed(chain))  # root first, the account last
+            for level, via in enumerate(path):
+                if via in pol["Targets"]:
+                    yield Edge(src=node_id("aws", "account", account), dst=pid, kind=EdgeKind.HAS_POLICY,
+                               source=SOURCE, key=f"scp:{via}",
+                               attrs={"attachment": "scp", "via": via, "level": level, "path": path,
+                                      "policy_arn": pol["Arn"]})

@@ -15,11 +15,11 @@ from typing import Any, Iterator, Mapping
 from agentreach.connector import Connector, ScanContext
 from agentreach.model import CoverageGap, Record
 
-from . import entra, resources
+from . import entra, people, resources
 from .arm import get_arm
 from .auth import make_credential
 from .config import AzureConfig
-from .graph import get_entra
+from .graph import AssignedRaw, get_assigned, get_entra
 from .http import AzureHttp
 
 __all__ = ["AzureConnector"]
@@ -52,10 +52,15 @@ class AzureConnector(Connector):
             subs = get_arm(http, tenant)
             task.advance()
             principals = entra.principal_ids(raw) if raw else {}
+            users, groups = people.assigned(subs)
+            assigned = get_assigned(http, tenant, users, groups) if raw is not None and (users or groups) \
+                else AssignedRaw()
             problems: list[str] = []
             if raw is not None:
                 yield from entra.transform(raw, now, resources.granted_actions(subs), problems,
                                            resources.identity_tags(subs))
+            yield from people.transform(assigned, tenant, principals)
+            principals = {**principals, **people.principal_ids(assigned)}
             emitted: set[str] = set()
             for sub in subs:
                 yield from resources.transform(sub, tenant, principals, emitted, problems)

@@ -1,6 +1,7 @@
 """Azure Resource Manager reads (the "get" half for ARM): one pass per subscription over
 bulk listings (role assignments, role and deny definitions, resources with their managed
-identities, AI accounts, key vaults), each with the api-version it is documented under.
+identities, AI accounts, key vaults, storage accounts), each with the api-version it is
+documented under.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ API = {
     "cognitiveAccounts": "2024-10-01",
     "cognitiveProjects": "2025-06-01",
     "vaults": "2023-07-01",
+    "storageAccounts": "2023-05-01",
 }
 PATHS = {
     "roleAssignments": "/providers/Microsoft.Authorization/roleAssignments",
@@ -32,6 +34,8 @@ PATHS = {
     "userAssignedIdentities": "/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
     "cognitiveAccounts": "/providers/Microsoft.CognitiveServices/accounts",
     "vaults": "/providers/Microsoft.KeyVault/vaults",
+    # allowSharedKeyAccess decides whether listKeys is a data path (config/access-classes.yaml)
+    "storageAccounts": "/providers/Microsoft.Storage/storageAccounts",
 }
 
 

@@ -22,6 +22,8 @@ USER_SELECT = "id,displayName,mail,userPrincipalName,accountEnabled"
 AGENT_SELECT = ("id,appId,displayName,agentIdentityBlueprintId,accountEnabled,createdByAppId,createdDateTime,"
                 "servicePrincipalType,tags")
 AGENT_USER_SELECT = "id,displayName,userPrincipalName,mail,accountEnabled,identityParentId,createdDateTime"
+GROUP_SELECT = "id,displayName,mail,securityEnabled,description"
+MEMBER_SELECT = "id,displayName,userPrincipalName,appId,servicePrincipalType"
 USERS_PER_FILTER = 15  # Graph's limit on values in one `in` filter
 
 
@@ -107,6 +109,40 @@ def get_entra(http: AzureHttp) -> EntraRaw | None:
     cred_sign_ins = r.beta_list("/reports/appCredentialSignInActivities", "GET appCredentialSignInActivities")
     raw.cred_sign_ins = cred_sign_ins.items if cred_sign_ins and cred_sign_ins.ok else None
     return raw
+
+
+@dataclass
+class AssignedRaw:
+    """People and groups that ARM role assignments name, read from Graph after ARM: the users,
+    the groups and every group's transitive members (None: the members could not be read)."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, list[dict[str, Any]] | None] = field(default_factory=dict)
+
+
+def get_assigned(http: AzureHttp, tenant: str | None, user_ids: list[str], group_ids: list[str]) -> AssignedRaw:
+    """``GET /users`` and ``GET /groups`` by id (``id in (...)``, 15 at a time), then
+    ``GET /groups/{id}/transitiveMembers`` for each group, so that a group's role assignment
+    reaches every person and workload in it, nested groups included."""
+    r = GraphReader(http)
+    r.account = tenant or r.account
+    out = AssignedRaw(users=_users(r, sorted(set(user_ids))))
+    ids = sorted(set(group_ids))
+    for start in range(0, len(ids), USERS_PER_FILTER):
+        chunk = ids[start:start + USERS_PER_FILTER]
+        flt = "id in (" + ",".join(f"'{i}'" for i in chunk) + ")"
+        for group in r.list("/groups", "GET /groups", {"$filter": flt, "$select": GROUP_SELECT}).items:
+            out.groups[str(group["id"])] = group
+
+    def members(gid: str) -> tuple[str, list[dict[str, Any]] | None]:
+        listing = r.list(f"/groups/{gid}/transitiveMembers", "GET group transitiveMembers",
+                         {"$select": MEMBER_SELECT, "$top": "999"})
+        return gid, listing.items if listing.ok else None
+
+    with ThreadPoolExecutor(max_workers=r.cfg.workers, thread_name_prefix="azure-graph") as pool:
+        out.members = dict(pool.map(members, ids))
+    return out
 
 
 def _app_role_assignments(r: GraphReader, sps: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

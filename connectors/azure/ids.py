@@ -38,6 +38,15 @@ def user_id(object_id: str) -> str:
     return node_id(PROVIDER, "user", object_id.lower())
 
 
+def person_id(object_id: str) -> str:
+    """A person named by a role assignment, as a principal (their owner record is ``user_id``)."""
+    return node_id(PROVIDER, "person", object_id.lower())
+
+
+def group_id(object_id: str) -> str:
+    return node_id(PROVIDER, "group", object_id.lower())
+
+
 def credential_id(kind: str, key_id: str) -> str:
     return node_id(PROVIDER, kind, key_id.lower())
 

@@ -16,7 +16,18 @@ from typing import Any, Iterable, Iterator, Mapping
 from agentreach.model import Edge, EdgeKind, Identity, Policy, Record, System, Workload, node_id
 
 from .arm import SubscriptionRaw
-from .ids import PROVIDER, SOURCE, arm_node_id, arm_type, guarded, mi_id, role_definition_id, sp_id
+from .ids import (
+    PROVIDER,
+    SOURCE,
+    arm_node_id,
+    arm_type,
+    group_id,
+    guarded,
+    mi_id,
+    person_id,
+    role_definition_id,
+    sp_id,
+)
 
 SYSTEM_TYPES = {
     "microsoft.keyvault/vaults": "azure_key_vault",
@@ -96,7 +107,8 @@ def _merged_resources(sub: SubscriptionRaw) -> dict[str, dict[str, Any]]:
     """The generic /resources listing, with the provider listings' properties over it
     (either may be missing when one call was denied)."""
     out: dict[str, dict[str, Any]] = {}
-    for key in ("resources", "cognitiveAccounts", "cognitiveProjects", "vaults", "userAssignedIdentities"):
+    for key in ("resources", "cognitiveAccounts", "cognitiveProjects", "vaults", "storageAccounts",
+                "userAssignedIdentities"):
         for res in sub[key]:
             rid = str(res.get("id") or "").lower()
             if rid:
@@ -196,14 +208,17 @@ def _roles(sub: SubscriptionRaw, tenant: str | None, principals: Mapping[str, st
             continue
         src = principals.get(principal)
         if src is None:
-            if ptype != "ServicePrincipal":
-                continue  # people and groups are not credentials; group nesting is not expanded
-            src = sp_id(principal)
+            kinds = {"ServicePrincipal": (sp_id, "azure_sp", "service principal"),
+                     "User": (person_id, "azure_person", "user"), "Group": (group_id, "azure_group", "group")}
+            if ptype not in kinds:
+                continue  # a foreign group or an unknown kind: nothing Graph can say who it is
+            make, type_, what = kinds[ptype]
+            src = make(principal)
             if src not in emitted:
                 emitted.add(src)
-                yield Identity(id=src, provider=PROVIDER, source=SOURCE, type="azure_sp",
-                               name=f"service principal {principal}", native_id=principal, account=tenant,
-                               attrs={"unresolved": True, "tenant_id": tenant,
+                yield Identity(id=src, provider=PROVIDER, source=SOURCE, type=type_,
+                               name=f"{what} {principal}", native_id=principal, account=tenant,
+                               attrs={"unresolved": True, "tenant_id": tenant, "human": ptype == "User",
                                       "note": "named by an ARM role assignment; Graph did not show it"})
         rd_id = role_definition_id(str(props.get("roleDefinitionId") or ""))
         yield Edge(src=src, dst=rd_id, kind=EdgeKind.HAS_POLICY, source=SOURCE,

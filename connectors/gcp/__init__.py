@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping
 from agentreach.connector import Connector, ScanCancelled, ScanContext
 from agentreach.model import CoverageGap, Edge, Identity, Record, System
 
-from . import activity, apikeys, hierarchy, iam_admin, policies, resources, vertex, wif
+from . import activity, apikeys, groups, hierarchy, iam_admin, policies, resources, vertex, wif
 from .calls import GcpCalls, make_credentials
 from .config import GcpConfig
 from .members import policy_member_identities, roles_of
@@ -124,6 +124,8 @@ class GcpConnector(Connector):
         members = policy_member_identities(seen_policies, known_emails, number_to_project, known_pools)
         # A service agent or agent principal a reasoning engine runs as is already out.
         yield from (m for m in members.values() if m.id not in emitted)
+        # Google groups in bindings, with their members where the directory is readable.
+        yield from groups.transform(groups.get(calls, groups.group_emails(seen_policies)), known_emails)
         roles = policies.RoleCache().get(calls, {r for p in seen_policies for r in roles_of(p)})
         yield from policies.transform_roles(roles)
 

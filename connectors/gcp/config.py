@@ -21,6 +21,7 @@ DEFAULT_ENDPOINTS: dict[str, str] = {
     "storage": "https://storage.googleapis.com",
     "secretmanager": "https://secretmanager.googleapis.com",
     "bigquery": "https://bigquery.googleapis.com",
+    "cloudidentity": "https://cloudidentity.googleapis.com",
 }
 
 DEFAULT_OWNER_CONVENTIONS = (r"owner[:=]\s*(?P<owner>[\w.@-]+)",)

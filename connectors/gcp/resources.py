@@ -46,16 +46,19 @@ def get_datasets(calls: GcpCalls, project: str) -> list[tuple[dict[str, Any], di
     for item in calls.rest_pages("bigquery", f"/bigquery/v2/projects/{project}/datasets", "datasets",
                                  operation="datasets.list", project=project, size_param="maxResults"):
         ds_id = item["datasetReference"]["datasetId"]
-        full = calls.rest("bigquery", f"/bigquery/v2/projects/{project}/datasets/{ds_id}", operation="datasets.get",
-                          project=project)
+        # accessPolicyVersion=3: conditional access entries come with their condition (older
+        # versions rename their role "…_withcond_<hash>" and drop it; BigQuery datasets.get reference)
+        full = calls.rest("bigquery", f"/bigquery/v2/projects/{project}/datasets/{ds_id}", {"accessPolicyVersion": 3},
+                          operation="datasets.get", project=project)
         out.append((full or item, dataset_policy(full["access"]) if full and "access" in full else None))
     return out
 
 
 def dataset_policy(access: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """A dataset's ``access`` entries as IAM bindings (views, routines and datasets that
-    are authorised on it are not principals and are left out)."""
-    by_role: dict[str, set[str]] = {}
+    """A dataset's ``access`` entries as IAM bindings, one per (role, condition), the
+    conditions kept (views, routines and datasets that are authorised on it are not
+    principals and are left out)."""
+    by_role: dict[tuple[str, str], tuple[set[str], Mapping[str, Any] | None]] = {}
     for entry in access:
         role = BQ_BASIC_ROLES.get(str(entry.get("role")), entry.get("role"))
         member = None
@@ -73,9 +76,17 @@ def dataset_policy(access: list[Mapping[str, Any]]) -> dict[str, Any]:
         elif entry.get("specialGroup"):
             member = f"specialGroup:{entry['specialGroup']}"
         if role and member:
-            by_role.setdefault(str(role), set()).add(member)
-    bindings = [{"role": r, "members": sorted(m)} for r, m in sorted(by_role.items())]
-    return policy_dict({"version": 1, "bindings": bindings})
+            condition = entry.get("condition") if isinstance(entry.get("condition"), Mapping) else None
+            key = (str(role), str((condition or {}).get("expression") or ""))
+            members, _ = by_role.setdefault(key, (set(), condition))
+            members.add(member)
+    bindings = []
+    for (role, _), (members, condition) in sorted(by_role.items()):
+        binding: dict[str, Any] = {"role": role, "members": sorted(members)}
+        if condition:
+            binding["condition"] = {k: condition[k] for k in ("expression", "title", "description") if k in condition}
+        bindings.append(binding)
+    return policy_dict({"version": 3, "bindings": bindings})
 
 
 def _system(type_: str, short: str, native: str, name: str, project: str, created: Any,

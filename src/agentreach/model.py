@@ -36,11 +36,15 @@ class NodeKind(StrEnum):
 
 class EdgeKind(StrEnum):
     """Relations a source states itself. Connectors emit only these; the reach graph
-    derives ``can_assume`` / ``can_access`` from policies where the source does not."""
+    derives ``can_assume`` / ``can_access`` / ``can_escalate`` from policies where the source
+    does not."""
 
     AUTHENTICATES = "authenticates"  # credential -> identity
     CAN_ASSUME = "can_assume"  # identity -> identity
     CAN_ACCESS = "can_access"  # identity -> system
+    # identity -> identity or system it can take over through a privilege-escalation technique
+    # (the technique and its statements in attrs; never folded into can_access)
+    CAN_ESCALATE = "can_escalate"
     OWNS = "owns"  # owner -> identity | credential
     FOUND_IN = "found_in"  # credential -> location
     MEMBER_OF = "member_of"  # identity -> group identity

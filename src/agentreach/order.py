@@ -1,4 +1,4 @@
-"""The two orderings every layer shares: access levels and severities, weakest first.
+"""The orderings every layer shares: access levels, access classes and severities, weakest first.
 
 Each is defined here once. Before, access levels were spelled four times in two orders and
 two ``severity_rank`` functions ranked in opposite directions, so "strongest" meant
@@ -15,6 +15,14 @@ from typing import Any, Iterable
 # actions (list < read < tagging < write < permissions-management).
 ACCESS_LEVELS: tuple[str, ...] = ("list", "read", "tagging", "write", "permissions-management")
 
+# What a grant lets a principal do in a responder's terms (config/access-classes.yaml says which
+# actions give which): metadata and configuration first, then the data, then who may use it.
+# ``admin`` holds everything or can manage IAM itself.
+ACCESS_CLASSES: tuple[str, ...] = ("read-metadata", "write-config", "read-data", "write-data",
+                                   "permissions-management", "admin")
+# The classes that touch what a system holds: what "can reach the data" means.
+DATA_CLASSES: frozenset[str] = frozenset({"read-data", "write-data"})
+
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 # The order a reader wants: most serious first.
 SEVERITIES_DESC: tuple[str, ...] = tuple(reversed(SEVERITIES))
@@ -29,6 +37,16 @@ def strongest_access(levels: Iterable[Any]) -> str | None:
     """The strongest known level of ``levels``, None when none is known."""
     known = [lv for lv in levels if lv in ACCESS_LEVELS]
     return max(known, key=access_rank) if known else None
+
+
+def class_rank(cls: Any) -> int:
+    """0 for ``read-metadata`` up to 5 for ``admin``; -1 for None or unknown."""
+    return ACCESS_CLASSES.index(cls) if cls in ACCESS_CLASSES else -1
+
+
+def strongest_class(classes: Iterable[Any]) -> str | None:
+    known = [c for c in classes if c in ACCESS_CLASSES]
+    return max(known, key=class_rank) if known else None
 
 
 def severity_rank(severity: Any) -> int:

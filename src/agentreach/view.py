@@ -7,6 +7,7 @@ reach questions belong to the graph layer.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -19,19 +20,29 @@ class SnapshotView:
     nodes: dict[str, Node]
     out_edges: dict[str, list[Mapping[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     in_edges: dict[str, list[Mapping[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    # When the snapshot was taken: the time its time-bound conditions are decided at, so
+    # deriving again later (findings --recompute, a stated context) gives the scan's answer.
+    at: dt.datetime | None = None
 
     @classmethod
     def of_snapshot(cls, store: Any, snapshot_id: int) -> "SnapshotView":
         """Every node and edge a stored snapshot holds (``store``: an agentreach Store)."""
-        return cls.build((n.node for n in store.nodes(snapshot_id)), store.edges(snapshot_id))
+        info = store.snapshot(snapshot_id)
+        return cls.build((n.node for n in store.nodes(snapshot_id)), store.edges(snapshot_id),
+                         at=info.started_at if info is not None else None)
 
     @classmethod
-    def build(cls, nodes: Iterable[Node], edges: Iterable[Mapping[str, Any]]) -> "SnapshotView":
-        view = cls({n.id: n for n in nodes})
+    def build(cls, nodes: Iterable[Node], edges: Iterable[Mapping[str, Any]],
+              at: dt.datetime | None = None) -> "SnapshotView":
+        view = cls({n.id: n for n in nodes}, at=at)
         for edge in edges:
             view.out_edges[edge["src"]].append(edge)
             view.in_edges[edge["dst"]].append(edge)
         return view
+
+    def time(self) -> dt.datetime:
+        """The snapshot's time, or now for a view of no stored snapshot."""
+        return self.at or dt.datetime.now(dt.timezone.utc)
 
     def name(self, node_id: str) -> str:
         node = self.nodes.get(node_id)
@@ -47,6 +58,19 @@ class SnapshotView:
 
     def identities_of(self, credential_id: str) -> list[str]:
         return [e["dst"] for e in self.out_edges.get(credential_id, ()) if e["kind"] == "authenticates"]
+
+    def live_copies_of(self, file_credential_id: str) -> list[str]:
+        """The live cloud credentials a secret found in a file was matched to (the link the
+        files deriver records on the live credential's ``found_in`` edge): the same secret."""
+        out: list[str] = []
+        for e in self.out_edges.get(file_credential_id, ()):
+            if e["kind"] != "found_in":
+                continue
+            for back in self.in_edges.get(e["dst"], ()):
+                linked = (back.get("attrs") or {}).get("file_credential") == file_credential_id
+                if back["kind"] == "found_in" and linked and back["src"] not in out:
+                    out.append(back["src"])
+        return out
 
     def credentials_of(self, identity_id: str) -> list[str]:
         return [e["src"] for e in self.in_edges.get(identity_id, ()) if e["kind"] == "authenticates"]

@@ -10,6 +10,7 @@ from ...model import Credential, CredentialStatus, Identity, Node
 from ..base import FindingContext, reach_line
 
 OWNER_PROBLEMS = ("ownerless", "orphaned")
+CONTROL_CLASSES = frozenset({"permissions-management", "admin"})
 
 
 def include_possible(params: Mapping[str, Any]) -> bool:
@@ -18,11 +19,19 @@ def include_possible(params: Mapping[str, Any]) -> bool:
 
 def primary_subjects(ctx: FindingContext, possible: bool = True) -> list[Node]:
     """Agent identities, and agent credentials whose identity is not one already (a key of
-    an agent user is covered by the user's finding, which names the key)."""
+    an agent user is covered by the user's finding, which names the key; a file's copy of a
+    live key is covered by the key)."""
     subjects = ctx.subjects(possible)
     ids = {n.id for n in subjects if isinstance(n, Identity)}
+    subject_ids = {n.id for n in subjects}
+
+    def covered(cred_id: str) -> bool:
+        return any(i in ids for i in ctx.view.identities_of(cred_id))
+
+    # A secret found in a file that is a live key is that key: its identity's finding (and
+    # AR-SECRET-LEAKED-LIVE, which names the file) covers it, rather than a copy per half.
     return [n for n in subjects if isinstance(n, Identity)
-            or not any(i in ids for i in ctx.view.identities_of(n.id))]
+            or not (covered(n.id) or any(c in subject_ids or covered(c) for c in ctx.view.live_copies_of(n.id)))]
 
 
 def active_credentials(ctx: FindingContext, identity_id: str) -> list[Credential]:
@@ -55,7 +64,17 @@ def risk_of(ctx: FindingContext, node: Node, params: Mapping[str, Any]) -> Risk:
         for c in active_credentials(ctx, node.id):
             if ctx.is_stale(c.id):
                 stale += [f"its credential {c.name}: {ln}" for ln in _stale_lines(ctx, c.id)]
-    return Risk(ctx.owner_status(node.id), stale, ctx.sensitive_reach(node.id, levels, min_access))
+    sensitive = [r for r in ctx.sensitive_reach(node.id, levels, min_access) if controls_data(r)]
+    return Risk(ctx.owner_status(node.id), stale, sensitive)
+
+
+def controls_data(row: Mapping[str, Any]) -> bool:
+    """Whether a reach row touches what the system holds: reading or changing its data, or
+    deciding who may (permissions-management, admin), which is one policy edit away from the
+    data. Reading a bucket's policy or a vault's settings is not reaching its data."""
+    if row.get("data_access", True):
+        return True
+    return bool(CONTROL_CLASSES.intersection(row.get("classes") or ()))
 
 
 def _stale_lines(ctx: FindingContext, node_id: str) -> list[str]:

@@ -1,5 +1,7 @@
-"""What agents can reach: admin or permissions-management reach, and reach to sensitive
-systems, both from the graph (agentreach.graph.query.reach) with the path as evidence."""
+"""What agents can reach: admin or permissions-management reach (and escalations to admin,
+which are their own ``can_escalate`` edges, never folded into the access), and reach to the
+*data* of sensitive systems, both from the graph (agentreach.graph.query) with the path as
+evidence."""
 
 from __future__ import annotations
 
@@ -57,11 +59,35 @@ SENSITIVE = RuleMeta(
 )
 
 
+def _escalations_to_admin(ctx: FindingContext, node_id: str) -> list[dict[str, Any]]:
+    """Escalations open to the subject (or an identity it becomes) that end in admin."""
+    from ...graph.query import escalations_of
+
+    n = ctx.graph.node(node_id)
+    return [e for e in escalations_of(ctx.graph, n) if e.get("gains") == "admin"] if n is not None else []
+
+
+def _escalation_line(e: Mapping[str, Any]) -> str:
+    names = ", ".join(t.get("technique") or "" for t in e.get("techniques") or []) or str(e.get("technique"))
+    who = e["from_name"]
+    target = "itself" if e.get("self") else e["to_name"]
+    return (f"can escalate to admin: {who} can take over {target} through {names}"
+            f"{' (conditional)' if e.get('conditional') else ''}")
+
+
 @rule(OVERPRIVILEGED)
 def agent_overprivileged(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
     levels = set(params.get("levels") or ("permissions-management",))
     for node in primary_subjects(ctx, include_possible(params)):
         hits = [r for r in ctx.reach_of(node.id) if r.get("admin") or r.get("access") in levels]
+        escalations = _escalations_to_admin(ctx, node.id)
+        if not hits and escalations:
+            severity, demoted = possible_demotion(ctx, node.id, meta.severity)
+            yield ctx.finding(meta, node, severity, [
+                *[_escalation_line(e) for e in escalations[:3]], agent_line(ctx, node.id), owner_line(ctx, node.id),
+                *demoted,
+            ], path=escalations[0]["path"])
+            continue
         if not hits:
             continue
         admin = [r for r in hits if r.get("admin") and not r.get("conditional")]
@@ -79,7 +105,8 @@ def agent_overprivileged(ctx: FindingContext, meta: RuleMeta, params: Mapping[st
         names = ", ".join(r["name"] for r in hits[:6]) + ("…" if len(hits) > 6 else "")
         yield ctx.finding(meta, node, severity, [
             f"{len(hits)} system(s) with admin or permissions-management access: {names}",
-            reach_line(hits[0]), agent_line(ctx, node.id), owner_line(ctx, node.id), *why, *demoted,
+            reach_line(hits[0]), *[_escalation_line(e) for e in escalations[:2]], agent_line(ctx, node.id),
+            owner_line(ctx, node.id), *why, *demoted,
         ], path=hits[0]["path"])
 
 

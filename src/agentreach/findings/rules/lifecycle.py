@@ -152,7 +152,7 @@ def two_active_keys(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, An
         judged = ident if isinstance(ident, Identity) else keys[0]
         severity, scope = _scope(ctx, judged, meta.severity)
         lines = []
-        for k in keys:
+        for k in sorted(keys, key=lambda k: (k.created is None, k.created or 0, k.id)):  # oldest first: rotate it
             used = getattr(k, "last_used", None)
             lines.append(f"active key {k.name}, created {k.created.date() if k.created else 'unknown'}, "
                          f"last used {used.date() if used else 'never'}")

@@ -43,6 +43,7 @@ class ActionInfo:
     name: str  # canonical "s3:GetObject"
     level: str  # one of LEVELS
     resource_types: tuple[str, ...]  # lowercased type keys; empty = only Resource "*"
+    required: tuple[str, ...] = ()  # the types every request names (RunInstances: image, instance, subnet …)
 
 
 def _level(raw: str) -> str:
@@ -105,7 +106,8 @@ class ActionCatalogue:
         for key, detail in raw.items():
             name = f"{service}:{detail['name']}"
             types = tuple(str(rt["name"]).lower() for rt in detail.get("resourceTypes", ()))
-            out[key.lower()] = ActionInfo(name, _level(str(detail.get("accessLevel", "Write"))), types)
+            required = tuple(str(rt["name"]).lower() for rt in detail.get("resourceTypes", ()) if rt.get("required"))
+            out[key.lower()] = ActionInfo(name, _level(str(detail.get("accessLevel", "Write"))), types, required)
         return out
 
     @lru_cache(maxsize=None)  # noqa: B019
@@ -136,6 +138,25 @@ class ActionCatalogue:
         service = action.partition(":")[0].lower()
         raw = self._data.resources._get_resources(service) if self._data.services.service_exists(service) else {}
         return tuple((t, str(raw[t]["arn"])) for t in info.resource_types if t in raw)
+
+    def new_resource_arns(self, action: str, account: str, region: str = "*") -> tuple[str, ...]:
+        """ARN patterns standing for "a resource this action may create or use": the templates
+        of the types every request of it names (all of them, or its first type when none is
+        marked required), ``${Partition}`` as ``aws``, the account filled in, the rest ``*``.
+        Empty: the action takes no resource (only ``Resource: "*"`` grants it)."""
+        info = self.info(action)
+        if info is None or not info.resource_types:
+            return ()
+        templates = dict(self.resource_types(action))
+        wanted = [t for t in info.required if t in templates] or [info.resource_types[0]]
+        out = []
+        for t in wanted:
+            if t not in templates:
+                continue
+            arn = templates[t].replace("${Partition}", "aws").replace("${Account}", account)
+            arn = arn.replace("${Region}", region)
+            out.append(_VAR.sub("*", arn))
+        return tuple(out)
 
     def expand(self, pattern: str) -> set[str]:
         """Concrete actions matching an IAM action pattern, case-insensitively."""

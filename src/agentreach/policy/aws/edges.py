@@ -7,14 +7,16 @@ statements that grant it, its access level and whether a condition makes it unce
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ...graph.derive import Derived, EdgeChecker, run_checkers
-from ...graph.grant import AccessGrant
+from ...graph.grant import AccessGrant, compact
 from ...model import Edge, EdgeKind, Identity, Node, Policy, System, Workload, node_id
-from ...order import strongest_access
 from ...view import SnapshotView
-from .evaluate import AwsEvaluator
+from ..classes import classify_aws
+from ..context import DEFAULT, RequestContext
+from . import escalation
+from .evaluate import AwsEvaluator, union
 from .model import Access, PolicyRef, Principal, Resource
 
 SOURCE = "policy:aws"
@@ -25,9 +27,11 @@ RESOURCE_TYPES = frozenset({"aws_s3_bucket", "aws_dynamodb_table", "aws_secretsm
 ACCOUNT_WIDE_SERVICES = ("s3", "dynamodb", "secretsmanager", "kms", "lambda", "bedrock", "bedrock-agentcore", "iam")
 
 
-def principal_of(ident: Identity, view: SnapshotView) -> Principal:
+def principal_of(ident: Identity, view: SnapshotView,
+                 levels: Mapping[str, tuple[tuple[tuple[PolicyRef, Any], ...], ...]] | None = None) -> Principal:
     """Everything that may grant to an identity: its inline and managed policies and those
-    of its groups, its boundary, its tags."""
+    of its groups, its boundary, its tags, the SCPs of its account by level (``levels``:
+    account -> levels, computed once per account by the caller)."""
     policies: list[tuple[PolicyRef, dict[str, Any]]] = []
     boundary = None
     holders = [(ident.id, "")] + [(e["dst"], "group-") for e in view.out_edges.get(ident.id, ())
@@ -49,14 +53,27 @@ def principal_of(ident: Identity, view: SnapshotView) -> Principal:
                     boundary = (PolicyRef("boundary", pol.name, ""), dict(pol.document))
                 continue
             policies.append((PolicyRef(f"{prefix}managed", f"{pol.name}{owner}", ""), dict(pol.document)))
-    scps = []
-    for edge in view.out_edges.get(node_id("aws", "account", ident.account or ""), ()):
-        pol = view.nodes.get(edge["dst"])
-        attachment = edge.get("attrs", {}).get("attachment")
-        if edge["kind"] == "has_policy" and isinstance(pol, Policy) and attachment == "scp":
-            scps.append((PolicyRef("scp", f"{pol.name} (on {edge['attrs'].get('via')})", ""), dict(pol.document)))
     return Principal(arn=ident.native_id or ident.id, account=ident.account or "", identity_policies=tuple(policies),
-                     boundary=boundary, scps=tuple(scps), tags=dict(ident.tags))
+                     boundary=boundary, tags=dict(ident.tags),
+                     scp_levels=levels[ident.account or ""] if levels is not None and (ident.account or "") in levels
+                     else scp_levels(view, ident.account or ""))
+
+
+def scp_levels(view: SnapshotView, account: str) -> tuple[tuple[tuple[PolicyRef, Any], ...], ...]:
+    """The SCPs that apply to ``account``, one tuple per level of the organization, root
+    first. A level the snapshot shows no SCP at is left out (AWS keeps at least one SCP on
+    every root, OU and account, so an empty level is missing data, not a deny); a snapshot
+    whose edges predate levels gives one level of everything."""
+    by_level: dict[int, list[tuple[PolicyRef, Any]]] = {}
+    for edge in view.out_edges.get(node_id("aws", "account", account), ()):
+        pol = view.nodes.get(edge["dst"])
+        attrs = edge.get("attrs") or {}
+        if edge["kind"] != "has_policy" or not isinstance(pol, Policy) or attrs.get("attachment") != "scp":
+            continue
+        level = attrs.get("level")
+        by_level.setdefault(level if isinstance(level, int) else -1, []).append(
+            (PolicyRef("scp", f"{pol.name} (on {attrs.get('via')})", ""), dict(pol.document)))
+    return tuple(tuple(by_level[k]) for k in sorted(by_level))
 
 
 def resource_of(node: Node) -> Resource:
@@ -66,11 +83,20 @@ def resource_of(node: Node) -> Resource:
     return Resource(arn=node.native_id or node.id, account=node.account or "", policy=dict(policy) if policy else None)
 
 
-def grant_of(access: Access) -> AccessGrant:
-    """The evaluator's answer as the graph's typed grant."""
+def grant_of(access: Access, system_type: str | None = None, candidates: frozenset[str] | None = None,
+             classify: bool = True) -> AccessGrant:
+    """The evaluator's answer as the graph's typed grant: its access classes on a system of
+    ``system_type`` (config/access-classes.yaml) and its actions compacted against
+    ``candidates``, the actions that apply to the system."""
+    cls = classify_aws(system_type, access.actions, access.conditional_actions) if classify else None
     return AccessGrant(level=access.level, admin=access.admin, conditional=access.conditional,
                        condition_keys=tuple(access.condition_keys), actions=frozenset(access.actions),
-                       grants=tuple(f"{g.kind} {g.name} {g.statement}".strip() for g in access.grants))
+                       grants=tuple(f"{g.kind} {g.name} {g.statement}".strip() for g in access.grants),
+                       classes=cls.classes if cls else frozenset(),
+                       conditional_classes=cls.conditional if cls else frozenset(),
+                       class_actions=cls.actions if cls else {},
+                       actions_by_service=compact(access.actions, candidates),
+                       conditional_actions=frozenset(access.conditional_actions))
 
 
 class Candidates:
@@ -174,20 +200,10 @@ class AssumeRoleChecker(EdgeChecker[Context]):
                     continue
                 access = ctx.ev.can_assume(principals[pid], target)
                 if access is not None:
-                    yield grant_of(access).edge(pid, role.id, SOURCE, EdgeKind.CAN_ASSUME)
+                    yield grant_of(access, classify=False).edge(pid, role.id, SOURCE, EdgeKind.CAN_ASSUME)
 
 
-def combine(a: Access | None, b: Access | None) -> Access | None:
-    """What is granted on a bucket and on its objects, as one answer for the bucket. Not an
-    edge merge: the two are parts of one resource, so any conditional action makes the
-    whole conditional (the evaluator's own sense of ``conditional``)."""
-    if a is None or b is None:
-        return a or b
-    return Access(actions=a.actions | b.actions, level=strongest_access((a.level, b.level)) or a.level,
-                  admin=a.admin or b.admin, conditional=a.conditional or b.conditional,
-                  condition_keys=tuple(dict.fromkeys(a.condition_keys + b.condition_keys)),
-                  grants=tuple(dict.fromkeys(a.grants + b.grants)),
-                  conditional_actions=a.conditional_actions | b.conditional_actions)
+combine = union  # a bucket and its objects (arn/*) are parts of one resource: one answer
 
 
 class ResourceAccessChecker(EdgeChecker[Context]):
@@ -200,13 +216,16 @@ class ResourceAccessChecker(EdgeChecker[Context]):
             target = resource_of(system)
             objects = (Resource(arn=f"{target.arn}/*", account=target.account, policy=target.policy)
                        if system.type == "aws_s3_bucket" else None)
+            candidates = ctx.ev.catalogue.actions_for_arn(target.arn)
+            if objects is not None:
+                candidates = candidates | ctx.ev.catalogue.actions_for_arn(objects.arn)
             for pid in ctx.cands.for_resource(target.arn, target.policy):
                 principal = ctx.cands.principals[pid]
                 access = ctx.ev.access(principal, target)
                 if objects is not None:
                     access = combine(access, ctx.ev.access(principal, objects))
                 if access is not None:
-                    yield grant_of(access).edge(pid, system.id, SOURCE)
+                    yield grant_of(access, system.type, candidates).edge(pid, system.id, SOURCE)
 
 
 class AccountWideChecker(EdgeChecker[Context]):
@@ -225,17 +244,32 @@ class AccountWideChecker(EdgeChecker[Context]):
                     yield System(id=nid, provider="aws", source=SOURCE, type="aws_account_service",
                                  name=f"all of {service} in {principal.account}", account=principal.account,
                                  attrs={"service": service, "derived": True})
-                yield grant_of(access).edge(pid, nid, SOURCE)
+                yield grant_of(access, None, frozenset(ctx.ev.catalogue.actions(service))).edge(pid, nid, SOURCE)
 
 
 CHECKERS: tuple[EdgeChecker[Context], ...] = (AssumeRoleChecker(), ResourceAccessChecker(), AccountWideChecker())
 
 
-def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None) -> Derived:
-    ev = evaluator or AwsEvaluator()
+def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None, *, context: RequestContext | None = None,
+           only: Iterable[str] | None = None) -> Derived:
+    """The AWS edges of a snapshot: can_assume, can_access and can_escalate, for the request
+    ``context`` (default: :data:`agentreach.policy.context.DEFAULT` at the snapshot's time).
+    ``only``: derive the edges *from* these principals
+    only (a query for a stated context re-derives the principals it touches)."""
+    request = context if context is not None else DEFAULT.at(view.time())
+    ev = evaluator or AwsEvaluator(request=request)
     idents = [n for n in view.nodes.values() if isinstance(n, Identity) and n.provider == "aws"]
-    principals = {n.id: principal_of(n, view) for n in idents if n.type in PRINCIPAL_TYPES}
-    ctx = Context(ev=ev, cands=Candidates(principals), roles=[n for n in idents if n.type == "aws_iam_role"],
+    levels = {acct: scp_levels(view, acct) for acct in {n.account or "" for n in idents}}
+    principals = {n.id: principal_of(n, view, levels) for n in idents if n.type in PRINCIPAL_TYPES}
+    wanted = frozenset(only) if only is not None else None
+    asking = principals if wanted is None else {k: v for k, v in principals.items() if k in wanted}
+    cands = Candidates(asking)
+    ctx = Context(ev=ev, cands=cands, roles=[n for n in idents if n.type == "aws_iam_role"],
                   systems=[n for n in view.nodes.values()
                            if isinstance(n, (System, Workload)) and n.type in RESOURCE_TYPES])
-    return run_checkers(CHECKERS, ctx, problems=ev.problems)
+    everyone = cands if wanted is None else Candidates(principals)
+    esc = escalation.Context(ev=ev, view=view, principals=principals, by_service=everyone.by_service,
+                             everything=everyone.everything, only=wanted)
+    first = run_checkers(CHECKERS, ctx)
+    second = run_checkers(escalation.CHECKERS, esc)
+    return Derived(nodes=first.nodes + second.nodes, edges=first.edges + second.edges, problems=ev.problems)

@@ -5,7 +5,9 @@ The rules follow the IAM User Guide, "Policy evaluation logic":
 1. An explicit Deny in any applicable policy (identity, boundary, SCP, resource policy that
    names the principal) removes the action.  A Deny whose condition cannot be decided from
    the snapshot does not remove it: the action stays, marked conditional with the Deny's keys.
-2. SCPs (when given) must allow the action; the tuple is treated as one level.
+2. SCPs (when given) must allow the action at every level of the organization: the root,
+   each OU on the way and the account (AWS Organizations User Guide, "SCP evaluation": "there
+   must be an explicit Allow statement at every level"); a Deny at any level removes it.
 3. Same account: an Allow in the identity policies (cut by the boundary) or in the resource
    policy is enough.  A resource-policy grant naming the principal's ARN is not limited by
    the boundary for an IAM user; for a role ARN it is (the session is what calls, and only a
@@ -25,10 +27,16 @@ Interpretations chosen where AWS leaves room, all leaning towards reporting reac
   account; actions without resource-level permissions need ``Resource: "*"`` exactly.
 * A KMS key whose policy the snapshot lacks is evaluated under AWS's default key policy.
 * The trust policy of a role is ignored by :meth:`AwsEvaluator.access` (it governs sts only).
-* ``admin``: IAM permissions-management actions, the escalation actions in
-  ``ESCALATION_ACTIONS`` on the whole account, or ``*`` on ``*`` through every layer.
-* ``NotPrincipal`` excludes the principal when its ARN or its account is listed (AWS's
-  quirk that a Deny with NotPrincipal hits every principal with a boundary is not modelled).
+* ``admin``: IAM permissions-management actions, or ``*`` on ``*`` through every layer.
+  Actions that open an escalation (iam:PassRole, iam:CreateAccessKey on other users …) are
+  not admin: they are ``can_escalate`` edges of their own (:mod:`.escalation`), with the
+  technique that needs them.
+* ``NotPrincipal`` (with Deny) spares the principal only when it lists both its ARN and its
+  account; it never spares a principal that has a permissions boundary (IAM User Guide,
+  NotPrincipal and "Permissions boundaries for IAM entities").
+* Conditions are decided for the facts of the pair and the stated request context
+  (:mod:`agentreach.policy.context`); policy variables in ``Resource`` are substituted when
+  their keys are known (``${aws:username}`` for a user), else the match is conditional.
 
 Work is done per service prefix: statements are indexed by service and an action pattern is
 expanded only within the one service being asked about, never ``*`` into every action.
@@ -39,13 +47,24 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Iterable
 
+from ...order import strongest_access
+from ..context import RequestContext
 from .catalogue import ActionCatalogue, default_catalogue
-from .conditions import FALSE, TRUE, UNKNOWN, ConditionContext, evaluate_condition
-from .matching import arn_match, arn_service, globs_intersect, has_wildcard, is_service_wide, split_arn, wildcard_match
+from .conditions import FALSE, TRUE, UNKNOWN, ConditionContext, evaluate_condition, variable_keys
+from .matching import (
+    arn_match,
+    arn_service,
+    globs_intersect,
+    has_wildcard,
+    is_service_wide,
+    resolve_variables,
+    split_arn,
+    wildcard_match,
+)
 from .model import Access, PolicyRef, Principal, Resource
 from .statements import ACCOUNT, ARN, STAR, CompiledDocument, Statement, compile_document
 
-__all__ = ["AwsEvaluator", "resource_policy_ref"]
+__all__ = ["AwsEvaluator", "resource_policy_ref", "union"]
 
 # An allow decision over a set of actions, as two sets: allowed outright (``yes``) and allowed
 # at least under some undecidable condition (``any``, a superset of ``yes``).  Combining
@@ -55,11 +74,6 @@ Sets = tuple[frozenset[str], frozenset[str]]
 _NONE: frozenset[str] = frozenset()
 _EMPTY: Sets = (_NONE, _NONE)
 
-# IAM actions that hand over an account when allowed on every resource, though the catalogue
-# files them under Write (a new access key or console password for any user, any role passed).
-ESCALATION_ACTIONS = frozenset(
-    {"iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile", "iam:passrole"}
-)
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity")
 _KIND_ORDER = {k: i for i, k in enumerate(("inline", "managed", "group-inline", "group-managed", "resource", "trust"))}
 
@@ -71,6 +85,19 @@ def _and(a: Sets | None, b: Sets | None) -> Sets:
     if b is None:
         return a
     return (a[0] & b[0], a[1] & b[1])
+
+
+def union(a: Access | None, b: Access | None) -> Access | None:
+    """Two answers about parts of one thing (a bucket and its objects, two services of one
+    question) as one: any conditional action makes the whole conditional (the evaluator's
+    own sense of ``conditional``)."""
+    if a is None or b is None:
+        return a or b
+    return Access(actions=a.actions | b.actions, level=strongest_access((a.level, b.level)) or a.level,
+                  admin=a.admin or b.admin, conditional=a.conditional or b.conditional,
+                  condition_keys=tuple(dict.fromkeys(a.condition_keys + b.condition_keys)),
+                  grants=tuple(dict.fromkeys(a.grants + b.grants)),
+                  conditional_actions=a.conditional_actions | b.conditional_actions)
 
 
 def _or(*xs: Sets) -> Sets:
@@ -116,20 +143,33 @@ def _intersects(pattern: str, target: _Target) -> bool:
     return arn_match(pattern, target.arn)
 
 
-def _resource_state(stmt: Statement, target: _Target) -> tuple[int, frozenset[str]]:
+def _resource_state(stmt: Statement, target: _Target, ctx: "_LazyContext") -> tuple[int, frozenset[str]]:
     """Does the statement's Resource/NotResource apply to the target?
 
     An Allow needs to reach *some* of a pattern target (an object-key pattern); a Deny must
     cover *all* of it to remove the access.  An account-wide target ("all of S3") is only
-    granted by statements covering all of it, and only denied by those too.  A pattern that only
-    matches because a policy variable was read as ``*`` applies as UNKNOWN with its keys.
+    granted by statements covering all of it, and only denied by those too.  A pattern with
+    policy variables is matched with their values when the context knows them (a variable
+    known to have no value matches nothing); otherwise it only matches with the variables
+    read as ``*``, and applies as UNKNOWN with their keys.
     """
     if stmt.resources is None:
         return TRUE, _NONE
     # An account-wide target needs a statement covering all of it, whatever the effect.
     some = stmt.allow and not target.wide
     plain = var = False
-    for pattern, has_var in stmt.resource_patterns:
+    unknown_keys: set[str] = set()
+    for i, (pattern, has_var) in enumerate(stmt.resource_patterns):
+        if has_var:
+            known = ctx.get()
+            raw = stmt.raw_resources[i]
+            resolved = resolve_variables(raw, known.lookup)
+            if resolved is None:  # a variable with no value: this pattern matches nothing
+                continue
+            if resolved is not False:
+                pattern, has_var = resolved, False
+            else:
+                unknown_keys.update(k for k in variable_keys(raw) if known.lookup(k) is None)
         if stmt.not_resource:
             hit = _covers(pattern, target) if some else _intersects(pattern, target)
         else:
@@ -140,7 +180,7 @@ def _resource_state(stmt: Statement, target: _Target) -> tuple[int, frozenset[st
             else:
                 plain = True
                 break
-    keys = frozenset(stmt.resource_keys)
+    keys = frozenset(k for k in stmt.resource_keys if k.lower() in unknown_keys) or frozenset(stmt.resource_keys)
     if stmt.not_resource:
         if plain:
             return FALSE, _NONE
@@ -252,22 +292,55 @@ class AwsEvaluator:
     ``problems`` collects one line per malformed document or statement that was skipped.
     """
 
-    def __init__(self, catalogue: ActionCatalogue | None = None) -> None:
+    def __init__(self, catalogue: ActionCatalogue | None = None, request: RequestContext | None = None) -> None:
         self.catalogue = catalogue or default_catalogue()
+        self.request = request
         self.problems: list[str] = []
         self._docs: dict[tuple[int, PolicyRef], tuple[Any, CompiledDocument]] = {}
         self._docs_by_id: dict[int, tuple[Any, PolicyRef, CompiledDocument]] = {}
         self._everything: dict[int, tuple[Principal, bool]] = {}
 
     # --- public API -------------------------------------------------------------------------
-    def access(self, principal: Principal, resource: Resource) -> Access | None:
+    def access(self, principal: Principal, resource: Resource, request: RequestContext | None = None) -> Access | None:
         """Allowed actions on ``resource`` (None = none).  For a role ARN this covers IAM
-        actions on the role; whether the principal can assume it is :meth:`can_assume`."""
+        actions on the role; whether the principal can assume it is :meth:`can_assume`.
+        ``request``: the stated request context (default: the evaluator's)."""
         service = arn_service(resource.arn)
         if service is None:
             self.problems.append(f"resource {resource.arn!r}: not an ARN, use account_wide()")
             return None
-        candidates = self.catalogue.actions_for_arn(resource.arn)
+        return self._on_resource(principal, resource, service, self.catalogue.actions_for_arn(resource.arn), request)
+
+    def allows(self, principal: Principal, actions: Iterable[str], resource: Resource,
+               request: RequestContext | None = None) -> Access | None:
+        """Which of ``actions`` (canonical names) the principal may do on ``resource``; a
+        resource of ``*`` asks about actions that take no resource (``ec2:RunInstances`` on
+        any instance, ``iam:CreatePolicy``). The question an escalation checker asks."""
+        wanted = frozenset(actions)
+        if resource.arn == "*":
+            out = None
+            for service in sorted({a.partition(":")[0].lower() for a in wanted}):
+                got = self._wide(principal, principal.account, service,
+                                 frozenset(a for a in wanted if a.partition(":")[0].lower() == service), request)
+                if got is None:
+                    return None
+                out = union(out, got)
+            return out
+        if arn_service(resource.arn) is None:
+            return None
+        out = None
+        for service in sorted({a.partition(":")[0].lower() for a in wanted}):  # ssm:SendCommand on an instance
+            got = self._on_resource(principal, resource, service,
+                                    frozenset(a for a in wanted if a.partition(":")[0].lower() == service), request)
+            if got is None:
+                return None
+            out = union(out, got)
+        return out
+
+    def _on_resource(self, principal: Principal, resource: Resource, service: str, candidates: frozenset[str],
+                     request: RequestContext | None) -> Access | None:
+        """``service``: the actions' prefix (the resource's own, or another service acting on
+        it, as ssm:SendCommand on an EC2 instance)."""
         policy = resource.policy
         if service == "iam" and ":role/" in resource.arn:
             policy = None  # a role's trust policy governs sts:AssumeRole only
@@ -275,28 +348,34 @@ class AwsEvaluator:
         pol = (resource_policy_ref(resource.arn), policy) if policy is not None else None
         if service == "kms" and policy is None and ":key/" in resource.arn:
             pol = _default_key_policy(resource.arn, resource.account)
-        return self._evaluate(principal, service, candidates, target, resource.account, pol, service == "kms")
+        return self._evaluate(principal, service, candidates, target, resource.account, pol, service == "kms",
+                              request or self.request)
 
-    def can_assume(self, principal: Principal, role: Resource) -> Access | None:
+    def can_assume(self, principal: Principal, role: Resource, request: RequestContext | None = None) -> Access | None:
         """sts:AssumeRole (with TagSession / SetSourceIdentity when also allowed) on ``role``,
         whose ``policy`` is its trust policy; the trust policy must allow in every case."""
         if role.policy is None:
             return None
         target = _Target(role.arn, "sts", role.account)
         pol = (resource_policy_ref(role.arn, trust=True), role.policy)
-        got = self._evaluate(principal, "sts", frozenset(ASSUME_ACTIONS), target, role.account, pol, True)
+        got = self._evaluate(principal, "sts", frozenset(ASSUME_ACTIONS), target, role.account, pol, True,
+                             request or self.request)
         return got if got is not None and "sts:AssumeRole" in got.actions else None
 
-    def account_wide(self, principal: Principal, account: str, service: str) -> Access | None:
+    def account_wide(self, principal: Principal, account: str, service: str,
+                     request: RequestContext | None = None) -> Access | None:
         """Grants covering every resource of ``service`` in ``account`` (Resource ``*``,
         ``arn:aws:s3:::*``, ``arn:*:dynamodb:*:ACCT:*``...).  Only the principal's own account:
         elsewhere a resource policy is needed, which belongs to a concrete resource."""
         service = service.lower()
+        return self._wide(principal, account, service, frozenset(self.catalogue.actions(service)), request)
+
+    def _wide(self, principal: Principal, account: str, service: str, candidates: frozenset[str],
+              request: RequestContext | None) -> Access | None:
         if account != principal.account:
             return None
-        candidates = frozenset(self.catalogue.actions(service))
         target = _Target("*", service, account, wide=True)
-        return self._evaluate(principal, service, candidates, target, account, None, False)
+        return self._evaluate(principal, service, candidates, target, account, None, False, request or self.request)
 
     # --- compilation --------------------------------------------------------------------------
     def _doc(self, ref: PolicyRef, document: Any) -> CompiledDocument:
@@ -348,24 +427,34 @@ class AwsEvaluator:
                 if principal is not None:
                     if stmt.principal is None:
                         continue
-                    named = stmt.principal.match(principal.arn, principal.account)
                     if stmt.not_principal:
-                        if named is not None:
+                        # NotPrincipal is only meaningful with Deny; a principal with a
+                        # permissions boundary is never spared by it.
+                        if not stmt.allow and principal.boundary is None \
+                                and stmt.principal.spares(principal.arn, principal.account):
+                            continue
+                        if stmt.allow:
                             continue
                         kind = STAR
-                    elif named is None:
-                        continue
                     else:
+                        named = stmt.principal.match(principal.arn, principal.account)
+                        if named is None:
+                            continue
                         kind = named
                 acts = self._stmt_actions(stmt, service) & candidates
                 if target.wide and not stmt.star_resource and not stmt.not_resource and stmt.resources is not None:
                     acts = acts - self.catalogue.resourceless(service)
                 if not acts:
                     continue
-                rstate, rkeys = _resource_state(stmt, target)
+                rstate, rkeys = _resource_state(stmt, target, ctx)
                 if rstate == FALSE:
                     continue
-                cond = stmt.condition.constant or evaluate_condition(stmt.condition, ctx.get())
+                compiled = stmt.condition
+                constant = compiled.constant
+                if constant is not None and (constant.state == TRUE or compiled.keys.isdisjoint(ctx.request_keys)):
+                    cond = constant
+                else:
+                    cond = evaluate_condition(compiled, ctx.get())
                 if cond.state == FALSE:
                     continue
                 yes = rstate == TRUE and cond.state == TRUE
@@ -386,20 +475,22 @@ class AwsEvaluator:
         resource_account: str,
         policy: tuple[PolicyRef, Any] | None,
         requires_resource: bool,
+        request: RequestContext | None = None,
     ) -> Access | None:
-        ctx = _LazyContext(principal, resource_account)
+        ctx = _LazyContext(principal, resource_account, request)
         ident = self._scan(principal.identity_policies, service, candidates, target, ctx)
         res = self._scan((policy,), service, candidates, target, ctx, principal) if policy is not None else _Scan()
         if not ident.allow and not res.allow:
             return None
         same = principal.account == resource_account
+        levels = principal.levels
         if same and not requires_resource and not res.allow and not res.deny and not principal.boundary:
-            if not principal.scps:  # the common case: identity policies alone decide
+            if not levels:  # the common case: identity policies alone decide
                 return self._finish(principal, service, target, resource_account, ident.allowed(), [ident], ident)
         id_allow = ident.allowed()
         r_star, r_arn, r_acct = res.allowed(STAR), res.allowed(ARN), res.allowed(ACCOUNT)
         bound = self._scan((principal.boundary,), service, candidates, target, ctx) if principal.boundary else None
-        scps = self._scan(principal.scps, service, candidates, target, ctx) if principal.scps else None
+        scps = [self._scan(level, service, candidates, target, ctx) for level in levels]
         b_allow = bound.allowed() if bound else None
         identity = _and(id_allow, b_allow)
 
@@ -413,10 +504,10 @@ class AwsEvaluator:
             allowed = _and(_or(r_star, r_arn, r_acct), identity)
             id_path = allowed[1]
             paths = {STAR: allowed[1], ARN: allowed[1], ACCOUNT: allowed[1]}
-        if scps is not None:
-            allowed = _and(allowed, scps.allowed())
+        for level in scps:  # every level of the organization must allow
+            allowed = _and(allowed, level.allowed())
 
-        layers = [ident] + [x for x in (bound, scps) if x is not None] + [res]
+        layers = [ident] + ([bound] if bound is not None else []) + scps + [res]
         return self._finish(
             principal, service, target, resource_account, allowed, layers, ident, id_path, res, paths, bound, scps
         )
@@ -434,7 +525,7 @@ class AwsEvaluator:
         res: _Scan | None = None,
         paths: dict[str, frozenset[str]] | None = None,
         bound: _Scan | None = None,
-        scps: _Scan | None = None,
+        scps: list[_Scan] | None = None,
     ) -> Access | None:
         """Apply the denies, then name the statements that grant and the keys that condition."""
         deny_yes: frozenset[str] = _NONE
@@ -459,9 +550,8 @@ class AwsEvaluator:
             for kind, path in paths.items():
                 _attribute(res.allow.get(kind, ()), path & final_any, conditional, refs, keys)
         if conditional:
-            for layer in (bound, scps):
-                if layer is not None:
-                    _limit_keys(layer.allow.get(None, ()), conditional, keys)
+            for layer in ([bound] if bound is not None else []) + list(scps or ()):
+                _limit_keys(layer.allow.get(None, ()), conditional, keys)
             for layer in layers:
                 _limit_keys(layer.deny, conditional, keys)
         return self._access(principal, service, final_any, conditional, refs, keys, resource_account, target.wide)
@@ -481,9 +571,7 @@ class AwsEvaluator:
         level = next(
             (lv for lv, members in self.catalogue.level_sets(service) if not actions.isdisjoint(members)), "write"
         )
-        admin = service == "iam" and (
-            level == "permissions-management" or (wide and any(a.lower() in ESCALATION_ACTIONS for a in actions))
-        )
+        admin = service == "iam" and level == "permissions-management"
         if not admin and account == principal.account:
             admin = self._holds_everything(principal)
         return Access(
@@ -495,6 +583,14 @@ class AwsEvaluator:
             grants=tuple(sorted(refs, key=lambda r: (_KIND_ORDER.get(r.kind, 9), r.name, r.statement))),
             conditional_actions=conditional,
         )
+
+    def holds_everything(self, principal: Principal) -> bool:
+        """``*`` on ``*`` allowed by the identity policies, the boundary and the SCPs alike."""
+        return self._holds_everything(principal)
+
+    def grants_anything(self, principal: Principal) -> bool:
+        """Some identity policy of the principal allows something (what taking it over gains)."""
+        return any(s.allow for ref, doc in principal.identity_policies for s in self._doc(ref, doc).statements)
 
     def _holds_everything(self, principal: Principal) -> bool:
         """``*`` on ``*`` allowed by the identity policies, the boundary and the SCPs alike."""
@@ -514,28 +610,32 @@ class AwsEvaluator:
             return False
         if principal.boundary and not has((principal.boundary,)):
             return False
-        return not principal.scps or has(principal.scps)
+        return all(has(level) for level in principal.levels)
 
 
 class _LazyContext:
     """Builds the condition context only when a statement has a decidable condition."""
 
-    __slots__ = ("_ctx", "_principal", "_resource_account")
+    __slots__ = ("_ctx", "_principal", "_resource_account", "request", "request_keys")
 
-    def __init__(self, principal: Principal, resource_account: str) -> None:
+    def __init__(self, principal: Principal, resource_account: str, request: RequestContext | None = None) -> None:
         self._principal = principal
         self._resource_account = resource_account
         self._ctx: ConditionContext | None = None
+        self.request = request
+        self.request_keys = request.decided_keys if request is not None else _NONE
 
     def get(self) -> ConditionContext:
         if self._ctx is None:
             p = self._principal
-            values = {"aws:PrincipalArn": p.arn, "aws:PrincipalAccount": p.account}
+            values: dict[str, str | None] = {"aws:PrincipalArn": p.arn, "aws:PrincipalAccount": p.account}
             if ":role/" in p.arn:
                 values["aws:PrincipalType"] = "AssumedRole"
+                values["aws:username"] = None  # a role session has no aws:username
             elif ":user/" in p.arn:
                 values["aws:PrincipalType"] = "User"
+                values["aws:username"] = p.arn.rsplit("/", 1)[-1]
             if self._resource_account:
                 values["aws:ResourceAccount"] = self._resource_account
-            self._ctx = ConditionContext(values, p.tags)
+            self._ctx = ConditionContext(values, p.tags, self.request)
         return self._ctx

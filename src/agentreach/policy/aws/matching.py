@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Callable
 
 __all__ = [
     "arn_match",
@@ -23,6 +24,7 @@ __all__ = [
     "has_wildcard",
     "is_service_wide",
     "policy_variables",
+    "resolve_variables",
     "split_arn",
     "strip_policy_variables",
     "wildcard_match",
@@ -151,6 +153,37 @@ def policy_variables(value: str) -> tuple[str, ...]:
         if key and key not in keys:
             keys.append(key)
     return tuple(keys)
+
+
+def resolve_variables(value: str, lookup: Callable[[str], tuple[str, ...] | None]) -> str | None | bool:
+    """``value`` with each ``${key}`` replaced by its value from ``lookup`` (lower-case key ->
+    values, ``()`` known absent, None unknown): the resolved string; None when a variable
+    is known to have no value (and no default), so the element matches nothing; False when
+    some variable is not known. The escapes stand for their literal characters."""
+    unknown = absent = False
+
+    def repl(m: re.Match[str]) -> str:
+        nonlocal unknown, absent
+        inner = m.group(1)
+        if inner in _ESCAPES:
+            return _ESCAPES[inner]
+        key, _, default = inner.partition(",")
+        got = lookup(key.strip().lower())
+        default = default.strip()
+        if got is not None and len(got) == 1:
+            return got[0]
+        if len(default) >= 2 and default[0] == default[-1] == "'":
+            return default[1:-1]
+        if got is None:
+            unknown = True
+        else:
+            absent = True
+        return ""
+
+    out = _VARIABLE.sub(repl, value)
+    if unknown:
+        return False
+    return None if absent else out
 
 
 def strip_policy_variables(value: str) -> str:

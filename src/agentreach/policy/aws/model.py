@@ -25,9 +25,12 @@ class PolicyRef:
 class Principal:
     """An IAM user or role with every policy that governs it.
 
-    ``scps`` empty means "no Organizations data", not "no SCPs apply".  Whether SCPs apply
-    at all (they never restrict the management account) is the caller's concern: pass an
-    empty tuple for a management-account principal.
+    ``scp_levels`` are the SCPs attached at each level of the organization on the way to the
+    principal's account, root first and the account last; each level must allow. ``scps``
+    is the older flat form (read as a single level) for callers that do not know the
+    levels. Both empty means "no Organizations data", not "no SCPs apply".  Whether SCPs
+    apply at all (they never restrict the management account) is the caller's concern:
+    pass nothing for a management-account principal.
     """
 
     arn: str
@@ -36,6 +39,14 @@ class Principal:
     boundary: tuple[PolicyRef, Any] | None = None
     scps: tuple[tuple[PolicyRef, Any], ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    scp_levels: tuple[tuple[tuple[PolicyRef, Any], ...], ...] = ()
+
+    @property
+    def levels(self) -> tuple[tuple[tuple[PolicyRef, Any], ...], ...]:
+        """The SCP levels that apply, root first (the flat ``scps`` as one level)."""
+        if self.scp_levels:
+            return self.scp_levels
+        return (self.scps,) if self.scps else ()
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,17 @@ class PrincipalSpec:
                 return ACCOUNT
         return None
 
+    def spares(self, arn: str, account: str) -> bool:
+        """Does a ``NotPrincipal`` of this spec leave the principal out? Only when it lists
+        both the principal's own ARN and its account (IAM User Guide, NotPrincipal: "you must
+        also specify the account ARN of the not-denied principal"; for a role "both the ARN
+        for a role and the ARN for the account containing that role"), or everyone."""
+        if self.star:
+            return True
+        if arn not in self.aws:
+            return False
+        return account in self.aws or any(e.endswith(f":iam::{account}:root") for e in self.aws)
+
 
 @dataclass(slots=True)
 class Statement:
@@ -62,6 +73,7 @@ class Statement:
     not_resource: bool
     resource_keys: tuple[str, ...]  # policy variables found in the resource patterns
     resource_patterns: tuple[tuple[str, bool], ...]  # (pattern with variables as "*", had variables)
+    raw_resources: tuple[str, ...]  # the patterns as written, variables unresolved
     principal: PrincipalSpec | None  # None: element absent (identity policies)
     not_principal: bool
     condition: CompiledCondition
@@ -124,7 +136,7 @@ def _principal(value: Any) -> PrincipalSpec:
     return PrincipalSpec(star, frozenset(aws), tuple(services), tuple(federated))
 
 
-def _statement(raw: Any, ref: PolicyRef) -> Statement:
+def _statement(raw: Any, ref: PolicyRef, variables: bool = True) -> Statement:
     if not isinstance(raw, dict):
         raise ValueError("statement is not an object")
     effect = raw.get("Effect")
@@ -142,7 +154,7 @@ def _statement(raw: Any, ref: PolicyRef) -> Statement:
     if "Resource" in raw or not_resource:
         patterns = _strings(raw["NotResource" if not_resource else "Resource"], "Resource")
         resources = tuple(patterns)
-        for p in patterns:
+        for p in patterns if variables else ():
             for k in policy_variables(p):
                 if k not in keys:
                     keys.append(k)
@@ -152,7 +164,7 @@ def _statement(raw: Any, ref: PolicyRef) -> Statement:
     principal = None
     if "Principal" in raw or not_principal:
         principal = _principal(raw["NotPrincipal" if not_principal else "Principal"])
-    condition = compile_condition(raw.get("Condition"))
+    condition = compile_condition(raw.get("Condition"), variables)
     star_star = (
         effect == "Allow"
         and not not_action
@@ -171,7 +183,9 @@ def _statement(raw: Any, ref: PolicyRef) -> Statement:
         resources=resources,
         not_resource=not_resource,
         resource_keys=tuple(keys),
-        resource_patterns=tuple((strip_policy_variables(p), bool(policy_variables(p))) for p in resources or ()),
+        resource_patterns=tuple((strip_policy_variables(p), bool(policy_variables(p))) if variables else (p, False)
+                                for p in resources or ()),
+        raw_resources=tuple(resources or ()),
         principal=principal,
         not_principal=not_principal,
         condition=condition,
@@ -201,12 +215,19 @@ def compile_document(ref: PolicyRef, document: Any, problems: list[str]) -> Comp
         problems.append(f"{ref.kind} policy {ref.name!r}: skipped, {exc}")
         return CompiledDocument(())
     out: list[Statement] = []
+    # Policy variables are substituted only in policies of version 2012-10-17 (reference_policies_variables).
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            pass
+    variables = isinstance(document, dict) and document.get("Version") == "2012-10-17"
     for index, raw in enumerate(raws):
         sid = raw.get("Sid") if isinstance(raw, dict) else None
         label = sid if isinstance(sid, str) and sid else f"#{index}"
         sref = PolicyRef(ref.kind, ref.name, label)
         try:
-            out.append(_statement(raw, sref))
+            out.append(_statement(raw, sref, variables))
         except (ValueError, TypeError, AttributeError) as exc:
             problems.append(f"{ref.kind} policy {ref.name!r} statement {label}: skipped, {exc}")
     return CompiledDocument(tuple(out))

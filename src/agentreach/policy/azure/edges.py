@@ -1,6 +1,6 @@
 """Derived Azure edges: what an Entra principal can reach through Azure RBAC, Microsoft
 Graph application permissions, directory roles and key-vault access policies, and which
-principals can take over another by adding a credential to it (ownership).
+principals can take over another by adding a credential to it (ownership, an escalation).
 
 The Azure reach deriver. One checker per edge kind (:class:`agentreach.graph.derive.EdgeChecker`),
 each pure over the snapshot. Every edge carries the grants behind it ("role assignment
@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from ...graph.derive import Derived, EdgeChecker, run_checkers
-from ...graph.grant import AccessGrant
-from ...model import Edge, EdgeKind, Identity, Node, Policy, System, node_id
+from ...graph.grant import AccessGrant, Escalation, Technique
+from ...model import Credential, Edge, EdgeKind, Identity, Node, Policy, System, node_id
 from ...order import strongest_access
 from ...view import SnapshotView
-from .rbac import Access, Deny, Role, evaluate, in_scope
+from ..classes import access_classes
+from .rbac import Access, Deny, Role, evaluate, in_scope, target_flags
 
 SOURCE = "policy:azure"
 MSGRAPH_APP_IDS = frozenset({"00000003-0000-0000-c000-000000000000", "00000002-0000-0000-c000-000000000000"})
@@ -36,7 +37,8 @@ ADMIN_ROLES = frozenset({
     "agent id administrator",
 })
 SCOPE_TYPES = frozenset({"azure_subscription", "azure_resource_group"})
-PRINCIPAL_TYPES = frozenset({"azure_sp", "azure_managed_identity", "azure_user", "azure_app"})
+PRINCIPAL_TYPES = frozenset({"azure_sp", "azure_managed_identity", "azure_user", "azure_app", "azure_person",
+                             "azure_group"})
 
 
 # -- the typed grant of one principal on one target ----------------------------------------
@@ -50,24 +52,35 @@ class _Grant:
 
 def grant_of(grants: list[_Grant], extra: Mapping[str, Any] | None = None) -> AccessGrant:
     """Several grants on one target: the strongest level, conditional only when every grant
-    at that level has an ABAC condition (the others are a way in without one)."""
+    at that level has an ABAC condition (the others are a way in without one); a class is
+    conditional only when every grant giving it has one."""
     level = strongest_access(g.access.level for g in grants)
     conditional = all(g.condition for g in grants if g.access.level == level)
     planes = sorted({p for g in grants for p in g.access.planes})
+    by_class: dict[str, set[str]] = {}
+    sure: set[str] = set()
+    for g in grants:
+        for cls, acts in g.access.classes.items():
+            by_class.setdefault(cls, set()).update(acts)
+            if not g.condition:
+                sure.add(cls)
     return AccessGrant(
         level=level, admin=any(g.access.admin for g in grants), conditional=conditional,
         condition_keys=tuple(sorted({g.condition[:300] for g in grants if g.condition})) if conditional else (),
         actions=frozenset(a for g in grants for a in g.access.actions), grants=tuple(g.grant for g in grants),
-        extra={"plane": "+".join(planes), **(extra or {})})
+        extra={"plane": "+".join(planes), **(extra or {})},
+        classes=frozenset(by_class), conditional_classes=frozenset(by_class) - sure,
+        class_actions={c: tuple(sorted(v)) for c, v in sorted(by_class.items())})
 
 
 class Targets:
     """Systems by ARM id, sorted, so that "at or below this scope" is a range lookup, not a
-    scan of every system for every assignment."""
+    scan of every system for every assignment; and by id, for "the system this scope is in"."""
 
     def __init__(self, systems: list[System]) -> None:
         self.items = sorted(((s.native_id or "").lower(), s) for s in systems)
         self.keys = [k for k, _ in self.items]
+        self.by_id = dict(self.items)
 
     def under(self, scope: str) -> list[System]:
         if scope in ("/", "") or scope.startswith("/providers/microsoft.management/managementgroups/"):
@@ -75,6 +88,16 @@ class Targets:
         else:
             lo, hi = bisect_left(self.keys, scope), bisect_left(self.keys, scope + "0")  # "0" sorts after "/"
         return [s for k, s in self.items[lo:hi] if in_scope(k, scope)]
+
+    def containing(self, scope: str) -> System | None:
+        """The nearest system a scope lies *below* (a blob container's storage account, a
+        key-vault secret's vault): a grant there reaches part of that system."""
+        parts = scope.split("/")
+        for end in range(len(parts) - 1, 2, -1):
+            hit = self.by_id.get("/".join(parts[:end]))
+            if hit is not None and hit.type not in SCOPE_TYPES:
+                return hit
+        return None
 
 
 @dataclass
@@ -103,13 +126,16 @@ def _principals(view: SnapshotView) -> Iterator[Identity]:
 # -- checkers ------------------------------------------------------------------------------
 
 class RoleAssignmentChecker(EdgeChecker[Context]):
-    finds = "identity -can_access-> every system at or below a role assignment's scope"
+    finds = ("identity -can_access-> every system at or below a role assignment's scope, or the system a "
+             "scope lies in (a container, a secret); -can_escalate-> the scope where it may write role "
+             "assignments, the access-policy vault it may write")
 
     def return_edges(self, ctx: Context) -> Iterator[Edge]:
         targets = Targets(ctx.targets)
         for ident in _principals(ctx.view):
             object_id = (ident.native_id or "").lower()
             per_target: dict[str, list[_Grant]] = {}
+            escalations: dict[str, list[Technique]] = {}
             for e in ctx.view.out_edges.get(ident.id, ()):
                 attrs = e.get("attrs") or {}
                 policy = ctx.view.nodes.get(e["dst"])
@@ -118,18 +144,45 @@ class RoleAssignmentChecker(EdgeChecker[Context]):
                     continue
                 role = Role.of(policy)
                 scope = str(attrs.get("scope") or "/").lower().rstrip("/") or "/"
-                for target in targets.under(scope):
+                reached = [(t, "") for t in targets.under(scope)]
+                inside = targets.containing(scope) if not reached else None
+                if inside is not None:
+                    reached.append((inside, f" (a part of {inside.name}: {scope[len(inside.native_id or ''):]})"))
+                condition = str(attrs["condition"]) if attrs.get("condition") else None
+                for target, part in reached:
                     tid = (target.native_id or "").lower()
                     applicable = [d for d in ctx.denies if d.applies(object_id, tid)]
                     rtype = None if target.type in SCOPE_TYPES else str(target.attrs.get("resource_type") or "")
-                    access = evaluate(role, rtype or None, applicable)
+                    access = evaluate(role, rtype or None, applicable, target.type, target_flags(target.attrs))
                     if access.level is None:
                         continue
-                    per_target.setdefault(target.id, []).append(_Grant(
-                        access, f"role assignment {role.name} at {attrs.get('scope') or '/'}",
-                        str(attrs["condition"]) if attrs.get("condition") else None))
+                    text = f"role assignment {role.name} at {attrs.get('scope') or '/'}{part}"
+                    per_target.setdefault(target.id, []).append(_Grant(access, text, condition))
+                    for technique in sorted(access.escalations):
+                        if technique == "roleAssignments/write" and tid != scope:
+                            continue  # once, at the scope itself
+                        escalations.setdefault(target.id, []).append(Technique(
+                            technique=technique, grants=(text,), via=_escalation_via(technique, target),
+                            conditional=bool(condition), condition_keys=(condition[:300],) if condition else ()))
+                if not reached or scope not in {(t.native_id or "").lower() for t, _ in reached}:
+                    # a scope that is no system of the snapshot (a management group, the root)
+                    access = evaluate(role, None, [d for d in ctx.denies if d.applies(object_id, scope)])
+                    if "roleAssignments/write" in access.escalations:
+                        text = f"role assignment {role.name} at {attrs.get('scope') or '/'}"
+                        escalations.setdefault(ident.id, []).append(Technique(
+                            technique="roleAssignments/write", grants=(text,), via=f"any role at {scope}",
+                            conditional=bool(condition), condition_keys=(condition[:300],) if condition else ()))
             for tid, grants in sorted(per_target.items()):
                 yield grant_of(grants).edge(ident.id, tid, SOURCE)
+            for tid, techs in sorted(escalations.items()):
+                yield Escalation(techniques=tuple(techs), gains="admin" if tid == ident.id else
+                                 "any access to the target").edge(ident.id, tid, SOURCE)
+
+
+def _escalation_via(technique: str, target: System) -> str:
+    if technique == "roleAssignments/write":
+        return f"any role at {target.native_id}"
+    return f"an access policy of its own on {target.name}"
 
 
 def _permission_level(name: str) -> tuple[str, bool]:
@@ -223,18 +276,30 @@ class AccessPolicyChecker(EdgeChecker[Context]):
                         if low in ("all", "setissuers", "managecontacts", "purge", "set", "delete"):
                             level = "write"
                         acc.add(level, f"{kind}/{op}", "data")
+                        acc.grant_class(_policy_classes(str(kind), low), f"{kind}/{op}")
                 if acc.level:
                     yield grant_of([_Grant(acc, f"key vault access policy on {vault.name}", None)]).edge(
                         ident.id, vault.id, SOURCE)
 
 
-class OwnerChecker(EdgeChecker[Context]):
-    """An owner can add a credential to what it owns and sign in as it. Not for managed
-    identities (they take no credentials) and not for a principal of an application homed in
-    another tenant (its credentials live there): BloodHound's AZAddSecret false positives
-    (#943, Legacy #681)."""
+def _policy_classes(kind: str, op: str) -> tuple[str, ...]:
+    """An access-policy permission's classes (config/access-classes.yaml); an unlisted one
+    reads metadata when it gets or lists, else writes configuration."""
+    table = access_classes().azure_access_policies.get(kind.lower(), {})
+    if op in table:
+        return table[op]
+    return ("read-metadata",) if op.startswith(("get", "list")) else ("write-config",)
 
-    finds = "owner -can_assume-> the application or service principal it owns"
+
+class OwnerChecker(EdgeChecker[Context]):
+    """An owner of an application or service principal can add a secret or certificate to it
+    (Graph addPassword / addKey) and sign in as it: a change it makes to the directory, so an
+    escalation (BloodHound's AZAddSecret abuse edge), not an identity it already is; the same
+    reading as AWS's iam:CreateAccessKey on another user. Not for managed identities (they take
+    no credentials) and not for a principal of an application homed in another tenant (its
+    credentials live there): BloodHound's AZAddSecret false positives (#943, Legacy #681)."""
+
+    finds = "owner -can_escalate-> the application or service principal it owns (it can add a credential)"
 
     def return_edges(self, ctx: Context) -> Iterator[Edge]:
         view = ctx.view
@@ -249,13 +314,51 @@ class OwnerChecker(EdgeChecker[Context]):
                     continue
                 if node.account and target.account and node.account != target.account:
                     continue
-                yield AccessGrant(level=None, grants=(f"owner of {target.name} (can add a secret or certificate)",),
-                                  extra={"reason": "owner can add a credential"}).edge(
-                    node.id, target.id, SOURCE, EdgeKind.CAN_ASSUME)
+                technique = Technique(technique="owner-can-add-credential",
+                                      grants=(f"owner of {target.name} (can add a secret or certificate)",),
+                                      via=f"a new secret or certificate on {target.name}")
+                yield Escalation(techniques=(technique,)).edge(node.id, target.id, SOURCE)
+
+
+class FederatedCredentialChecker(EdgeChecker[Context]):
+    """An application's federated identity credential whose issuer is Entra ID itself and whose
+    subject is a managed identity's object id lets that managed identity get a token for the
+    application (workload identity federation with a managed identity as the credential): the
+    managed identity can_assume the application."""
+
+    finds = "managed identity -can_assume-> the application that trusts it as a federated credential"
+
+    def return_edges(self, ctx: Context) -> Iterator[Edge]:
+        view = ctx.view
+        by_object = {(n.native_id or "").lower(): n for n in _principals(view)
+                     if n.type == "azure_managed_identity"}
+        for cred in view.nodes.values():
+            if not isinstance(cred, Credential) or cred.type != "azure_federated_credential":
+                continue
+            issuer = str(cred.attrs.get("issuer") or "")
+            subject = str(cred.attrs.get("subject") or "").lower()
+            if not _entra_issuer(issuer) or subject not in by_object:
+                continue
+            mi = by_object[subject]
+            for app_id in view.identities_of(cred.id):
+                app = view.nodes.get(app_id)
+                if app is None or app.id == mi.id:
+                    continue
+                yield AccessGrant(level=None, grants=(f"federated credential {cred.name} of {app.name} "
+                                                      f"(issuer {issuer}, subject {subject})",),
+                                  extra={"reason": "federated credential trusts the managed identity"}).edge(
+                    mi.id, app.id, SOURCE, EdgeKind.CAN_ASSUME)
+
+
+def _entra_issuer(issuer: str) -> bool:
+    """``https://login.microsoftonline.com/<tenant>/v2.0`` (and the sovereign clouds' hosts)."""
+    low = issuer.lower()
+    return low.startswith(("https://login.microsoftonline.com/", "https://login.microsoftonline.us/",
+                           "https://login.partner.microsoftonline.cn/", "https://sts.windows.net/"))
 
 
 CHECKERS: tuple[EdgeChecker[Context], ...] = (RoleAssignmentChecker(), DirectoryChecker(), AccessPolicyChecker(),
-                                              OwnerChecker())
+                                              OwnerChecker(), FederatedCredentialChecker())
 
 
 def derive(view: SnapshotView) -> Derived:

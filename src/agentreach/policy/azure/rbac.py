@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Mapping
+from typing import Any, Iterable, Mapping
 
 from ...model import Policy
 from ...order import strongest_access
@@ -138,25 +138,77 @@ class Access:
     admin: bool = False
     actions: set[str] = field(default_factory=set)
     planes: set[str] = field(default_factory=set)
+    # access class -> the operations (or patterns) that give it (config/access-classes.yaml)
+    classes: dict[str, set[str]] = field(default_factory=dict)
+    # escalation techniques the role opens on the target ("roleAssignments/write" …)
+    escalations: set[str] = field(default_factory=set)
 
     def add(self, level: str, action: str, plane: str) -> None:
         self.level = strongest_access((self.level, level))
         self.actions.add(action)
         self.planes.add(plane)
 
+    def grant_class(self, classes: Iterable[str], action: str) -> None:
+        for c in classes:
+            self.classes.setdefault(c, set()).add(action)
 
-def evaluate(role: Role, rtype: str | None, denies: list[Deny]) -> Access:
-    """What ``role`` allows on one target: on a resource of type ``rtype``, or on a scope
-    (``rtype`` None: a subscription or resource group, judged by everything the role allows)."""
+
+def target_flags(attrs: Mapping[str, Any]) -> frozenset[str]:
+    """The facts of a target an access class depends on (config/access-classes.yaml ``when``)."""
+    flags = set()
+    if attrs.get("allow_shared_key_access") is not False:  # unset behaves as allowed
+        flags.add("shared_key_allowed")
+    if attrs.get("enable_rbac_authorization"):
+        flags.add("rbac_authorization")
+    else:
+        flags.add("access_policies")
+    return frozenset(flags)
+
+
+def _is_read(pattern: str, data: bool) -> bool:
+    return (_data_level(pattern) if data else _control_level(pattern)) == "read"
+
+
+def evaluate(role: Role, rtype: str | None, denies: list[Deny], system_type: str | None = None,
+             flags: frozenset[str] = frozenset()) -> Access:
+    """What ``role`` allows on one target: on a resource of type ``rtype`` (a system of
+    ``system_type`` with ``flags``), or on a scope (``rtype`` None: a subscription or resource
+    group, judged by everything the role allows). The data plane is left out where the target
+    does not honour role assignments on it (a key vault in the access-policy model)."""
+    from ..classes import access_classes
+
+    table = access_classes()
+    rules = table.azure_rules(system_type)
+    data_when = table.azure_data_plane_when.get(system_type or "")
+    data_ok = data_when is None or data_when in flags
+    fallback = table.fallback["azure"]
     acc = Access()
 
     def allowed(action: str) -> bool:
         return (any(_covers(a, action) for a in role.actions) and not any(_covers(n, action) for n in role.not_actions)
                 and not any(d.denies(action, False) for d in denies))
 
+    def data_allowed(action: str) -> bool:
+        return (any(_covers(a, action) for a in role.data_actions)
+                and not any(_covers(n, action) for n in role.not_data_actions)
+                and not any(d.denies(action, True) for d in denies))
+
     if allowed(ROLE_ASSIGNMENT_WRITE):
         acc.add("permissions-management", ROLE_ASSIGNMENT_WRITE, "control")
         acc.admin = True
+        acc.escalations.add("roleAssignments/write")
+    listed: set[str] = set()
+    for rule in rules:
+        if rule.plane == "data" and not data_ok:
+            continue
+        for action in rule.match:
+            listed.add(action)
+            if not (data_allowed(action) if rule.plane == "data" else allowed(action)):
+                continue
+            held = rule.classes if rule.when is None or rule.when in flags else rule.otherwise
+            acc.grant_class(held, action)
+            if rule.when == "access_policies" and rule.when in flags and "permissions-management" in held:
+                acc.escalations.add("vaults/accessPolicies/write")
     for pattern in role.actions:
         if rtype is not None and not _relevant(pattern, rtype):
             continue
@@ -164,13 +216,28 @@ def evaluate(role: Role, rtype: str | None, denies: list[Deny]) -> Access:
         if not allowed(probe):
             continue
         acc.add(_control_level(pattern), pattern, "control")
-    for pattern in role.data_actions:
+        if pattern not in listed:
+            if _is_read(pattern, False) or pattern.endswith("*"):
+                acc.grant_class((fallback["control-read"],), pattern)
+            if not _is_read(pattern, False):
+                acc.grant_class((fallback["control-write"],), pattern)
+    for pattern in role.data_actions if data_ok else ():
         if rtype is not None and not _relevant(pattern, rtype):
             continue
         probe = _probe(pattern, rtype) if rtype else pattern.replace("*", "x")
         if any(_covers(n, probe) for n in role.not_data_actions) or any(d.denies(probe, True) for d in denies):
             continue
         acc.add(_data_level(pattern), pattern, "data")
+        if pattern in listed:
+            continue
+        if "*" in pattern:  # a wildcard covers writes; its reads are the listed ones it covers, if any
+            acc.grant_class((fallback["data-write"],), pattern)
+            if not any(_covers(pattern, a) for a in listed):
+                acc.grant_class((fallback["data-read"],), pattern)
+        else:
+            acc.grant_class((fallback["data-read" if _is_read(pattern, True) else "data-write"],), pattern)
+    if acc.admin:
+        acc.grant_class(("permissions-management",), ROLE_ASSIGNMENT_WRITE)
     return acc
 
 
