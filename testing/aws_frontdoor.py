@@ -23,7 +23,12 @@ is the calling account); a request no fault stops is answered by the first match
 Errors are produced in the exact wire format of the protocol the request arrived in
 (query, ec2, json, rest-json, rest-xml, smithy-rpc-v2-cbor) so that botocore raises the
 same ``ClientError`` it would raise against AWS; ``truncate`` cuts moto's (or an answer's)
-body, ``reset`` drops the connection with a TCP reset.
+body, ``reset`` drops the connection with a TCP reset. ``edit`` rewrites a successful reply
+that is otherwise whole: an answer that parses but lacks a field, a list item of the wrong
+shape, as a proxy or a changed API might hand it over::
+
+    door.edit("ecs", "DescribeTaskDefinition", lambda body: {})      # JSON: a dict in, a dict out
+    door.edit("iam", "ListAccessKeys", drop_first_key_id)           # XML: an Element, edited in place
 """
 
 from __future__ import annotations
@@ -176,6 +181,9 @@ class FrontDoorResponse:
 
 
 RuleAction = Callable[[FrontDoorRequest], "FrontDoorResponse | None"]
+#: What an ``edit`` rule does to a reply body: the decoded JSON (return the new one) or the
+#: root XML element (edit it in place and return None, or return a new element).
+BodyEdit = Callable[[Any], Any]
 
 
 @dataclass(eq=False)
@@ -959,6 +967,7 @@ class AwsFrontDoor:
         self._port = port
         self._lock = threading.Lock()
         self._rules: list[FrontDoorRule] = []
+        self._edits: list[tuple[FrontDoorRule, BodyEdit]] = []
         #: Which requests go wrong (scope: the calling account); shareable with other fakes.
         self.faults = faults if faults is not None else FaultPlan()
         self._local = threading.local()
@@ -1086,6 +1095,27 @@ class AwsFrontDoor:
             self._rules.append(rule)
         return rule
 
+    def edit(
+        self,
+        service: str,
+        operation: str,
+        change: BodyEdit,
+        *,
+        times: int | None = None,
+        account: str | None = None,
+    ) -> FrontDoorRule:
+        """Rewrite the body of matching successful replies (moto's or an answer's) with
+        ``change`` before they are sent: a JSON body is decoded and ``change`` returns the new
+        one; an XML body is parsed and ``change`` edits the root element (or returns a new
+        one). The reply stays well framed, so it parses; what it says is ``change``'s."""
+        self._check_names(service, operation)
+        if times is not None and times < 0:
+            raise ValueError("times must be >= 0")
+        rule = FrontDoorRule("edit", service, operation, lambda _request: None, times=times, account=account)
+        with self._lock:
+            self._edits.append((rule, change))
+        return rule
+
     def serve_service_specific_credentials(
         self, creds_by_account: Mapping[str, list[dict[str, Any]]]
     ) -> FrontDoorRule:
@@ -1137,6 +1167,7 @@ class AwsFrontDoor:
         self.faults.clear()
         with self._lock:
             self._rules.clear()
+            self._edits.clear()
 
     def remove_rule(self, rule: Fault | FrontDoorRule) -> None:
         """Withdraw one fault or rule, e.g. the ones a single test added to a shared front door."""
@@ -1144,13 +1175,15 @@ class AwsFrontDoor:
             self.faults.remove(rule)
         with self._lock:
             self._rules = [r for r in self._rules if r is not rule]
+            self._edits = [(r, c) for r, c in self._edits if r is not rule]
 
     @property
     def rules(self) -> list[Fault | FrontDoorRule]:
-        """The faults, then the answer rules, each in the order it is tried."""
+        """The faults, then the answer rules, then the edit rules, each in the order it is tried."""
         with self._lock:
             answers = list(self._rules)
-        return [*self.faults.faults, *answers]
+            edits = [r for r, _ in self._edits]
+        return [*self.faults.faults, *answers, *edits]
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -1189,7 +1222,7 @@ class AwsFrontDoor:
             return _Reply(0, [], b"", reset=True)
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds or 0)
-        reply = self._answer(request, method, target, raw_headers, body)
+        reply = self._edited(request, self._answer(request, method, target, raw_headers, body))
         if fault is not None and fault.kind == "truncate":
             reply.cut = Cut(self.faults.cut(fault, len(reply.body)), fault.whole_length)
         return reply
@@ -1219,6 +1252,34 @@ class AwsFrontDoor:
             if response is not None:
                 return _Reply(response.status, list(response.headers.items()), response.body)
         return self._forward(method, target, raw_headers, body)
+
+    def _edited(self, request: FrontDoorRequest, reply: _Reply) -> _Reply:
+        """The reply as the first matching ``edit`` rule rewrites it (successful replies only)."""
+        if not 200 <= reply.status < 300 or not reply.body:
+            return reply
+        with self._lock:
+            found = next(((r, c) for r, c in self._edits if r.matches(request)), None)
+            if found is not None:
+                found[0].hits += 1
+        if found is None:
+            return reply
+        rule, change = found
+        headers = [(k, v) for k, v in reply.headers if k.lower() != "content-encoding"]
+        raw = gzip.decompress(reply.body) if any(
+            k.lower() == "content-encoding" and "gzip" in v.lower() for k, v in reply.headers) else reply.body
+        try:
+            if request.protocol in (JSON, REST_JSON):
+                new = json.dumps(change(json.loads(raw)), default=_json_default).encode("utf-8")
+            else:
+                root = ET.fromstring(raw)
+                edited = change(root)
+                new = _xml_bytes(edited if edited is not None else root)
+        except Exception as exc:  # a broken edit is the test's bug: say so, as an answer rule does
+            rule.errors.append(exc)
+            log.warning("front door edit %r raised", rule, exc_info=True)
+            response = error_response(request, "InternalFailure", f"front door edit raised {exc!r}", 500)
+            return _Reply(response.status, list(response.headers.items()), response.body)
+        return _Reply(reply.status, headers, new, reply.reason)
 
     def _describe(
         self, method: str, target: str, raw_headers: email.message.Message, body: bytes

@@ -42,7 +42,7 @@ def test_baselined_findings_do_not_block(tmp_path: Path) -> None:
     path = tmp_path / ".agentreach-baseline.json"
     save_baseline(path, [OWNERLESS, CRITICAL])
     text = path.read_text()
-    assert "AKIA" not in text and json.loads(text)["version"] == 1
+    assert "AKIA" not in text and json.loads(text)["version"] == 2
     result = gate([OWNERLESS, CRITICAL, STALE], load_baseline(path))
     assert result.status == PASS and len(result.baselined) == 2
 

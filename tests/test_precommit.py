@@ -1,5 +1,5 @@
 """The pre-commit hook: `agentreach precommit` on a real git repository. A staged secret
-blocks; the baseline (with its shared salt) makes it known on every clone; a new secret,
+blocks; the baseline (with its secret-id scheme) makes it known on every clone; a new secret,
 or one only in the index, blocks again; placeholders and unstaged edits do not count."""
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def test_baseline_is_portable_across_clones_and_new_secrets_still_block(repo: Pa
     made = hook(repo, "--update-baseline")
     assert made.returncode == 0, made.stderr
     baseline = json.loads((repo / ".agentreach-baseline.json").read_text())
-    assert len(baseline["fingerprint_salt"]) >= 16 and baseline["findings"]
+    assert baseline["fingerprints"]["kdf"] == "scrypt" and len(baseline["fingerprints"]["salt"]) >= 32
+    assert "fingerprint_salt" not in baseline and baseline["findings"]
     assert hook(repo).returncode == 0
     git(repo, "add", ".agentreach-baseline.json")
     git(repo, "commit", "-qm", "known")
@@ -121,6 +122,7 @@ def test_hook_manifest_runs_this_command() -> None:
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     (entry,) = [h for h in hooks if h["id"] == "agentreach"]
     assert entry["entry"] == "agentreach precommit" and entry["language"] == "python"
+    assert entry["args"] == ["--"]  # file names follow the args: never read as flags
     assert entry["pass_filenames"] is True and entry.get("stages")
 
 
@@ -139,3 +141,53 @@ def test_only_the_secret_blocks_not_its_ownerless_echo(repo: Path) -> None:
     out = hook(repo, "--format", "json")
     assert out.returncode == 1
     assert {f["rule"] for f in json.loads(out.stdout)["blocking"]} == {"AR-SECRET-IN-FILES"}
+
+
+# -- file names are data (issue 20, item 8) ----------------------------------------------------
+# Names git's own revision syntax, pathspec magic, the shell or click would read as something
+# else. Before, "0:creds.env" was read as `git show :0:creds.env` (the stage-0 entry of
+# creds.env), nothing was scanned and the hook passed.
+ODD_NAMES = ["0:creds.env", ":creds.env", "HEAD:app.env", ":(glob)*.env", "-n.env", "--all-files",
+             "tab\there.env", "new\nline.env", "space here.env", "ünï.env", "*.env"]
+
+
+def blocking_paths(out: subprocess.CompletedProcess[str]) -> set[str]:
+    body = json.loads(out.stdout)
+    return {loc["path"] for f in body["blocking"] for loc in f.get("locations", [])}
+
+
+def test_odd_staged_names_are_all_scanned(repo: Path) -> None:
+    key = anthropic_key()
+    for name in ODD_NAMES:
+        (repo / name).write_text(f"ANTHROPIC_API_KEY={key}\n")
+        git(repo, "--literal-pathspecs", "add", "--", name)
+    out = hook(repo, "--format", "json")
+    assert out.returncode == 1, out.stdout + out.stderr
+    # Records carry a path on one line, its control characters escaped (the files connector's
+    # display form, issue 19); the file read is the real one.
+    from agentreach_connectors.files.walk import display
+
+    assert blocking_paths(out) == {display(n) for n in ODD_NAMES}
+    assert f"{len(ODD_NAMES)} staged file(s) scanned" in hook(repo).stderr
+
+
+def test_names_pre_commit_passes_are_files_never_flags(repo: Path) -> None:
+    """pre-commit appends file names after the manifest's args ("--"): a staged file named
+    like a flag is scanned, and --update-baseline is not switched on by it."""
+    for name in ("--update-baseline", "0:creds.env"):
+        (repo / name).write_text(f"OPENAI_API_KEY={openai_key()}\n")
+        git(repo, "--literal-pathspecs", "add", "--", name)
+    out = hook(repo, "--format", "json", "--", "--update-baseline", "0:creds.env")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert blocking_paths(out) == {"--update-baseline", "0:creds.env"}
+    assert not (repo / ".agentreach-baseline.json").exists()
+
+
+def test_a_staged_blob_that_cannot_be_read_never_passes(repo: Path) -> None:
+    (repo / "creds.env").write_text(f"OPENAI_API_KEY={openai_key()}\n")
+    git(repo, "add", "creds.env")
+    oid = git(repo, "ls-files", "--stage", "-z", "creds.env").split(" ")[1]
+    (repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()  # the index still names it
+    out = hook(repo)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "cannot be read" in out.stderr and "creds.env" in out.stderr

@@ -246,6 +246,19 @@ class Chromium:
                 out.append(json.dumps(params.get("args"))[:500])
         return out
 
+    def error_seen(self, needle: str, count: int = 1, timeout: float = 15) -> bool:
+        """Whether ``count`` errors naming ``needle`` arrive within ``timeout``: what a page reports
+        while loading may come after its load event, so one look at the events so far races."""
+        deadline = time.monotonic() + timeout
+        while sum(needle in e for e in self.errors()) < count:
+            try:
+                event = self._read(deadline)
+            except TimeoutError:
+                return False
+            if "method" in event:
+                self.events.append(event)
+        return True
+
     def close(self) -> None:
         try:
             self.send("Browser.close", browser=True)
@@ -337,6 +350,7 @@ def test_browser_error_check_is_not_vacuous(browser: Chromium, tmp_path: Path) -
     page.write_text(tampered.replace("</main>", "</main><script>document.title = 'injected'</script>"),
                     encoding="utf-8")
     browser.open(page.as_uri())
+    browser.error_seen("Content Security Policy", count=2)
     refused = [e for e in browser.errors() if "Content Security Policy" in e]
     assert len(refused) == 2, browser.errors()
     assert browser.js("document.documentElement.className") == "" and browser.js("document.title") != "injected"
@@ -344,4 +358,4 @@ def test_browser_error_check_is_not_vacuous(browser: Chromium, tmp_path: Path) -
     thrower = tmp_path / "throws.html"
     thrower.write_text("<!DOCTYPE html><html><body><script>nosuchfn();</script></body></html>", encoding="utf-8")
     browser.open(thrower.as_uri())
-    assert any("nosuchfn" in e for e in browser.errors())
+    assert browser.error_seen("nosuchfn"), browser.errors()

@@ -14,7 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from agentreach.connector import Connector, ScanCancelled, ScanContext
+from agentreach.connector import Connector, ScanCancelled, ScanContext, first_line
 from agentreach.model import CoverageGap, Record, System, node_id
 
 from . import acm, bedrock, dynamodb, ec2, ecs, functions, iam, kms, organizations, s3, secrets
@@ -89,7 +89,7 @@ class AwsConnector(Connector):
             except ScanCancelled:
                 pass
             except Exception as exc:
-                ctx.log.exception("account %s failed", target.account_id)
+                _log_failure(ctx, f"account {target.account_id}", exc)
                 ctx.gaps.record(CoverageGap(connector="aws", account=target.account_id, operation="ScanAccount",
                                             error_code=type(exc).__name__, message=str(exc)[:500]))
             finally:
@@ -127,7 +127,7 @@ class AwsConnector(Connector):
             except ScanCancelled:
                 raise
             except Exception as exc:
-                ctx.log.exception("aws %s %s %s failed", account, region or "global", svc)
+                _log_failure(ctx, f"{account} {region or 'global'} {svc}", exc)
                 ctx.gaps.record(CoverageGap(
                     connector="aws", account=account, region=region, service=svc,
                     operation=f"collect:{svc}", error_code=type(exc).__name__, message=str(exc)[:500]))
@@ -172,3 +172,10 @@ class AwsConnector(Connector):
         finally:
             with self._lock:
                 self.api_calls.update(calls.counts)
+
+
+def _log_failure(ctx: ScanContext, what: str, exc: BaseException) -> None:
+    """One line at the default verbosity (the gap says the rest); the traceback only at -vv,
+    for whoever debugs the connector."""
+    ctx.log.warning("aws %s: %s: %s (recorded as a coverage gap)", what, type(exc).__name__, first_line(exc))
+    ctx.log.debug("aws %s failed", what, exc_info=exc)

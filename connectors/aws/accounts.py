@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agentreach.connector import ScanContext
+from agentreach.connector import ScanContext, first_line
 from agentreach.model import CoverageGap
 
 from .calls import AwsCalls, make_client
 from .config import AccountTarget, AwsConfig
+from .replies import MalformedResponse, error_code, missing
+
+CREDENTIAL_FIELDS = ("Credentials.AccessKeyId", "Credentials.SecretAccessKey", "Credentials.SessionToken")
 
 
 @dataclass
@@ -31,7 +34,7 @@ def base_session(cfg: AwsConfig) -> Any:
 
 
 def caller_account(calls: AwsCalls) -> str | None:
-    ident = calls.call("sts", "GetCallerIdentity", absent=frozenset())
+    ident = calls.call("sts", "GetCallerIdentity", absent=frozenset(), need=("Account",))
     return ident["Account"] if ident else None
 
 
@@ -40,7 +43,7 @@ def plan_targets(calls: AwsCalls, cfg: AwsConfig, own: str) -> list[AccountTarge
     caller's own account when nothing else is configured."""
     targets = {t.account_id: t for t in cfg.accounts}
     if cfg.organization:
-        for acct in calls.paginate("organizations", "ListAccounts", "Accounts"):
+        for acct in calls.paginate("organizations", "ListAccounts", "Accounts", need=("Id",)):
             if acct.get("Status", "ACTIVE") == "ACTIVE" and acct["Id"] not in targets:
                 targets[acct["Id"]] = AccountTarget(
                     account_id=acct["Id"], alias=acct.get("Name"),
@@ -62,13 +65,16 @@ def open_account(session: Any, target: AccountTarget, own: str, cfg: AwsConfig,
     if cfg.external_id:
         params["ExternalId"] = cfg.external_id
     try:
-        creds = sts.assume_role(**params)["Credentials"]
+        resp = sts.assume_role(**params)
+        lacks = missing(resp, CREDENTIAL_FIELDS)
+        if lacks:
+            raise MalformedResponse(f"the answer lacks {', '.join(lacks)}")
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
         ctx.gaps.record(CoverageGap(
             connector="aws", account=target.account_id, service="sts", operation="AssumeRole",
-            error_code=str(code), message=f"cannot assume {target.role_arn}: {exc}"[:500]))
+            error_code=error_code(exc), message=f"cannot assume {target.role_arn}: {first_line(exc)}"[:500]))
         return None
+    creds = resp["Credentials"]
     return AccountSession(target, boto3.Session(
         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"], region_name=cfg.default_region))

@@ -25,9 +25,10 @@ KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "E
 def get(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     out = []
     for summary in calls.paginate("acm", "ListCertificates", "CertificateSummaryList", region=region,
-                                  Includes={"keyTypes": KEY_TYPES}):
+                                  Includes={"keyTypes": KEY_TYPES}, need=("CertificateArn",)):
         arn = summary["CertificateArn"]
-        detail = calls.call("acm", "DescribeCertificate", region=region, CertificateArn=arn)
+        detail = calls.call("acm", "DescribeCertificate", region=region, CertificateArn=arn,
+                            need=("Certificate.CertificateArn",))
         cert = dict((detail or {}).get("Certificate") or summary)
         tags = calls.call("acm", "ListTagsForCertificate", region=region, CertificateArn=arn)
         cert["Tags"] = (tags or {}).get("Tags", [])

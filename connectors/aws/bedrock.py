@@ -14,8 +14,9 @@ from .ids import SOURCE, role_id, tags_dict
 
 def get_agents(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     out = []
-    for summary in calls.paginate("bedrock-agent", "ListAgents", "agentSummaries", region=region):
-        resp = calls.call("bedrock-agent", "GetAgent", region=region, agentId=summary["agentId"])
+    for summary in calls.paginate("bedrock-agent", "ListAgents", "agentSummaries", region=region, need=("agentId",)):
+        resp = calls.call("bedrock-agent", "GetAgent", region=region, need=("agent.agentId",),
+                          agentId=summary["agentId"])
         agent = dict((resp or {}).get("agent") or summary)
         if agent.get("agentArn"):
             tags = calls.call("bedrock-agent", "ListTagsForResource", region=region, resourceArn=agent["agentArn"])
@@ -47,15 +48,17 @@ def get_agentcore(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     """Runtimes and gateways, each tagged with ``_kind``."""
     svc = "bedrock-agentcore-control"
     out: list[dict[str, Any]] = []
-    for summary in calls.paginate(svc, "ListAgentRuntimes", "agentRuntimes", region=region):
-        detail = calls.call(svc, "GetAgentRuntime", region=region, agentRuntimeId=summary["agentRuntimeId"])
+    for summary in calls.paginate(svc, "ListAgentRuntimes", "agentRuntimes", region=region, need=("agentRuntimeId",)):
+        detail = calls.call(svc, "GetAgentRuntime", region=region, need=("agentRuntimeId",),
+                            agentRuntimeId=summary["agentRuntimeId"])
         item = {k: v for k, v in (detail or summary).items() if k != "environmentVariables"}
         variables = (detail or {}).get("environmentVariables") or {}
         item["environmentNames"] = sorted(variables.keys())
         item["environmentValues"] = readable_values(variables)  # allow-listed model / framework ids only
         out.append({**item, "_kind": "runtime"})
-    for summary in calls.paginate(svc, "ListGateways", "items", region=region):
-        detail = calls.call(svc, "GetGateway", region=region, gatewayIdentifier=summary["gatewayId"])
+    for summary in calls.paginate(svc, "ListGateways", "items", region=region, need=("gatewayId",)):
+        detail = calls.call(svc, "GetGateway", region=region, need=("gatewayId",),
+                            gatewayIdentifier=summary["gatewayId"])
         out.append({**(detail or summary), "_kind": "gateway"})
     for item in out:
         arn = item.get("agentRuntimeArn") or item.get("gatewayArn")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from agentreach.connector import CallLedger, ScanCancelled, ScanContext, first_line
 
 from .config import AwsConfig
+from .replies import MALFORMED, MalformedResponse, check_body, describe, missing
 
 # Answers that mean "there is nothing here", not "we could not look".
 ABSENT_CODES = frozenset({
@@ -53,20 +54,41 @@ class AwsCalls(CallLedger):
         self.gap(operation, code, message, account=self.account, region=region, service=service)
 
     def call(self, service: str, operation: str, *, region: str | None = None,
-             absent: frozenset[str] | set[str] = ABSENT_CODES, **params: Any) -> dict[str, Any] | None:
-        """Call one operation. ``None`` when it failed (gap recorded) or the thing is absent."""
+             absent: frozenset[str] | set[str] = ABSENT_CODES, need: Sequence[str] = (),
+             **params: Any) -> dict[str, Any] | None:
+        """Call one operation. ``None`` when it failed (gap recorded) or the thing is absent,
+        or when the answer lacks a field of ``need`` (a ``ResponseMalformed`` gap)."""
         self.ctx.check_cancelled()
         client = self.client(service, region)
         self.count(f"{service}:{operation}")
         try:
-            return getattr(client, _snake(operation))(**params)
+            resp = getattr(client, _snake(operation))(**params)
         except Exception as exc:
             self._handle(exc, service, region, operation, absent)
             return None
+        lacks = missing(resp, need)
+        if lacks:
+            self._gap(service, region, operation, MALFORMED, f"the answer lacks {', '.join(lacks)}")
+            return None
+        return resp
+
+    def keep(self, items: Iterable[Any], need: Sequence[str], service: str, operation: str,
+             region: str | None = None) -> list[Any]:
+        """The items that carry every field of ``need``; each other one is a
+        ``ResponseMalformed`` gap naming it, so one odd item never costs its siblings."""
+        out = []
+        for item in items:
+            lacks = missing(item, need)
+            if lacks:
+                self._gap(service, region, operation, MALFORMED, f"{describe(item)} lacks {', '.join(lacks)}: skipped")
+            else:
+                out.append(item)
+        return out
 
     def paginate(self, service: str, operation: str, result_key: str, *, region: str | None = None,
-                 **params: Any) -> Iterator[dict[str, Any]]:
-        """Yield items page by page; a failure mid-way keeps what was read and records a gap."""
+                 need: Sequence[str] = (), **params: Any) -> Iterator[Any]:
+        """Yield items page by page; a failure mid-way keeps what was read and records a gap.
+        Items lacking a field of ``need`` are skipped, each with a gap."""
         client = self.client(service, region)
         if client.can_paginate(_snake(operation)):
             pages = iter(client.get_paginator(_snake(operation)).paginate(**params))
@@ -83,13 +105,18 @@ class AwsCalls(CallLedger):
             except Exception as exc:
                 self._handle(exc, service, region, operation, ABSENT_CODES)
                 return
-            yield from page.get(result_key) or []
+            items = page.get(result_key) or []
+            yield from self.keep(items, need, service, operation, region) if need else items
 
     def _handle(self, exc: Exception, service: str, region: str | None, operation: str,
                 absent: frozenset[str] | set[str]) -> None:
         from botocore.exceptions import ClientError, EndpointConnectionError
+        from botocore.parsers import ResponseParserError
 
-        if isinstance(exc, ClientError):
+        if isinstance(exc, (MalformedResponse, ResponseParserError)):
+            # A reply cut short or garbled on the way: the call was answered, not refused.
+            self._gap(service, region, operation, MALFORMED, first_line(exc))
+        elif isinstance(exc, ClientError):
             err = exc.response.get("Error", {})
             code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
             if code in absent:
@@ -136,6 +163,7 @@ def make_client(session: Any, service: str, region: str, cfg: AwsConfig) -> Any:
     if cfg.endpoint_url:
         kwargs["endpoint_url"] = cfg.endpoint_url
     client = session.client(service, **kwargs)
+    client.meta.events.register("before-parse", check_body)
     if _wire.isEnabledFor(logging.DEBUG):
         client.meta.events.register("before-call", _started)
         client.meta.events.register("after-call", _log_call)

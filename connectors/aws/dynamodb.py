@@ -13,7 +13,8 @@ from .ids import SOURCE, tags_dict
 def get(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     out = []
     for name in calls.paginate("dynamodb", "ListTables", "TableNames", region=region):
-        resp = calls.call("dynamodb", "DescribeTable", region=region, TableName=name)
+        resp = calls.call("dynamodb", "DescribeTable", region=region, TableName=name,
+                          need=("Table.TableArn", "Table.TableName"))
         if not resp:
             continue
         table = dict(resp["Table"])

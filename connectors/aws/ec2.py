@@ -14,7 +14,8 @@ from .ids import SOURCE, role_id, tags_dict
 def get(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     out = []
     for reservation in calls.paginate("ec2", "DescribeInstances", "Reservations", region=region):
-        for inst in reservation.get("Instances", []):
+        for inst in calls.keep(reservation.get("Instances") or [], ("InstanceId",), "ec2", "DescribeInstances",
+                               region):
             if inst.get("IamInstanceProfile"):
                 out.append(inst)
     return out
@@ -46,4 +47,5 @@ def region_names(calls: AwsCalls) -> list[str] | None:
     resp = calls.call("ec2", "DescribeRegions", AllRegions=False)
     if resp is None:
         return None
-    return sorted(r["RegionName"] for r in resp.get("Regions", []))
+    return sorted(r["RegionName"] for r in calls.keep(resp.get("Regions") or [], ("RegionName",), "ec2",
+                                                      "DescribeRegions"))

@@ -16,7 +16,8 @@ from .ids import SOURCE, role_id, tags_dict
 def get(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     out = []
     for family in calls.paginate("ecs", "ListTaskDefinitionFamilies", "families", region=region, status="ACTIVE"):
-        resp = calls.call("ecs", "DescribeTaskDefinition", region=region, taskDefinition=family, include=["TAGS"])
+        resp = calls.call("ecs", "DescribeTaskDefinition", region=region, taskDefinition=family, include=["TAGS"],
+                          need=("taskDefinition.taskDefinitionArn",))
         if not resp:
             continue
         td = dict(resp["taskDefinition"])

@@ -19,7 +19,8 @@ from .policies import parse_policy
 
 def get(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     out = []
-    for fn in calls.paginate("lambda", "ListFunctions", "Functions", region=region):
+    for fn in calls.paginate("lambda", "ListFunctions", "Functions", region=region,
+                             need=("FunctionArn", "FunctionName")):
         arn = fn["FunctionArn"]
         item = {k: v for k, v in fn.items() if k != "Environment"}
         variables = (fn.get("Environment") or {}).get("Variables") or {}

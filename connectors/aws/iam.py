@@ -37,6 +37,7 @@ from .acm import thumbprints
 from .calls import AwsCalls
 from .ids import SOURCE, identity_id, tags_dict
 from .policies import parse_policy
+from .replies import MALFORMED
 
 REPORT_COLUMNS_KEY = ("access_key_1_last_rotated", "access_key_2_last_rotated")
 
@@ -62,27 +63,46 @@ class IamRaw:
 
 # -- get ------------------------------------------------------------------------------------
 
+GAAD = "GetAccountAuthorizationDetails"
+# The fields transform indexes, per list of GetAccountAuthorizationDetails, and those of the
+# lists nested in its items: an item lacking one is skipped with a ResponseMalformed gap.
+GAAD_NEEDS = {"UserDetailList": ("Arn", "UserName"), "GroupDetailList": ("Arn", "GroupName"),
+              "RoleDetailList": ("Arn", "RoleName"), "Policies": ("Arn",)}
+NESTED_NEEDS = {"AttachedManagedPolicies": ("PolicyArn",), "InstanceProfileList": ("Arn",)}
+
+
 def get_iam(calls: AwsCalls) -> IamRaw:
     raw = IamRaw(account=calls.account)
+    lists = {"UserDetailList": raw.users, "GroupDetailList": raw.groups, "RoleDetailList": raw.roles,
+             "Policies": raw.policies}
     for page in _gaad_pages(calls):
-        raw.users += page.get("UserDetailList", [])
-        raw.groups += page.get("GroupDetailList", [])
-        raw.roles += page.get("RoleDetailList", [])
-        raw.policies += page.get("Policies", [])
+        for key, into in lists.items():
+            into += [_nested_checked(calls, item)
+                     for item in calls.keep(page.get(key) or [], GAAD_NEEDS[key], "iam", GAAD)]
     raw.aliases = list(calls.paginate("iam", "ListAccountAliases", "AccountAliases"))
     raw.report, raw.report_generated = get_credential_report(calls)
     _get_access_keys(calls, raw)
     _get_role_last_used(calls, raw)
     raw.service_credentials = list(calls.paginate(
-        "iam", "ListServiceSpecificCredentials", "ServiceSpecificCredentials", AllUsers=True))
+        "iam", "ListServiceSpecificCredentials", "ServiceSpecificCredentials", AllUsers=True,
+        need=("ServiceSpecificCredentialId",)))
     raw.server_certificates = list(calls.paginate(
-        "iam", "ListServerCertificates", "ServerCertificateMetadataList"))
+        "iam", "ListServerCertificates", "ServerCertificateMetadataList", need=("Arn", "ServerCertificateName")))
     for cert in raw.server_certificates:
         # The certificate body is public (the private key is never returned): thumbprints only.
         got = calls.call("iam", "GetServerCertificate", ServerCertificateName=cert["ServerCertificateName"])
         body = ((got or {}).get("ServerCertificate") or {}).get("CertificateBody")
         cert.update(thumbprints(body))
     return raw
+
+
+def _nested_checked(calls: AwsCalls, item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with the entries of its nested lists that lack a needed field left out (each a gap)."""
+    out = dict(item)
+    for key, need in NESTED_NEEDS.items():
+        if key in out:
+            out[key] = calls.keep(out[key] or [], need, "iam", GAAD)
+    return out
 
 
 def _gaad_pages(calls: AwsCalls) -> Iterator[dict[str, Any]]:
@@ -99,7 +119,7 @@ def _gaad_pages(calls: AwsCalls) -> Iterator[dict[str, Any]]:
             calls.counts["iam:GetAccountAuthorizationDetails"] -= 1
             return
         except Exception as exc:
-            calls._handle(exc, "iam", None, "GetAccountAuthorizationDetails", frozenset())
+            calls._handle(exc, "iam", None, GAAD, frozenset())
             return
 
 
@@ -119,11 +139,15 @@ def get_credential_report(calls: AwsCalls) -> tuple[list[dict[str, str]] | None,
             return None, None
         time.sleep(delay)
         delay = min(delay * 2, 5.0)
-    report = calls.call("iam", "GetCredentialReport")
+    report = calls.call("iam", "GetCredentialReport", need=("Content",))
     if report is None:
         return None, None
-    text = report["Content"].decode("utf-8") if isinstance(report["Content"], bytes) else report["Content"]
-    return list(csv.DictReader(io.StringIO(text))), parse_datetime(report.get("GeneratedTime"))
+    text = report["Content"].decode("utf-8", "replace") if isinstance(report["Content"], bytes) else report["Content"]
+    reader = csv.DictReader(io.StringIO(text))
+    if "user" not in (reader.fieldnames or ()):
+        calls._gap("iam", None, "GetCredentialReport", MALFORMED, "the credential report has no 'user' column")
+        return None, None
+    return [row for row in reader if row.get("user")], parse_datetime(report.get("GeneratedTime"))
 
 
 def _users_holding_keys(raw: IamRaw) -> list[str]:
@@ -140,7 +164,8 @@ def _get_access_keys(calls: AwsCalls, raw: IamRaw) -> None:
 
     def list_keys(user: str) -> tuple[str, list[dict[str, Any]] | None]:
         resp = calls.call("iam", "ListAccessKeys", UserName=user, absent=frozenset())
-        return user, None if resp is None else resp.get("AccessKeyMetadata", [])
+        return user, None if resp is None else calls.keep(resp.get("AccessKeyMetadata") or [], ("AccessKeyId",),
+                                                          "iam", "ListAccessKeys")
 
     with ThreadPoolExecutor(max_workers=calls.cfg.key_workers) as pool:
         for user, keys in pool.map(list_keys, users):
@@ -171,7 +196,7 @@ def _get_role_last_used(calls: AwsCalls, raw: IamRaw) -> None:
     todo = [r for r in raw.roles if mode == "get_role" or "RoleLastUsed" not in r]
 
     def fetch(role: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        resp = calls.call("iam", "GetRole", RoleName=role["RoleName"])
+        resp = calls.call("iam", "GetRole", RoleName=role["RoleName"], need=("Role",))
         return role, None if resp is None else resp["Role"].get("RoleLastUsed", {})
 
     with ThreadPoolExecutor(max_workers=calls.cfg.key_workers) as pool:

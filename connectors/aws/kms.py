@@ -14,12 +14,13 @@ from .policies import parse_policy
 
 def get(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     aliases: dict[str, list[str]] = {}
-    for alias in calls.paginate("kms", "ListAliases", "Aliases", region=region):
+    for alias in calls.paginate("kms", "ListAliases", "Aliases", region=region, need=("AliasName",)):
         if alias.get("TargetKeyId"):
             aliases.setdefault(alias["TargetKeyId"], []).append(alias["AliasName"])
     out = []
-    for key in calls.paginate("kms", "ListKeys", "Keys", region=region):
-        desc = calls.call("kms", "DescribeKey", region=region, KeyId=key["KeyId"])
+    for key in calls.paginate("kms", "ListKeys", "Keys", region=region, need=("KeyId", "KeyArn")):
+        desc = calls.call("kms", "DescribeKey", region=region, need=("KeyMetadata.KeyId", "KeyMetadata.Arn"),
+                          KeyId=key["KeyId"])
         meta = dict((desc or {}).get("KeyMetadata") or {"KeyId": key["KeyId"], "Arn": key["KeyArn"]})
         pol = calls.call("kms", "GetKeyPolicy", region=region, KeyId=key["KeyId"], PolicyName="default")
         meta["Policy"] = (pol or {}).get("Policy")

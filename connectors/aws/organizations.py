@@ -21,10 +21,11 @@ from .policies import parse_policy
 def get(calls: AwsCalls, accounts: Iterable[str]) -> dict[str, Any]:
     org = (calls.call("organizations", "DescribeOrganization") or {}).get("Organization") or {}
     policies = []
-    for summary in calls.paginate("organizations", "ListPolicies", "Policies", Filter="SERVICE_CONTROL_POLICY"):
-        detail = calls.call("organizations", "DescribePolicy", PolicyId=summary["Id"])
+    for summary in calls.paginate("organizations", "ListPolicies", "Policies", Filter="SERVICE_CONTROL_POLICY",
+                                  need=("Id", "Arn")):
+        detail = calls.call("organizations", "DescribePolicy", PolicyId=summary["Id"], need=("Policy.Content",))
         targets = [t["TargetId"] for t in calls.paginate("organizations", "ListTargetsForPolicy", "Targets",
-                                                          PolicyId=summary["Id"])]
+                                                          PolicyId=summary["Id"], need=("TargetId",))]
         content = ((detail or {}).get("Policy") or {}).get("Content")
         policies.append({**summary, "Content": content, "Targets": targets})
     ancestry = {acct: _ancestry(calls, acct) for acct in accounts}
@@ -35,7 +36,8 @@ def _ancestry(calls: AwsCalls, account: str) -> list[str]:
     """The account, its OUs, and the root: every target whose SCPs apply to it."""
     chain, child = [account], account
     for _ in range(10):  # Organizations nests OUs five deep at most
-        parents = (calls.call("organizations", "ListParents", ChildId=child) or {}).get("Parents") or []
+        parents = calls.keep((calls.call("organizations", "ListParents", ChildId=child) or {}).get("Parents") or [],
+                             ("Id",), "organizations", "ListParents")
         if not parents:
             break
         child = parents[0]["Id"]

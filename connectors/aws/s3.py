@@ -15,7 +15,7 @@ from .policies import parse_policy
 def get(calls: AwsCalls) -> list[dict[str, Any]]:
     resp = calls.call("s3", "ListBuckets")
     out = []
-    for bucket in (resp or {}).get("Buckets", []):
+    for bucket in calls.keep((resp or {}).get("Buckets") or [], ("Name",), "s3", "ListBuckets"):
         name = bucket["Name"]
         item = dict(bucket)
         loc = calls.call("s3", "GetBucketLocation", Bucket=name)

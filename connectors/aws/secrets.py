@@ -14,7 +14,8 @@ from .policies import parse_policy
 
 def get(calls: AwsCalls, region: str) -> list[dict[str, Any]]:
     out = []
-    for secret in calls.paginate("secretsmanager", "ListSecrets", "SecretList", region=region):
+    for secret in calls.paginate("secretsmanager", "ListSecrets", "SecretList", region=region,
+                                 need=("ARN", "Name")):
         pol = calls.call("secretsmanager", "GetResourcePolicy", region=region, SecretId=secret["ARN"])
         secret = dict(secret)
         secret["ResourcePolicy"] = (pol or {}).get("ResourcePolicy")

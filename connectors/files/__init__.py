@@ -150,6 +150,7 @@ class FilesConnector(Connector):
     def scan(self, ctx: ScanContext) -> Iterator[Record]:
         options = self.options(ctx.clock())
         self._secrets: dict[str, _Secret] = {}
+        self._ids: dict[str, str] = {}  # fingerprint -> the secret's id part
         self._verification = (Verification(load_verifiers(self.verify_endpoints, self.verify_timeout), ctx.clock)
                               if self.verify else None)
         local = FileScan(options)
@@ -332,6 +333,7 @@ class FilesConnector(Connector):
             verified = None
             try:
                 f.fp = ctx.fingerprint(f.value)
+                self._secret_id(ctx, f.fp, f.value)
                 if skip is not None and (rel, f.fp) in skip:
                     continue  # still in the tree: the current location says it
                 if (f.line, f.fp) in seen:
@@ -352,7 +354,18 @@ class FilesConnector(Connector):
             if present is not None:
                 present.add((rel, f.fp))
             yield loc
-            yield Edge(src=node_id("files", "secret", f.fp), dst=loc.id, kind=EdgeKind.FOUND_IN, source="files")
+            yield Edge(src=node_id("files", "secret", self._ids[f.fp]), dst=loc.id, kind=EdgeKind.FOUND_IN,
+                       source="files")
+
+    def _secret_id(self, ctx: ScanContext, fp: str, value: str) -> str:
+        """The id part of a found secret, derived once per distinct value: its shared identity
+        (``ctx.secret_id``: scrypt under the repository's baseline salt, the same on every store
+        and clone), else its fingerprint. The fingerprint, the store's own fast keyed hash,
+        stays the credential's ``fingerprint`` and ``native_id``: ``show sha256:…`` and
+        ``reach -`` find it by that."""
+        if fp not in self._ids:
+            self._ids[fp] = ctx.secret_id(value) if ctx.secret_id is not None else fp
+        return self._ids[fp]
 
     def _remember(self, f: Found, verified: dict[str, Any] | None) -> None:
         secret = self._secrets.get(f.fp)
@@ -379,8 +392,9 @@ class FilesConnector(Connector):
                 attrs["test_fixture_reason"] = s.fixture_reasons[0]
             if s.verified is not None:
                 attrs["verified"] = s.verified
-            yield Credential(id=node_id("files", "secret", fp), provider="files", source="files", type="file_secret",
-                             name=f.name, fingerprint=fp, preview=f.value_preview, attrs=attrs)
+            yield Credential(id=node_id("files", "secret", self._ids.get(fp, fp)), provider="files", source="files",
+                             type="file_secret", name=f.name, native_id=fp, fingerprint=fp, preview=f.value_preview,
+                             attrs=attrs)
         self._secrets = {}
 
     # ------------------------------------------------------------------ records

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,11 +227,11 @@ def _baseline(path: str | Path) -> Any:
 
 
 def gate(store: Store, info: SnapshotInfo | None, config: Mapping[str, Any], baseline_path: str | Path, *,
-         update_baseline: bool = False, today: dt.date | None = None, policy: Any = None,
-         keep_salt: str | None = None) -> GateOutcome:
+         update_baseline: bool = False, today: dt.date | None = None, policy: Any = None) -> GateOutcome:
     """Decide a snapshot against the baseline and the gate policy (``gate:`` in config), or
-    record its findings as the new baseline. ``info`` None: there is no snapshot to gate."""
-    from .gate import GatePolicy, decide, save_baseline
+    record its findings as the new baseline, with the secret-id scheme the snapshot's file
+    secrets were named with. ``info`` None: there is no snapshot to gate."""
+    from .gate import GatePolicy, decide, save_baseline, snapshot_scheme
 
     baseline = _baseline(baseline_path)
     if info is None:
@@ -240,11 +239,13 @@ def gate(store: Store, info: SnapshotInfo | None, config: Mapping[str, Any], bas
     body = findings(store, info, config) if info.status == "complete" else dict(EMPTY_REPORT)
     policy = policy or GatePolicy.from_config(config)
     untriaged = _untriaged(store, info) if policy.block_untriaged_possible and info.status == "complete" else []
+    scheme = snapshot_scheme(info.options, store.salt)
     if update_baseline:
-        save_baseline(baseline_path, [*body["findings"], *untriaged], keep=baseline, salt=keep_salt)
+        save_baseline(baseline_path, [*body["findings"], *untriaged], keep=baseline, scheme=scheme,
+                      params=(config.get("gate") or {}).get("fingerprint_kdf"))
         return GateOutcome(info, body, recorded=len(body["findings"]) + len(untriaged))
     decision = decide(body["findings"], baseline, policy, snapshot_status=info.status, gap_count=info.gap_count,
-                      today=today or dt.datetime.now(dt.timezone.utc).date(), untriaged=untriaged)
+                      today=today or dt.datetime.now(dt.timezone.utc).date(), untriaged=untriaged, scheme=scheme)
     return GateOutcome(info, body, decision)
 
 
@@ -267,8 +268,9 @@ def precommit(session: Session, files: Iterable[str], baseline_path: str, *, all
     """Scan exactly what a commit adds with the files connector and gate it.
 
     ``files`` are what pre-commit passes; none: the staged blobs of the index. The baseline
-    carries a fingerprint salt, so its fingerprints match on every clone. Only the secrets
-    rules (and criticals) block: a commit adds files, not identities."""
+    carries the repository's secret-id scheme (agentreach.fingerprints), so the found secrets
+    are named as on every clone; the hook's own store, and its salt, die with the run. Only
+    the secrets rules (and criticals) block: a commit adds files, not identities."""
     from .gate import GatePolicy
     from .precommit import HookError, copy_for_scan, repo_root, staged_files, tracked_files
     from .results import found_locations
@@ -278,8 +280,7 @@ def precommit(session: Session, files: Iterable[str], baseline_path: str, *, all
     except HookError as exc:
         raise AppError(str(exc)) from None
     base_file = Path(baseline_path) if Path(baseline_path).is_absolute() else root / baseline_path
-    baseline = _baseline(base_file)
-    salt = baseline.salt or secrets.token_hex(16)
+    _baseline(base_file)  # a malformed baseline fails before anything is copied
     with tempfile.TemporaryDirectory(prefix="agentreach-hook-") as tmp:
         tree = Path(tmp) / root.name
         tree.mkdir()
@@ -294,17 +295,17 @@ def precommit(session: Session, files: Iterable[str], baseline_path: str, *, all
         except HookError as exc:
             raise AppError(str(exc)) from None
         db = Path(tmp) / "hook.db"
-        store = Store(db, salt=salt)
+        store = Store(db)
         hook = Session(db=str(db), config_path=session.config_path, quiet=True, verbose=session.verbose)
         config = hook.config({"scan": {"connectors": ["files"]}, "store": {"path": str(db)},
+                              "gate": {"baseline": str(base_file)},
                               "connectors": {"files": {"paths": [str(tree)], "all_files": True,
                                                        "git_history": False}}})
         info = scan(store, config, ["files"]).snapshot
         policy = GatePolicy.from_config(config)
         policy = dataclasses.replace(policy, block_rules=frozenset(r for r in policy.block_rules
                                                                    if r.startswith("AR-SECRET-")))
-        outcome = gate(store, info, config, base_file, update_baseline=update_baseline, policy=policy,
-                       keep_salt=salt if update_baseline else None)
+        outcome = gate(store, info, config, base_file, update_baseline=update_baseline, policy=policy)
         # where each secret is, relative to the repository (the copy's root is not shown)
         outcome.where = {cid: places[0] for cid, places in found_locations(store, info.id, with_root=False).items()}
         outcome.scanned_files = len(copied)

@@ -40,11 +40,28 @@ class ScanSection(_Section):
     batch_size: int = Field(ge=1, le=100_000)
 
 
+class KdfSection(_Section):
+    """The cost of a new secret-id scheme (agentreach.fingerprints): scrypt's N, r and p."""
+
+    n: int = Field(ge=2**14, le=2**20)
+    r: int = Field(ge=8, le=32)
+    p: int = Field(ge=1, le=16)
+
+    @field_validator("n")
+    @classmethod
+    def _power_of_two(cls, v: int) -> int:
+        if v & (v - 1):
+            raise ValueError("must be a power of two")
+        return v
+
+
 class GateSection(_Section):
     block_rules: list[str]
     block_severities: list[Severity]
     allow_gaps: bool
     block_untriaged_possible: bool = False
+    baseline: str | None = None
+    fingerprint_kdf: KdfSection
 
 
 class ReviewSection(_Section):

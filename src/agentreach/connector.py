@@ -113,6 +113,10 @@ class ScanContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     # Salted SHA-256 of a secret value (the store's salt): the only form a value may take.
     fingerprint: Callable[[str], str] = field(default=lambda value: _unsalted(value))
+    # A secret value's shared identity (agentreach.fingerprints: scrypt under the repository's
+    # baseline salt), the same on every store and clone: what a found secret's id is built
+    # from. None outside a scan (a connector tested alone): the fingerprint stands in.
+    secret_id: Callable[[str], str] | None = None
 
     def check_cancelled(self) -> None:
         if self.cancel.is_set():

@@ -3,8 +3,11 @@ baseline) and suppressed ones (with a reason, an owner and an expiry) do not; an
 incomplete scan never passes silently.
 
 Fingerprints come from rule + subject id only (no line numbers, no secret values), so a
-baseline survives reformatting and rescans. Everything here is pure except the two
-functions that read and write the baseline file.
+baseline survives reformatting and rescans. A secret found in a file is named by its shared
+identity (:mod:`agentreach.fingerprints`): scrypt under the salt and cost the baseline itself
+records, so its fingerprint is the same on every store, machine and clone that reads the
+baseline, and the committed file confirms a guessed value only at one scrypt per guess.
+Everything here is pure except the functions that read and write the baseline file.
 """
 
 from __future__ import annotations
@@ -13,15 +16,22 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .config import ConfigError
+from .fingerprints import IdScheme
 
-BASELINE_VERSION = 1
+# 2: the secret-id scheme in the file ("fingerprints": kdf, cost, per-repository salt); 1 held
+# "fingerprint_salt" beside fast salted hashes of the secrets, which confirmed a guess offline.
+BASELINE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 PASS, BLOCKED, UNDECIDED = "pass", "blocked", "undecided"
 UNTRIAGED_RULE = "AR-AGENT-UNTRIAGED"
+FILE_SECRET = "files:secret:"
+SCHEME_OPTION = "secret_ids"  # where a snapshot's options record the scheme its file secrets were named with
 
 
 @dataclass(frozen=True)
@@ -56,9 +66,17 @@ class Suppression:
 class Baseline:
     findings: dict[str, dict[str, Any]] = field(default_factory=dict)  # fingerprint -> {rule, subject, severity}
     suppressions: list[Suppression] = field(default_factory=list)
-    # The fingerprint salt shared through the file by `agentreach precommit`, so that a file
-    # secret's fingerprint, and so its finding's, is the same on every clone of the repo.
-    salt: str | None = None
+    # How the repository's file secrets are named (kdf, cost, per-repository salt): every scan
+    # that reads this baseline names them so, and so finds them here on every clone.
+    scheme: IdScheme | None = None
+    version: int = BASELINE_VERSION
+
+    @property
+    def legacy_secrets(self) -> bool:
+        """A version-1 file whose file-secret entries are fast salted hashes: they cannot be
+        matched any more (and should not stay in the repository)."""
+        return self.version < 2 and any(str(f.get("subject", "")).startswith(FILE_SECRET)
+                                        for f in self.findings.values())
 
 
 def load_baseline(path: str | Path) -> Baseline:
@@ -70,7 +88,7 @@ def load_baseline(path: str | Path) -> Baseline:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"baseline {p}: not readable JSON ({exc})") from None
-    if not isinstance(data, Mapping) or data.get("version") != BASELINE_VERSION:
+    if not isinstance(data, Mapping) or data.get("version") not in READABLE_VERSIONS:
         raise ConfigError(f"baseline {p}: expected an agentreach baseline, version {BASELINE_VERSION}")
     findings = {}
     for item in data.get("findings") or []:
@@ -91,26 +109,72 @@ def load_baseline(path: str | Path) -> Baseline:
         suppressions.append(Suppression(reason=item["reason"], owner=item["owner"], expires=expires,
                                         fingerprint=item.get("fingerprint"), rule=item.get("rule"),
                                         subject=item.get("subject")))
-    salt = data.get("fingerprint_salt")
-    if salt is not None and not (isinstance(salt, str) and len(salt) >= 16):
-        raise ConfigError(f"baseline {p}: fingerprint_salt must be a string of at least 16 characters")
-    return Baseline(findings, suppressions, salt)
+    scheme = None
+    if data.get("fingerprints") is not None:
+        try:
+            scheme = IdScheme.from_dict(data["fingerprints"])
+        except ValueError as exc:
+            raise ConfigError(f"baseline {p}: {exc}") from None
+    return Baseline(findings, suppressions, scheme, int(data["version"]))
 
 
 def save_baseline(path: str | Path, findings: Iterable[Mapping[str, Any]], keep: Baseline | None = None,
-                  now: dt.datetime | None = None, salt: str | None = None) -> None:
-    """Write every current finding as known; suppressions (and a shared salt) already in
-    the file are kept."""
+                  now: dt.datetime | None = None, scheme: IdScheme | None = None,
+                  params: Mapping[str, int] | None = None) -> IdScheme:
+    """Write every current finding as known; suppressions already in the file are kept.
+    ``scheme`` is the one the findings' file secrets were named with (the snapshot's); else
+    the file's own, else a new one (fresh salt, ``params``' cost). Returns the scheme written."""
+    scheme = scheme or (keep.scheme if keep else None) or IdScheme.new(params)
     body: dict[str, Any] = {
         "version": BASELINE_VERSION,
         "generated_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat().replace("+00:00", "Z"),
+        "fingerprints": scheme.to_dict(),
         "findings": sorted(({"fingerprint": f["fingerprint"], "rule": f["rule"], "subject": f["subject"],
                              "severity": f["severity"]} for f in findings), key=lambda f: (f["rule"], f["subject"])),
         "suppressions": [s.to_dict() for s in (keep.suppressions if keep else [])],
     }
-    if salt or (keep and keep.salt):
-        body["fingerprint_salt"] = salt or (keep.salt if keep else None)
     Path(path).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    return scheme
+
+
+STORE_SALT = "store"  # recorded instead of a salt the store derives from its own (see scheme_record)
+
+
+def scheme_record(scheme: IdScheme, store_salt: str) -> dict[str, Any]:
+    """What a snapshot records of its scheme: all of it, except that the store's own salt is
+    written as "store" (it is the store's to derive; stores' snapshots compare alike)."""
+    record = scheme.to_dict()
+    if scheme.salt == IdScheme.of_store(store_salt).salt:
+        record["salt"] = STORE_SALT
+    return record
+
+
+def snapshot_scheme(options: Mapping[str, Any] | None, store_salt: str) -> IdScheme | None:
+    """The scheme a snapshot's file secrets were named with (None: an older snapshot)."""
+    data = (options or {}).get(SCHEME_OPTION)
+    if not isinstance(data, Mapping):
+        return None
+    if data.get("salt") == STORE_SALT:
+        data = {**data, "salt": IdScheme.of_store(store_salt).salt}
+    try:
+        return IdScheme.from_dict(data)
+    except ValueError:
+        return None
+
+
+def scan_scheme(config: Mapping[str, Any], store_salt: str) -> IdScheme:
+    """How a scan names the file secrets it finds: the scheme of the baseline the config names
+    (``gate.baseline``, relative to the working directory; the gate's and the hook's default
+    file), else the store's own, at the configured cost (``gate.fingerprint_kdf``)."""
+    gate = config.get("gate") or {}
+    params = dict(gate.get("fingerprint_kdf") or {})
+    where = gate.get("baseline")
+    if where:
+        path = Path(os.path.expanduser(str(where)))
+        baseline = load_baseline(path) if path.is_file() else None
+        if baseline is not None and baseline.scheme is not None:
+            return baseline.scheme
+    return IdScheme.of_store(store_salt, params)
 
 
 @dataclass(frozen=True)
@@ -175,15 +239,27 @@ class GateResult:
 
 def decide(findings: Iterable[Mapping[str, Any]], baseline: Baseline, policy: GatePolicy, *,
            snapshot_status: str, gap_count: int, today: dt.date,
-           untriaged: Iterable[Mapping[str, Any]] = ()) -> GateResult:
+           untriaged: Iterable[Mapping[str, Any]] = (), scheme: IdScheme | None = None) -> GateResult:
     """``untriaged``: ``untriaged_possible`` items, gated like findings when the policy
-    blocks untriaged possible agent credentials (and ignored when it does not)."""
+    blocks untriaged possible agent credentials (and ignored when it does not). ``scheme``:
+    the one the snapshot's file secrets were named with (None: not known)."""
     findings = list(findings) + (list(untriaged) if policy.block_untriaged_possible else [])
     if snapshot_status != "complete":
         return GateResult(UNDECIDED, f"the scan did not complete (status {snapshot_status}): cannot pass it")
     if gap_count and not policy.allow_gaps:
         return GateResult(UNDECIDED, f"the scan has {gap_count} coverage gaps: what it could not see may be "
                                      "what should block (gate.allow_gaps: true to decide anyway)")
+    secrets_new = any(str(f["subject"]).startswith(FILE_SECRET) and f["fingerprint"] not in baseline.findings
+                      for f in findings)
+    if secrets_new and baseline.legacy_secrets:
+        return GateResult(UNDECIDED, "the baseline's file secrets are fingerprints of the old kind (a fast salted "
+                                     "hash, confirmable offline), which no scan matches now: record the baseline "
+                                     "again (agentreach precommit --all-files --update-baseline, or gate "
+                                     "--update-baseline) and commit it")
+    if secrets_new and scheme is not None and baseline.scheme is not None and scheme != baseline.scheme:
+        return GateResult(UNDECIDED, "the snapshot's file secrets were named with another salt than the "
+                                     "baseline's, so none of them can be found there: scan with the baseline "
+                                     "(gate --scan, or gate.baseline in the config naming this file)")
     result = GateResult(PASS, "no new finding that the gate policy blocks")
     for finding in findings:
         if finding["fingerprint"] in baseline.findings:

@@ -1,7 +1,9 @@
 """Presentation: the public JSON shape of objects, and tables and CSV for people.
 
 The JSON here is a contract (DESIGN.md, "Machine-readable output"): field names only grow.
-Nothing in this module computes a verdict; it shows what the store holds.
+Nothing in this module computes a verdict; it shows what the store holds. What it lays out
+for people shows every value from the estate with its control characters escaped
+(:mod:`agentreach.textsafe`); the JSON stays exact.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.text import Text
 from .model import Credential, Identity
 from .report.csv import write_csv
 from .store import SnapshotInfo, StoredNode
+from .textsafe import escape
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -120,7 +123,7 @@ def age(value: str | None, now: dt.datetime) -> str:
 
 
 def inventory_table(rows: Sequence[dict[str, Any]], now: dt.datetime, title: str) -> Table:
-    table = Table(title=title, show_lines=False, header_style="bold")
+    table = Table(title=escape(title), show_lines=False, header_style="bold")
     cells = [_inventory_cells(row, now) for row in rows]
     columns = ("type", "name", "identity", "account", "created", "last used", "expires", "status", "owner", "agent",
                "reach")
@@ -131,7 +134,7 @@ def inventory_table(rows: Sequence[dict[str, Any]], now: dt.datetime, title: str
                          no_wrap=col not in ("name", "identity", "owner"), min_width=20 if col == "name" else None,
                          max_width={"name": 36, "identity": 22, "owner": 24, "reach": 36}.get(col))
     for c in cells:
-        table.add_row(*(c[i] for i in shown))
+        table.add_row(*(escape(c[i]) for i in shown))
     return table
 
 
@@ -168,13 +171,17 @@ def reach_cell(summary: Mapping[str, Any] | None) -> str:
 
 
 def snapshots_table(infos: Sequence[SnapshotInfo]) -> Table:
+    """Every snapshot with its coverage-gap count (``agentreach show``-able in the scan's
+    output and the report) and, for one that failed or was aborted, why."""
     table = Table(title="snapshots", header_style="bold")
-    for col in ("id", "started", "finished", "status", "nodes", "edges", "gaps", "connectors"):
-        table.add_column(col)
+    why = any(s.error for s in infos)
+    for col in ("id", "started", "finished", "status", "nodes", "edges", "gaps", "connectors", *(["why"] * why)):
+        table.add_column(col, overflow="fold")
     for s in infos:
-        table.add_row(str(s.id), iso(s.started_at) or "", iso(s.finished_at) or "-", s.status,
-                      str(s.node_count), str(s.edge_count), str(s.gap_count),
-                      ", ".join(f"{k} {v}" for k, v in s.connectors.items()))
+        row = [str(s.id), iso(s.started_at) or "", iso(s.finished_at) or "-", s.status,
+               str(s.node_count), str(s.edge_count), str(s.gap_count) if s.gap_count else "0",
+               ", ".join(f"{k} {v}" for k, v in s.connectors.items())]
+        table.add_row(*map(escape, row), *([escape(s.error or "")] * why))
     return table
 
 
@@ -183,8 +190,9 @@ def gaps_table(gaps: Sequence[Mapping[str, Any]]) -> Table:
     for col in ("connector", "account", "region", "service", "operation", "error", "message"):
         table.add_column(col, overflow="fold")
     for g in gaps:
-        table.add_row(g["connector"], g.get("account") or "-", g.get("region") or "-",
-                      g.get("service") or "-", g["operation"], g["error_code"], (g.get("message") or "")[:160])
+        table.add_row(*map(escape, (g["connector"], g.get("account") or "-", g.get("region") or "-",
+                                    g.get("service") or "-", g["operation"], g["error_code"],
+                                    (g.get("message") or "")[:160])))
     return table
 
 
@@ -192,9 +200,9 @@ def hops_line(hops: Sequence[Mapping[str, Any]]) -> str:
     """``a -authenticates-> b -can_access[read]-> c``, a ``?`` marking a conditional hop."""
     if not hops:
         return ""
-    parts = [str(hops[0]["from_name"])]
+    parts = [escape(hops[0]["from_name"])]
     for hop in hops:
-        parts.append(f"-{hop['edge']}{'?' if hop.get('conditional') else ''}-> {hop['to_name']}")
+        parts.append(f"-{escape(hop['edge'])}{'?' if hop.get('conditional') else ''}-> {escape(hop['to_name'])}")
     return " ".join(parts)
 
 
@@ -202,7 +210,7 @@ def paths_dot(paths: Sequence[Sequence[Mapping[str, Any]]], title: str) -> str:
     """Graphviz DOT of a set of paths (each a list of hops): every node once, every hop an
     edge labelled with its kind and grant; conditional hops dashed."""
     def q(text: Any) -> str:
-        return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + escape(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     nodes: dict[str, str] = {}
     edges: dict[tuple[str, str, str], Mapping[str, Any]] = {}
@@ -225,27 +233,27 @@ def paths_dot(paths: Sequence[Sequence[Mapping[str, Any]]], title: str) -> str:
 
 
 def reach_table(obj: Mapping[str, Any], systems: Sequence[Mapping[str, Any]]) -> Table:
-    table = Table(title=f"what {obj['name']} can reach ({len(systems)} systems)", header_style="bold")
+    table = Table(title=f"what {escape(obj['name'])} can reach ({len(systems)} systems)", header_style="bold")
     for col in ("system", "type", "account", "sensitivity", "access", "path"):
         table.add_column(col, overflow="fold")
     for s in systems:
         access = (s["access"] or "?") + (" (admin)" if s.get("admin") else "") + (" ?" if s["conditional"] else "")
-        table.add_row(s["name"], s.get("type") or "", s.get("account") or "-", s.get("sensitivity") or "",
-                      access, hops_line(s["path"]))
+        table.add_row(*map(escape, (s["name"], s.get("type") or "", s.get("account") or "-",
+                                    s.get("sensitivity") or "", access)), hops_line(s["path"]))
     return table
 
 
 def who_table(obj: Mapping[str, Any], subjects: Sequence[Mapping[str, Any]]) -> Table:
-    table = Table(title=f"who can reach {obj['name']} ({len(subjects)})", header_style="bold")
+    table = Table(title=f"who can reach {escape(obj['name'])} ({len(subjects)})", header_style="bold")
     for col in ("subject", "type", "account", "access", "agent", "owner", "path"):
         table.add_column(col, overflow="fold")
     for s in subjects:
         agent = s.get("agent") or {}
         owner = s.get("owner") or {}
-        table.add_row(s["name"], s.get("type") or "", s.get("account") or "-",
-                      (s["access"] or "?") + (" ?" if s["conditional"] else ""),
-                      agent.get("verdict", "") if agent.get("verdict") != "none" else "",
-                      owner.get("name") or owner.get("status") or "", hops_line(s["path"]))
+        table.add_row(*map(escape, (s["name"], s.get("type") or "", s.get("account") or "-",
+                                    (s["access"] or "?") + (" ?" if s["conditional"] else ""),
+                                    agent.get("verdict", "") if agent.get("verdict") != "none" else "",
+                                    owner.get("name") or owner.get("status") or "")), hops_line(s["path"]))
     return table
 
 
@@ -254,13 +262,13 @@ def explain_text(console: Console, obj: dict[str, Any], thresholds: Mapping[str,
     import math
 
     verdict = obj.get("agent")
-    console.print(Text.assemble((obj["name"], "bold"),
-                                f"  ({obj['kind']} / {obj['type']}, {obj.get('account') or '-'})"))
+    console.print(Text.assemble((escape(obj["name"]), "bold"),
+                                escape(f"  ({obj['kind']} / {obj['type']}, {obj.get('account') or '-'})")))
     if not verdict:
         console.print("  no agent verdict is stored for this object (only identities and credentials get one)")
         return
-    console.print(Text.assemble("  verdict: ", (verdict["verdict"], "bold"),
-                                f"   score {verdict['score']:.2f}   role: {verdict.get('role') or '-'}"))
+    console.print(Text.assemble("  verdict: ", (escape(verdict["verdict"]), "bold"),
+                                f"   score {verdict['score']:.2f}   role: {escape(verdict.get('role') or '-')}"))
     prior = verdict.get("prior", thresholds["prior"])
     console.print(f"  how: evidence adds up in log-odds from the prior {prior:.2f} (log-odds "
                   f"{math.log(prior / (1 - prior)):+.2f}); a signal of weight w adds log((1+w)/(1-w)); "
@@ -271,18 +279,19 @@ def explain_text(console: Console, obj: dict[str, Any], thresholds: Mapping[str,
     seen: set[str] = set()
     for title, items in (("for it", [e for e in verdict["evidence"] if e["weight"] > 0]),
                          ("against it", [e for e in verdict["evidence"] if e["weight"] < 0])):
-        console.print(f"\n  {title}:" + ("" if items else " nothing"))
+        console.print()
+        console.print(f"  {title}:" + ("" if items else " nothing"))
         for ev in items:
             counted = ev["signal"] not in seen
             seen.add(ev["signal"])
             lo = math.log((1 + ev["weight"]) / (1 - ev["weight"])) if counted else 0.0
             total += lo
-            where = f"{ev['field']} of {ev['object_name']}" + (f" (via {ev['via']})" if ev.get("via") else "")
-            console.print(Text.assemble(f"    {lo:+.2f}  ", (ev["signal"], "bold"),
-                                        f" ({ev['strength']}, weight {ev['weight']:+.2f})",
+            where = escape(f"{ev['field']} of {ev['object_name']}" + (f" (via {ev['via']})" if ev.get("via") else ""))
+            console.print(Text.assemble(f"    {lo:+.2f}  ", (escape(ev["signal"]), "bold"),
+                                        f" ({escape(ev['strength'])}, weight {ev['weight']:+.2f})",
                                         ("" if counted else ("  (already counted)", "dim"))))
-            console.print(f"           {ev['why']}")
-            console.print(f"           matched {ev['matched']!r} in {where}")
+            console.print(f"           {escape(ev['why'])}")
+            console.print(f"           matched {escape(repr(ev['matched']))} in {where}")
     review = next((e for e in verdict["evidence"] if e.get("role") == "review"), None)
     console.print(f"\n  total log-odds {total:+.2f}  ->  score {1 / (1 + math.exp(-total)):.2f}  ->  "
                   f"{verdict['verdict']}" + ("  (a person's triage decision sets the verdict, whatever the score)"
@@ -291,15 +300,15 @@ def explain_text(console: Console, obj: dict[str, Any], thresholds: Mapping[str,
 
 def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, Any]]) -> None:
     """One object for a person: its fields, then every edge in and out."""
-    console.print(Text.assemble((obj["name"], "bold"), f"  ({obj['kind']} / {obj['type']})"))
+    console.print(Text.assemble((escape(obj["name"]), "bold"), escape(f"  ({obj['kind']} / {obj['type']})")))
     for key in ("id", "native_id", "provider", "account", "region", "created", "last_used",
                 "last_used_detail", "expires", "status", "first_seen", "last_seen"):
         if obj.get(key) is not None:
-            console.print(f"  {key:<17}{obj[key]}")
+            console.print(f"  {key:<17}{escape(obj[key])}")
     if obj.get("agent"):
         a = obj["agent"]
-        console.print(f"  {'agent':<17}{a['verdict']} ({a['score']:.2f}, {a.get('role') or '-'}): "
-                      + "; ".join(f"{e['signal']} {e['weight']:+.2f}" for e in a["evidence"][:4])
+        console.print(f"  {'agent':<17}{escape(a['verdict'])} ({a['score']:.2f}, {escape(a.get('role') or '-')}): "
+                      + "; ".join(f"{escape(e['signal'])} {e['weight']:+.2f}" for e in a["evidence"][:4])
                       + ("  (agentreach explain for all)" if a["evidence"] else ""))
     for key in ("tags", "rotation", "env_var_names", "attrs", "resource_policy", "document"):
         value = obj.get(key)
@@ -314,5 +323,5 @@ def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, A
             outgoing = e["src"] == obj["id"]
             other = (e.get("dst_name") or e["dst"]) if outgoing else (e.get("src_name") or e["src"])
             detail = ", ".join(f"{k}={v}" for k, v in (e.get("attrs") or {}).items())
-            table.add_row("->" if outgoing else "<-", e["kind"], str(other), detail)
+            table.add_row("->" if outgoing else "<-", escape(e["kind"]), escape(other), escape(detail))
         console.print(table)

@@ -33,7 +33,7 @@ from .connector import ProgressReporter, ScanCancelled, ScanContext, load_connec
 from .model import CoverageGap
 from .plugins import Plugin, ShardDimension
 from .registry import registry
-from .scan import ConnectorRun, ScanResult, collect, complete
+from .scan import ConnectorRun, ScanResult, collect, complete, scheme_options
 from .store import RunInfo, ShardInfo, Store
 
 DONE = ("complete", "failed")
@@ -111,7 +111,8 @@ def start(store: Store, name: str, shards: Sequence[Shard], config: Mapping[str,
         raise AppError(f"run {name}: announce its shards (--shard DIMENSION=VALUES, repeatable) or --expect N")
     info, made = store.open_run(
         name, expected=expected, config_digest=digest(config), connectors=_versions({s.connector for s in shards}),
-        options={"run": name, "shards": keys, "expected": expected}, announce=[(s.key, s.connector) for s in shards])
+        options={"run": name, "shards": keys, "expected": expected, **scheme_options(store, config)},
+        announce=[(s.key, s.connector) for s in shards])
     if not made:
         raise AppError(f"run {name} already exists (snapshot {info.snapshot_id}, {info.status}): "
                        "give each run its own name", exitcodes.USAGE)
@@ -144,7 +145,7 @@ def _join(store: Store, name: str, shard: Shard, config: Mapping[str, Any], expe
                            "or give every worker --expect N", exitcodes.NOT_FOUND)
         info, _made = store.open_run(
             name, expected=expect, config_digest=digest(config), connectors=_versions({shard.connector}),
-            options={"run": name, "expected": expect})
+            options={"run": name, "expected": expect, **scheme_options(store, config)})
     if info.status != "running":
         raise AppError(f"run {name} is {info.status} (snapshot {info.snapshot_id}): start a new run for a new scan")
     if expect is not None and expect != info.expected:

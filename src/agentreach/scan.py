@@ -42,6 +42,9 @@ class ConnectorRun:
     api_calls: dict[str, int] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)  # the connector's own (files scanned, skipped …)
     summary_line: str = ""
+    # Records read from the source: every record but the scope nodes a connector emits for
+    # the accounts it was asked to look into (those say where it looked, not what it saw).
+    collected: int = 0
 
     @property
     def failed(self) -> bool:
@@ -50,6 +53,11 @@ class ConnectorRun:
 
 @dataclass
 class ScanResult:
+    """What a scan did. Its exit code follows one rule (README, "Exit codes"): nothing
+    collected is a failure (4: every connector saw nothing and said why in a gap, e.g. its
+    first call was denied or throttled past its retries; the snapshot is kept as ``failed``
+    and never becomes the latest), something collected with gaps is 3, everything is 0."""
+
     snapshot: SnapshotInfo
     runs: list[ConnectorRun]
     gaps: list[CoverageGap]
@@ -64,7 +72,8 @@ class ScanResult:
         return {
             "snapshot": self.snapshot.to_dict(),
             "connectors": [{"name": r.name, "version": r.version, "nodes": r.nodes, "edges": r.edges,
-                            "error": r.error, "api_calls": r.api_calls, "summary": r.summary} for r in self.runs],
+                            "collected": r.collected, "error": r.error, "api_calls": r.api_calls,
+                            "summary": r.summary} for r in self.runs],
             "coverage_gaps": [g.to_dict() for g in self.gaps],
             "exit_code": self.exit_code,
         }
@@ -87,11 +96,13 @@ def prepare(config: Mapping[str, Any], only: Sequence[str] | None = None) -> lis
             raise ConfigError(str(exc)) from None
     if not connectors:
         raise ConfigError("every configured connector is disabled")
-    # A broken signal, owner directory or threshold fails now, not after the scan.
+    # A broken signal, owner directory, threshold or baseline fails now, not after the scan.
     from .findings import findings_config
+    from .gate import scan_scheme
     from .lifecycle import load_lifecycle_config
     from .ownership import load_inputs, load_owner_config
 
+    scan_scheme(config, "0" * 32)
     signals_for(config)
     load_inputs(load_owner_config(config))
     load_lifecycle_config(config)
@@ -104,7 +115,7 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
     ctx = ctx or ScanContext()
     snapshot_id = store.begin_snapshot(
         config_digest=digest(config), connectors={c.name: c.version for c in connectors},
-        options=dict(options or {}), started_at=ctx.clock(),
+        options={**(options or {}), **scheme_options(store, config)}, started_at=ctx.clock(),
     )
     try:
         runs = collect(store, snapshot_id, config, connectors, ctx)
@@ -121,13 +132,24 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
     return ScanResult(info, runs, ctx.gaps.gaps)
 
 
+def scheme_options(store: Store, config: Mapping[str, Any]) -> dict[str, Any]:
+    """What a snapshot records of how its file secrets are named (the gate compares it with
+    the baseline's): every worker of a sharded run names them alike, from the same config."""
+    from .gate import SCHEME_OPTION, scan_scheme, scheme_record
+
+    return {SCHEME_OPTION: scheme_record(scan_scheme(config, store.salt), store.salt)}
+
+
 def collect(store: Store, snapshot_id: int, config: Mapping[str, Any], connectors: Sequence[Connector],
             ctx: ScanContext) -> list[ConnectorRun]:
     """Stream every connector's records into a ``running`` snapshot; a connector that fails
     is a gap and an error on its run, never the end of the others. Nothing after collection
     happens here: a sharded run (:mod:`agentreach.runs`) collects many times into one
     snapshot and completes it once."""
+    from .gate import scan_scheme
+
     ctx.fingerprint = store.fingerprint
+    ctx.secret_id = scan_scheme(config, store.salt).identity  # the scheme scheme_options records
     runs = [ConnectorRun(c.name, c.version) for c in connectors]
     batch = int((config.get("scan") or {}).get("batch_size") or DEFAULT_BATCH)
     for connector, run in zip(connectors, runs, strict=True):
@@ -202,6 +224,7 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
     # A secret in a tag or a description is redacted before it is stored (files are the
     # files connector's own business: its records hold no value).
     scanners = registry().metadata_scanners() if connector.name != "files" else []
+    scope_types = registry().scope_types()
     task = ctx.progress.task(f"{connector.name}: records")
 
     def flush() -> None:
@@ -216,9 +239,11 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
             if isinstance(record, Edge):
                 edges.append(record)
                 run.edges += 1
+                run.collected += 1
             else:
                 nodes.append(scrub(record, scanners, ctx.fingerprint) if scanners else record)
                 run.nodes += 1
+                run.collected += record.type not in scope_types
             if len(nodes) + len(edges) >= batch:
                 flush()
         flush()
@@ -232,7 +257,6 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
     finally:
         task.done()
         run.api_calls = dict(connector.api_calls)
-        run.summary, run.summary_line = connector.summary(), connector.summary_line()
-    if run.nodes == 0 and len(ctx.gaps.gaps) > gaps_before:
+    if run.collected == 0 and len(ctx.gaps.gaps) > gaps_before:
         newest = ctx.gaps.gaps[-1]
         run.error = f"saw nothing ({newest.operation}: {newest.error_code})"

@@ -280,6 +280,36 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return Path(url.database)
 
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def create_private(path: Path) -> None:
+    """Make a new SQLite store readable by its owner only: its directory 0700 when this
+    creates it (the levels above it as the umask says), the file itself 0600 before SQLite
+    writes a byte (SQLite gives the -wal, -shm and -journal files beside it the database
+    file's mode). The store holds the fingerprint salt, the fingerprints and the whole
+    inventory. An existing file or directory keeps its mode: someone chose it."""
+    directory = path.parent
+    if not directory.exists():
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(mode=PRIVATE_DIR)
+            if os.name == "posix":
+                os.chmod(directory, PRIVATE_DIR)  # mkdir's mode passes through the umask; this is exact
+        except FileExistsError:
+            pass  # another process made it first: its mode is theirs
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
+    except FileExistsError:
+        return
+    try:
+        if os.name == "posix":
+            os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+
+
 def describe(url: sa.URL) -> str:
     """The store as a message names it: the file, or host, port and database, never the password."""
     path = _sqlite_file(url)
@@ -443,7 +473,7 @@ class Store:
         if path is not None:
             if not path.exists() and not create:
                 raise StoreMissing(f"no agentreach store at {path} (run 'agentreach scan' first)")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)
         self._salt: str | None = None
         self.engine: Engine = _create_engine(self.url)
         try:

@@ -64,8 +64,11 @@ def match_tag(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
 
 
 def _statements(doc: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
-    stmts = (doc or {}).get("Statement") or []
-    return [s for s in ([stmts] if isinstance(stmts, Mapping) else stmts) if isinstance(s, Mapping)]
+    """The statements that are objects; a Statement of another type (a string, a number) is
+    none: the reach step names such documents in a gap, the classifier reads past them."""
+    stmts = doc.get("Statement") if isinstance(doc, Mapping) else None
+    entries = [stmts] if isinstance(stmts, Mapping) else stmts if isinstance(stmts, list) else []
+    return [s for s in entries if isinstance(s, Mapping)]
 
 
 def _listed(value: Any) -> list[str]:
@@ -85,10 +88,11 @@ def _principals(stmt: Mapping[str, Any]) -> list[str]:
 
 def _condition_values(stmt: Mapping[str, Any], suffixes: tuple[str, ...]) -> list[str]:
     out = []
-    for block in (stmt.get("Condition") or {}).values():
+    condition = stmt.get("Condition")
+    for block in condition.values() if isinstance(condition, Mapping) else ():
         if isinstance(block, Mapping):
             for key, values in block.items():
-                if key.lower().endswith(suffixes):
+                if isinstance(key, str) and key.lower().endswith(suffixes):
                     out.extend(_listed(values))
     return out
 

@@ -1,7 +1,13 @@
 """The graph for other tools: GraphML (Gephi, yEd, networkx), node-link JSON, Cypher
 statements for Neo4j (and any OpenCypher engine: ``graph push`` sends the same statements
 through a driver), and BloodHound OpenGraph JSON. Attributes are flattened to what each
-format can carry (OpenGraph and GraphML take scalars and lists of scalars only)."""
+format can carry (OpenGraph and GraphML take scalars and lists of scalars only).
+
+Names, paths and attributes come from the estate, so no export holds a raw control
+character: JSON escapes them itself (exact values), Cypher writes them as its own string
+escapes (``\n``, ``\u001b``: the database gets the exact value, the file no raw byte), and
+GraphML, whose XML 1.0 cannot carry most of them at all, shows them as visible escapes
+(:mod:`agentreach.textsafe`), newlines included, so no value adds a line of its own."""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from typing import Any, Iterator, Mapping
 
 import networkx as nx
 
+from ..textsafe import CONTROLS, escape
 from .core import Graph
 
 OPENGRAPH_SOURCE_KIND = "AgentReach"
@@ -51,17 +58,21 @@ def to_json(graph: Graph) -> str:
 def to_graphml(graph: Graph) -> str:
     out = nx.MultiDiGraph()
     for n in range(len(graph)):
-        out.add_node(graph.ids[n], **{k: _flat(v) for k, v in _node_props(graph, n).items()})
+        out.add_node(escape(graph.ids[n]), **{escape(k): _flat(v) for k, v in _node_props(graph, n).items()})
     for a, b, k, d in graph.edges():
-        out.add_edge(graph.ids[a], graph.ids[b], key=k, kind=k, **{x: _flat(v) for x, v in _edge_props(d).items()})
+        out.add_edge(escape(graph.ids[a]), escape(graph.ids[b]), key=escape(k), kind=escape(k),
+                     **{escape(x): _flat(v) for x, v in _edge_props(d).items()})
     buf = io.BytesIO()
     nx.write_graphml(out, buf)
     return buf.getvalue().decode()
 
 
 def _flat(value: Any) -> Any:
-    """GraphML has no lists: they become JSON text."""
-    return json.dumps(value) if isinstance(value, list) else value
+    """GraphML has no lists: they become JSON text (which escapes its own controls); text
+    has its control characters shown escaped."""
+    if isinstance(value, list):
+        return json.dumps(value)
+    return escape(value) if isinstance(value, str) else value
 
 
 def _cypher_literal(value: Any) -> str:
@@ -71,8 +82,14 @@ def _cypher_literal(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_cypher_literal(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{text}'"
+    return "'" + str(value).translate(_CYPHER_ESCAPES) + "'"
+
+
+# Cypher string-literal escapes: the backslash and the quote, and every control character
+# (textsafe's set) as \n, \t, ... or \uXXXX, so the file holds none and the value loads exact.
+_CYPHER_NAMED = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_CYPHER_ESCAPES = str.maketrans({**{cp: f"\\u{cp:04x}" for cp in CONTROLS},
+                                 **{ord(k): v for k, v in _CYPHER_NAMED.items()}})
 
 
 def _label(text: str) -> str:

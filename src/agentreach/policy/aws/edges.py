@@ -16,8 +16,9 @@ from ...view import SnapshotView
 from ..classes import classify_aws
 from ..context import DEFAULT, RequestContext
 from . import escalation
-from .evaluate import AwsEvaluator, union
+from .evaluate import AwsEvaluator, resource_policy_ref, union
 from .model import Access, PolicyRef, Principal, Resource
+from .statements import DocumentProblem, statement_list, strings, validate_document
 
 SOURCE = "policy:aws"
 PRINCIPAL_TYPES = frozenset({"aws_iam_user", "aws_iam_role"})
@@ -146,33 +147,26 @@ class Candidates:
 
 def _allowed_services(doc: Mapping[str, Any]) -> set[str]:
     out: set[str] = set()
-    stmts = doc.get("Statement") if isinstance(doc, Mapping) else None
-    for stmt in [stmts] if isinstance(stmts, Mapping) else (stmts or []):
-        if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
+    for stmt in statement_list(doc):
+        if stmt.get("Effect") != "Allow":
             continue
         if "NotAction" in stmt:
             out.add("*")
             continue
-        actions = stmt.get("Action")
-        for action in [actions] if isinstance(actions, str) else (actions or []):
-            prefix = str(action).split(":", 1)[0] if ":" in str(action) else "*"
+        for action in strings(stmt.get("Action")):
+            prefix = action.split(":", 1)[0] if ":" in action else "*"
             out.add("*" if prefix in ("*", "") else prefix.lower())
     return out
 
 
 def _named_principals(policy: Mapping[str, Any] | None) -> set[str]:
     out: set[str] = set()
-    stmts = (policy or {}).get("Statement")
-    for stmt in [stmts] if isinstance(stmts, Mapping) else (stmts or []):
-        if not isinstance(stmt, Mapping):
-            continue
+    for stmt in statement_list(policy):
         principal = stmt.get("Principal")
         if principal == "*" or "NotPrincipal" in stmt:
             out.add("*")
         elif isinstance(principal, Mapping):
-            values = principal.get("AWS")
-            for value in [values] if isinstance(values, str) else (values or []):
-                out.add(str(value))
+            out.update(strings(principal.get("AWS")))
     return out
 
 
@@ -250,6 +244,32 @@ class AccountWideChecker(EdgeChecker[Context]):
 CHECKERS: tuple[EdgeChecker[Context], ...] = (AssumeRoleChecker(), ResourceAccessChecker(), AccountWideChecker())
 
 
+def document_problems(view: SnapshotView) -> list[str]:
+    """Every AWS policy document of the snapshot validated on its own, whatever the
+    evaluation later asks of it, each problem naming the policy, whose it is, the statement
+    and why it was skipped (an empty document is no policy, not a malformed one)."""
+    out: list[str] = []
+    for node in view.nodes.values():
+        if node.provider != "aws":
+            continue
+        owner = node.native_id or node.id
+        if isinstance(node, Identity):
+            for inline in node.attrs.get("inline_policies") or []:
+                if isinstance(inline, Mapping) and inline.get("document"):
+                    ref = PolicyRef("inline", str(inline.get("name")), "")
+                    out += validate_document(ref, inline["document"], owner)
+            if node.type == "aws_iam_role" and node.attrs.get("trust_policy"):
+                out += validate_document(resource_policy_ref(owner, trust=True), node.attrs["trust_policy"], owner)
+        elif isinstance(node, Policy) and node.document:
+            out += validate_document(PolicyRef("scp" if node.type == "aws_scp" else "managed", node.name, ""),
+                                     node.document, owner)
+        elif node.type in RESOURCE_TYPES:
+            policy = node.resource_policy if isinstance(node, System) else node.attrs.get("resource_policy")
+            if policy:
+                out += validate_document(resource_policy_ref(owner), policy, owner)
+    return list(dict.fromkeys(out))
+
+
 def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None, *, context: RequestContext | None = None,
            only: Iterable[str] | None = None) -> Derived:
     """The AWS edges of a snapshot: can_assume, can_access and can_escalate, for the request
@@ -258,6 +278,7 @@ def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None, *, context
     only (a query for a stated context re-derives the principals it touches)."""
     request = context if context is not None else DEFAULT.at(view.time())
     ev = evaluator or AwsEvaluator(request=request)
+    validated = document_problems(view) if only is None else []
     idents = [n for n in view.nodes.values() if isinstance(n, Identity) and n.provider == "aws"]
     levels = {acct: scp_levels(view, acct) for acct in {n.account or "" for n in idents}}
     principals = {n.id: principal_of(n, view, levels) for n in idents if n.type in PRINCIPAL_TYPES}
@@ -272,4 +293,6 @@ def derive(view: SnapshotView, evaluator: AwsEvaluator | None = None, *, context
                              everything=everyone.everything, only=wanted)
     first = run_checkers(CHECKERS, ctx)
     second = run_checkers(escalation.CHECKERS, esc)
-    return Derived(nodes=first.nodes + second.nodes, edges=first.edges + second.edges, problems=ev.problems)
+    return Derived(nodes=first.nodes + second.nodes, edges=first.edges + second.edges,
+                   # the evaluator's own lines about documents repeat the validation's, without the owner
+                   problems=[*validated, *(p for p in ev.problems if not isinstance(p, DocumentProblem))])

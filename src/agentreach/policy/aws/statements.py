@@ -4,6 +4,12 @@ A document is parsed, validated and indexed by service prefix the first time it 
 so the evaluator's per-(principal, resource) work is a few set operations.  A malformed
 statement is skipped and described in ``problems`` rather than raising: a scan of a large
 estate must not lose everything it gathered because one policy is odd.
+
+Each document is validated on its own (:func:`validate_document`), whatever the evaluation
+later asks of it: a deriver validates every document of a snapshot up front, so a statement
+no question ever reaches is still named (its policy, its owner, its Sid or index, and why),
+and the readers that only skim documents (:func:`statement_list`, :func:`strings`) never
+trip over a value of the wrong type.
 """
 
 from __future__ import annotations
@@ -18,10 +24,14 @@ from .model import PolicyRef
 
 __all__ = [
     "CompiledDocument",
+    "DocumentProblem",
     "PrincipalSpec",
     "Statement",
     "compile_document",
+    "statement_list",
+    "strings",
     "trusted_services",
+    "validate_document",
 ]
 
 STAR = "star"  # Principal "*": anyone, our principal included
@@ -106,22 +116,26 @@ class CompiledDocument:
 
 def _strings(value: Any, what: str) -> tuple[str, ...]:
     vals = value if isinstance(value, list) else [value]
-    if not vals or not all(isinstance(v, str) for v in vals):
-        raise ValueError(f"{what} must be a string or a list of strings")
+    if not vals or not all(isinstance(v, str) and v for v in vals):
+        odd = value if not isinstance(value, list) or not value else next(
+            (v for v in value if not (isinstance(v, str) and v)), value)
+        what_is = "an empty list" if value == [] else "an empty string" if odd == "" else _kind(odd)
+        held = "holds" if isinstance(value, list) and value else "is"
+        raise ValueError(f"{what} {held} {what_is}, not a string or a list of strings")
     return tuple(vals)
 
 
-def _principal(value: Any) -> PrincipalSpec:
+def _principal(value: Any, what: str = "Principal") -> PrincipalSpec:
     if value == "*":
         return PrincipalSpec(star=True)
     if not isinstance(value, dict):
-        raise ValueError('Principal must be "*" or an object')
+        raise ValueError(f'{what} is {_kind(value)}, not "*" or an object')
     star = False
     aws: set[str] = set()
     services: list[str] = []
     federated: list[str] = []
     for kind, raw in value.items():
-        vals = _strings(raw, f"Principal.{kind}")
+        vals = _strings(raw, f"{what}.{kind}")
         if kind == "AWS":
             for v in vals:
                 if v == "*":
@@ -138,16 +152,18 @@ def _principal(value: Any) -> PrincipalSpec:
 
 def _statement(raw: Any, ref: PolicyRef, variables: bool = True) -> Statement:
     if not isinstance(raw, dict):
-        raise ValueError("statement is not an object")
+        raise ValueError(f"the statement is {_kind(raw)}, not an object")
     effect = raw.get("Effect")
     if effect not in ("Allow", "Deny"):
-        raise ValueError(f"Effect is {effect!r}")
+        raise ValueError(f"Effect is {effect!r}, not Allow or Deny" if "Effect" in raw else "it has no Effect")
+    if "Sid" in raw and not isinstance(raw["Sid"], str):
+        raise ValueError(f"Sid is {_kind(raw['Sid'])}, not a string")
     if ("Action" in raw) == ("NotAction" in raw):
-        raise ValueError("needs exactly one of Action / NotAction")
+        raise ValueError("it needs exactly one of Action and NotAction")
     not_action = "NotAction" in raw
     actions = tuple(a.lower() for a in _strings(raw["NotAction" if not_action else "Action"], "Action"))
     if "Resource" in raw and "NotResource" in raw:
-        raise ValueError("has both Resource and NotResource")
+        raise ValueError("it has both Resource and NotResource")
     not_resource = "NotResource" in raw
     resources: tuple[str, ...] | None = None
     keys: list[str] = []
@@ -159,11 +175,12 @@ def _statement(raw: Any, ref: PolicyRef, variables: bool = True) -> Statement:
                 if k not in keys:
                     keys.append(k)
     if "Principal" in raw and "NotPrincipal" in raw:
-        raise ValueError("has both Principal and NotPrincipal")
+        raise ValueError("it has both Principal and NotPrincipal")
     not_principal = "NotPrincipal" in raw
     principal = None
     if "Principal" in raw or not_principal:
-        principal = _principal(raw["NotPrincipal" if not_principal else "Principal"])
+        element = "NotPrincipal" if not_principal else "Principal"
+        principal = _principal(raw[element], element)
     condition = compile_condition(raw.get("Condition"), variables)
     star_star = (
         effect == "Allow"
@@ -194,25 +211,60 @@ def _statement(raw: Any, ref: PolicyRef, variables: bool = True) -> Statement:
     )
 
 
+class DocumentProblem(str):
+    """One line naming a malformed document or statement and why it was skipped. A deriver
+    that validated every document up front (:func:`validate_document`, with the owner named)
+    leaves the evaluator's own copies of these lines out."""
+
+
 def _statements_of(document: Any) -> list[Any]:
     if isinstance(document, str):
         document = json.loads(document)
     if not isinstance(document, dict):
-        raise ValueError("document is not an object")
+        raise ValueError(f"the document is {_kind(document)}, not an object")
+    if document.get("_unparsed"):  # the connector's marker for text that did not parse
+        raise ValueError("its text is not a JSON object")
     body = document.get("Statement")
     if isinstance(body, dict):
         return [body]
     if isinstance(body, list):
         return body
-    raise ValueError("Statement is missing or not a list")
+    if "Statement" not in document:
+        raise ValueError("it has no Statement")
+    raise ValueError(f"Statement is {_kind(body)}, not an object or a list")
 
 
-def compile_document(ref: PolicyRef, document: Any, problems: list[str]) -> CompiledDocument:
-    """Compile every well-formed statement; describe each malformed one in ``problems``."""
+def _kind(value: Any) -> str:
+    """``a string``, ``the number 5``, ``null``: what a value is, in a problem line."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _where(ref: PolicyRef, owner: str) -> str:
+    """The policy as a problem line names it: its kind and name, and whose it is."""
+    if ref.kind in ("trust", "resource"):
+        return ref.name + (f" ({owner})" if owner and owner not in ref.name else "")
+    kind = ref.kind.replace("-", " ")
+    return f"{kind} policy {ref.name!r}" + (f" of {owner}" if owner else "")
+
+
+def compile_document(ref: PolicyRef, document: Any, problems: list[str], owner: str = "") -> CompiledDocument:
+    """Compile every well-formed statement; describe each malformed one in ``problems``
+    (naming ``owner``, the principal or resource the document belongs to, when given)."""
+    where = _where(ref, owner)
     try:
         raws = _statements_of(document)
     except (ValueError, TypeError) as exc:
-        problems.append(f"{ref.kind} policy {ref.name!r}: skipped, {exc}")
+        problems.append(DocumentProblem(f"{where}: skipped: {exc}"))
         return CompiledDocument(())
     out: list[Statement] = []
     # Policy variables are substituted only in policies of version 2012-10-17 (reference_policies_variables).
@@ -229,8 +281,32 @@ def compile_document(ref: PolicyRef, document: Any, problems: list[str]) -> Comp
         try:
             out.append(_statement(raw, sref, variables))
         except (ValueError, TypeError, AttributeError) as exc:
-            problems.append(f"{ref.kind} policy {ref.name!r} statement {label}: skipped, {exc}")
+            problems.append(DocumentProblem(f"{where}: statement {label} skipped: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - one odd statement never costs the others
+            problems.append(DocumentProblem(f"{where}: statement {label} skipped: {type(exc).__name__}: {exc}"))
     return CompiledDocument(tuple(out))
+
+
+def validate_document(ref: PolicyRef, document: Any, owner: str = "") -> list[str]:
+    """The problem lines of one document, on its own: what :func:`compile_document` skips."""
+    problems: list[str] = []
+    compile_document(ref, document, problems, owner)
+    return problems
+
+
+def statement_list(document: Any) -> list[dict[str, Any]]:
+    """The statements of a document that are objects, for readers that only skim (which
+    services a policy names, which principals); never raises, whatever the document holds."""
+    body = document.get("Statement") if isinstance(document, dict) else None
+    entries = [body] if isinstance(body, dict) else body if isinstance(body, list) else []
+    return [s for s in entries if isinstance(s, dict)]
+
+
+def strings(value: Any) -> list[str]:
+    """The strings of a string-or-list element (Action, Resource, Principal.AWS); values of
+    another type are left out (the statement holding them is skipped when compiled)."""
+    items = value if isinstance(value, list) else [value]
+    return [v for v in items if isinstance(v, str)]
 
 
 def trusted_services(policy: Any) -> list[str]:
