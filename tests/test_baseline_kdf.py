@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from agentreach.fingerprints import IdScheme
 from agentreach.gate import load_baseline
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.baseline_kdf import BOUND_S, WEAK, dictionary, new_attack, old_attack, version_1  # noqa: E402
+from bench.baseline_kdf import WEAK, dictionary, new_attack, old_attack, version_1  # noqa: E402
 
 OTHER = "sk-proj-" + "Zq8xY2vB7nL4mK9pR3tW6sD1fG5hJ0aC" * 2 + "T3BlbkFJ" + "aB9cD8eF7gH6iJ5kL4mN3oP2qR1sT0uV" * 2
 
@@ -74,20 +73,23 @@ def test_the_committed_baseline_confirms_nothing_cheaply(committed: dict) -> Non
     assert WEAK not in text and "sha256:" not in text
 
 
-def test_a_10000_word_dictionary_takes_longer_than_the_bound(committed: dict) -> None:
-    """A lower bound on an attacker's work, not a speed of ours: it fails only if a guess got
-    cheap (a lower cost in the file, a fast hash back in the scheme). The bound is 60 s on one
-    core; a guess of scrypt at 32 MiB takes over 50 ms on any current CPU (bench: ~0.1-0.2 s),
-    a 100x margin, and no machine is so slow that the test fails by slowness."""
-    words = dictionary()
-    fastest = min(_timed(lambda w=w: new_attack(committed, [w])) for w in words[:3])
-    assert fastest * len(words) > BOUND_S, f"{fastest * 1000:.1f} ms per guess"
+def test_a_guess_costs_one_full_scrypt(committed: dict) -> None:
+    """What makes a 10,000-word list slow is that each guess is one scrypt at the recorded cost,
+    with no cheaper path to the same name: the committed name is exactly hashlib.scrypt at the
+    file's own N, r, p (so no faster hash stands in), and nothing cheaper of the value (salted
+    SHA-256, the old scheme) is in the file. The time per guess is a figure, not a test:
+    bench/baseline_kdf.py prints it (~0.1-0.2 s, over 10,000 words well beyond BOUND_S)."""
+    import hashlib
 
+    from bench.baseline_kdf import RULE, fingerprint_of, known
 
-def _timed(fn: object) -> float:
-    start = time.perf_counter()
-    fn()  # type: ignore[operator]
-    return time.perf_counter() - start
+    scheme = IdScheme.from_dict(committed["fingerprints"])
+    raw = hashlib.scrypt(WEAK.encode(), salt=bytes.fromhex(scheme.salt), n=scheme.n, r=scheme.r, p=scheme.p,
+                         dklen=scheme.length, maxmem=scheme.memory + 2**21)
+    assert fingerprint_of(RULE, "files:secret:scrypt:" + raw.hex()) in known(committed)
+    cheap = hashlib.sha256((scheme.salt + WEAK).encode()).hexdigest()
+    assert cheap not in json.dumps(committed)
+    assert fingerprint_of(RULE, "files:secret:sha256:" + cheap) not in known(committed)
 
 
 def test_gate_on_a_fresh_runner_finds_the_committed_secrets_known(repo: Path, committed: dict,
@@ -107,6 +109,27 @@ def test_gate_on_a_fresh_runner_finds_the_committed_secrets_known(repo: Path, co
     body = json.loads(cli("--db", runner_a, "findings", "--format", "json")[1])
     secret_findings = {f["fingerprint"] for f in body["findings"] if f["subject"].startswith("files:secret:scrypt:")}
     assert secret_findings and secret_findings <= baselined
+
+
+def test_gate_scan_names_secrets_under_the_baseline_it_is_given(repo: Path, committed: dict, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from elsewhere (a CI step whose working directory is not the repository), the
+    default baseline is not there: ``--baseline`` is both the gate's file and the scheme the
+    scan names secrets with, so the committed secrets are known; without it they are new."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = str(repo / "scan.yaml")
+    code, out = cli("--db", str(tmp_path / "given.db"), "--config", config, "gate", "--scan",
+                    "--baseline", str(repo / ".agentreach-baseline.json"))
+    assert code == exitcodes.OK and "gate: PASS" in out, out
+    code, out = cli("--db", str(tmp_path / "missing.db"), "--config", config, "gate", "--scan")
+    assert code == exitcodes.GATE_BLOCKED, out
+    code, _ = cli("--db", str(tmp_path / "scanned.db"), "--config", config, "scan", "--only", "files",
+                  "--baseline", str(repo / ".agentreach-baseline.json"))
+    assert code == exitcodes.OK
+    code, out = cli("--db", str(tmp_path / "scanned.db"), "gate", "--baseline", str(repo / ".agentreach-baseline.json"))
+    assert code == exitcodes.OK, out
 
 
 def test_a_new_secret_still_blocks_on_a_fresh_runner(repo: Path, committed: dict, tmp_path: Path) -> None:

@@ -110,9 +110,6 @@ def test_a_scan_of_the_odd_account_keeps_everything(scanned: tuple[Store, Any, s
     assert store.annotations(result.snapshot.id, "agent")  # the classifier ran to the end
 
 
-@pytest.mark.xfail(strict=True, reason="findings rules (findings/rules/federation.py, trust.py) iterate a trust "
-                                       "policy's Statement and Principal.Federated unchecked: an int there ends the "
-                                       "findings step; findings/** is another engineer's (reported to the lead)")
 def test_the_findings_step_reads_past_odd_documents(scanned: tuple[Store, Any, set[str]]) -> None:
     _, result, _ = scanned
     assert [g for g in result.gaps if g.connector == "findings"] == []

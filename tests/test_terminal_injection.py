@@ -113,8 +113,6 @@ def test_diff_shows_no_raw_control(db: str) -> None:
     assert not [c for c in RAW if c in cli(db, "diff")]
 
 
-@pytest.mark.xfail(strict=True, reason="diff.py (another engineer's) writes names into its Markdown unescaped: a "
-                                       "newline in a name still adds a line; textsafe.escape is the fix, reported")
 def test_diff_lines_are_not_forged(db: str) -> None:
     clean_output(cli(db, "diff"))
 
@@ -172,3 +170,11 @@ def test_a_path_that_forges_a_gate_line_in_the_hook(tmp_path: Path, monkeypatch:
     assert result.exit_code == 1, result.output  # blocked: the secret was found under its odd name
     clean_output(result.stdout, allow_gate_line=False)
     assert "gate: BLOCKED" in result.stdout and "\\x1b[2K\\ngate: PASS" in result.stdout
+
+
+def test_an_error_quoting_what_was_typed_shows_no_raw_control(db: str) -> None:
+    """A one-line error quotes the id it could not find, which may be pasted from anywhere."""
+    pasted = "arn:aws:iam::1:user/x\x1b]0;owned\x07\x1b[2K"
+    result = CliRunner().invoke(main, ["--db", db, "show", pasted])
+    assert result.exit_code != 0
+    assert "\\x1b" in result.stderr and not [c for c in RAW if c in result.stderr], result.stderr

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 from .order import access_rank, strongest_access
 from .report.md import code
 from .store import Store
+from .textsafe import escape
 
 DIFF_KINDS = ("identity", "credential", "workload", "system")
 REACH_KINDS = ("can_access", "can_assume", "can_escalate")
@@ -221,13 +222,16 @@ def _access_line(c: AccessChange) -> str:
     reach = c.now
     detail = ", ".join(x for x in (reach.level or "", "admin" if reach.admin else "",
                                    "conditional" if reach.conditional else "") if x)
-    line = f"- {code(c.src_name)} -{c.kind}-> {code(c.dst_name)}" + (f" ({detail})" if detail else "")
+    line = f"- {code(escape(c.src_name))} -{c.kind}-> {code(escape(c.dst_name))}" + (f" ({detail})" if detail else "")
     if c.before is not None and c.after is not None:
-        return line + ": " + "; ".join(code(x) if x[:1] in "+-" else x for x in c.changes())
-    return line + (": " + "; ".join(code(g) for g in reach.grants) if reach.grants else "")
+        return line + ": " + "; ".join(code(escape(x)) if x[:1] in "+-" else escape(x) for x in c.changes())
+    return line + (": " + "; ".join(code(escape(g)) for g in reach.grants) if reach.grants else "")
 
 
 def diff_markdown(d: SnapshotDiff) -> str:
+    """The diff for people and PR comments; every name, type and field from the estate is
+    escaped (textsafe), so a newline in a role's name cannot add a line ("gate: PASS")."""
+    e = escape
     lines = [f"## agentreach: snapshot {d.a} -> {d.b}", "",
              f"{len(d.added)} new, {len(d.removed)} removed, {len(d.changed)} changed objects; "
              f"{len(d.new_access)} new, {len(d.removed_access)} removed, {len(d.changed_access)} changed access; "
@@ -238,12 +242,14 @@ def diff_markdown(d: SnapshotDiff) -> str:
             lines += [f"### {title}", ""] + [_access_line(c) for c in access] + [""]
     for title, items in (("New", d.added), ("Removed", d.removed)):
         if items:
-            lines += [f"### {title}", ""] + [f"- `{c.type}` **{c.name}** ({c.account or '-'})" for c in items] + [""]
+            lines += [f"### {title}", ""] + [f"- `{e(c.type)}` **{e(c.name)}** ({e(c.account or '-')})"
+                                             for c in items] + [""]
     if d.changed:
-        lines += ["### Changed", ""] + [f"- `{c.type}` **{c.name}**: {', '.join(c.fields)}" for c in d.changed] + [""]
+        lines += ["### Changed", ""] + [f"- `{e(c.type)}` **{e(c.name)}**: {e(', '.join(c.fields))}"
+                                         for c in d.changed] + [""]
     for title, found in (("New findings", d.new_findings), ("Resolved findings", d.resolved_findings)):
         if found:
             lines += [f"### {title}", ""] + [
-                f"- **{f['severity']}** {f['title']}: {f.get('subject_name') or f['subject']} (`{f['rule']}`)"
+                f"- **{f['severity']}** {e(f['title'])}: {e(f.get('subject_name') or f['subject'])} (`{f['rule']}`)"
                 for f in found] + [""]
     return "\n".join(lines)

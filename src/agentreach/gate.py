@@ -31,6 +31,7 @@ READABLE_VERSIONS = (1, 2)
 PASS, BLOCKED, UNDECIDED = "pass", "blocked", "undecided"
 UNTRIAGED_RULE = "AR-AGENT-UNTRIAGED"
 FILE_SECRET = "files:secret:"
+DEFAULT_BASELINE = ".agentreach-baseline.json"  # the gate's and the hook's file when config names none
 SCHEME_OPTION = "secret_ids"  # where a snapshot's options record the scheme its file secrets were named with
 
 

@@ -14,6 +14,7 @@ import click
 from .. import exitcodes, logsafe
 from ..app import AppError, Session
 from ..store import StoreError
+from ..textsafe import escape_keeping_lines
 
 F = Callable[..., Any]
 
@@ -26,7 +27,9 @@ class Fail(click.ClickException):
         self.exit_code = code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"agentreach: error: {self.format_message()}", err=True)
+        # the message may quote a name or an id from the estate or the command line: no raw
+        # control reaches the terminal (a config error's own lines stay lines)
+        click.echo(f"agentreach: error: {escape_keeping_lines(self.format_message())}", err=True)
 
 
 def configure_logging(session: Session) -> None:

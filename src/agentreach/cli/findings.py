@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from .. import app, render
+from ..gate import DEFAULT_BASELINE
 from ..order import SEVERITIES_DESC
 from ..present import console_for, print_gate, write
 from ..report import formats
@@ -129,17 +130,22 @@ def _emit_gate(session: app.Session, outcome: app.GateOutcome, fmt: str, output:
 
 
 @main.command()
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=".agentreach-baseline.json",
-              show_default=True, help="Known findings and suppressions.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+              help="Known findings and suppressions, and the secret-id scheme a --scan names secrets with "
+                   "(default: gate.baseline, .agentreach-baseline.json).")
 @click.option("--update-baseline", is_flag=True, help="Write every current finding into the baseline and pass.")
 @click.option("--scan", "fresh", is_flag=True, help="Run a scan first (with --config) instead of reading a snapshot.")
 @snapshot_options(["table", "json", "sarif"])
 @session_command
-def gate(session: app.Session, baseline_path: str, update_baseline: bool, fresh: bool, snapshot: int | None, fmt: str,
-         output: str | None) -> None:
+def gate(session: app.Session, baseline_path: str | None, update_baseline: bool, fresh: bool, snapshot: int | None,
+         fmt: str, output: str | None) -> None:
     """CI gate: exit 1 on new findings the gate policy blocks (config gate:), 0 when none,
-    2 when the scan was incomplete or failed (never a silent pass)."""
-    config = session.config()
+    2 when the scan was incomplete or failed (never a silent pass).
+
+    With --scan, the scan names secrets under the baseline's own scheme, so a fresh runner's
+    store finds the committed secrets known."""
+    config = session.config({"gate": {"baseline": baseline_path}} if baseline_path else None)
+    baseline_path = str((config.get("gate") or {}).get("baseline") or DEFAULT_BASELINE)
     ctx = click.get_current_context()
     if fresh:
         plan = app.plan_scan(config)
@@ -156,9 +162,9 @@ def gate(session: app.Session, baseline_path: str, update_baseline: bool, fresh:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=".agentreach-baseline.json",
-              show_default=True, help="Known findings, suppressions and the repository's fingerprint salt.")
-@click.option("--update-baseline", is_flag=True, help="Record every current finding (and a salt) and pass.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=DEFAULT_BASELINE,
+              show_default=True, help="Known findings, suppressions and the repository's secret-id scheme.")
+@click.option("--update-baseline", is_flag=True, help="Record every current finding (and the scheme) and pass.")
 @click.option("--all-files", is_flag=True, help="Every tracked file, not only the staged ones (adopting the hook).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False))
@@ -168,7 +174,8 @@ def precommit(session: app.Session, files: tuple[str, ...], baseline_path: str, 
     """Pre-commit hook: scan the files a commit adds with the files connector and gate them.
 
     FILES are what pre-commit passes; with none, the staged blobs of the index are read.
-    The baseline carries a fingerprint salt, so its fingerprints match on every clone.
+    The baseline carries the secret-id scheme (scrypt salt and cost), so its fingerprints
+    match on every clone and a guessed value costs one scrypt to confirm.
     Exit 0 pass, 1 blocked, 2 could not decide (unreadable file, not a repository)."""
     ctx = click.get_current_context()
     outcome = app.precommit(session, files, baseline_path, all_files=all_files, update_baseline=update_baseline)

@@ -18,6 +18,7 @@ from rich.table import Table
 from .. import app, render
 from ..present import console_for, write
 from ..store import SnapshotInfo, Store
+from ..textsafe import escape
 from .base import Fail, session_command, snapshot_options
 from .main import main
 
@@ -244,7 +245,7 @@ def path(session: app.Session, a: str, b: str, depth: int, limit: int, access: s
     else:
         with console_for(output) as console:
             if not found:
-                console.print(f"no path from {src['name']} to {dst['name']} within {depth} hops")
+                console.print(f"no path from {escape(src['name'])} to {escape(dst['name'])} within {depth} hops")
             for i, hops in enumerate(found, 1):
                 table = Table(title=f"path {i}: " + render.hops_line(hops), header_style="bold", title_justify="left")
                 for col in ("hop", "from", "edge", "to", "grant"):

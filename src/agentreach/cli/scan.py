@@ -40,6 +40,9 @@ class ConnectorOptionsCommand(click.Command):
 @click.option("--only", help="Comma-separated connectors to run (default: scan.connectors from config).")
 @click.option("--reviewed", "reviewed_file", type=click.Path(dir_okay=False),
               help="The reviewed agents file (triage decisions; default: review.file).")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+              help="The baseline whose secret-id scheme names found secrets, so that the gate on this "
+                   "snapshot matches it (default: gate.baseline).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the result here instead of stdout.")
 @click.option("--run", "run_name", metavar="NAME",
@@ -50,7 +53,8 @@ class ConnectorOptionsCommand(click.Command):
 @click.option("--expect", type=click.IntRange(min=1), metavar="N",
               help="With --run: the run has N shards (the first worker opens it; no 'run start' needed).")
 @session_command
-def scan(session: app.Session, only: str | None, reviewed_file: str | None, fmt: str, output: str | None,
+def scan(session: app.Session, only: str | None, reviewed_file: str | None, baseline_path: str | None, fmt: str,
+         output: str | None,
          run_name: str | None, shard: str | None, expect: int | None, **connector_options: Any) -> None:
     """Run the connectors and store a snapshot.
 
@@ -59,6 +63,8 @@ def scan(session: app.Session, only: str | None, reviewed_file: str | None, fmt:
     overrides = app.scan_overrides(connector_options)
     if reviewed_file:
         overrides["review"] = {"file": reviewed_file}
+    if baseline_path:
+        overrides["gate"] = {"baseline": baseline_path}
     if run_name is not None or shard is not None or expect is not None:
         from .run import scan_shard
 

@@ -13,6 +13,16 @@ OWNER_PROBLEMS = ("ownerless", "orphaned")
 CONTROL_CLASSES = frozenset({"permissions-management", "admin"})
 
 
+def trust_statements(ident: Identity) -> list[tuple[int, Mapping[str, Any]]]:
+    """A role's trust policy as its Allow statements with their index (one statement or a
+    list, as IAM accepts). A document of the wrong shape (a number for ``Statement``) yields
+    none: the policy parser reports the document, and a rule must not stop the findings step."""
+    doc = ident.attrs.get("trust_policy") or {}
+    stmts = doc.get("Statement") if isinstance(doc, Mapping) else None
+    stmts = [stmts] if isinstance(stmts, Mapping) else (stmts if isinstance(stmts, list) else [])
+    return [(i, s) for i, s in enumerate(stmts) if isinstance(s, Mapping) and s.get("Effect") == "Allow"]
+
+
 def include_possible(params: Mapping[str, Any]) -> bool:
     return bool(params.get("include_possible", True))
 

@@ -22,6 +22,7 @@ from ...model import Credential, Identity, Node
 from ...order import shift
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, reach_line, rule
 from ..params import Federation
+from ._common import trust_statements
 
 UNCONSTRAINED = RuleMeta(
     id="AR-FEDERATION-UNCONSTRAINED",
@@ -49,21 +50,27 @@ def _public(issuer: str, params: Mapping[str, Any]) -> bool:
     return _host(issuer) in {_host(i) for i in params.get("public_issuers") or ()}
 
 
+def _listed(value: Any) -> list[str]:
+    """A policy element that should be a string or a list of strings, as the strings it holds:
+    anything else (a number, a mapping) names no provider, and the document's problem is the
+    policy parser's to report, not a reason to stop the findings step."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
+
+
 def _aws_lines(node: Identity, params: Mapping[str, Any]) -> list[str]:
-    doc = node.attrs.get("trust_policy") or {}
-    stmts = doc.get("Statement") if isinstance(doc, Mapping) else None
-    stmts = [stmts] if isinstance(stmts, Mapping) else (stmts or [])
     lines = []
-    for i, stmt in enumerate(stmts):
-        if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
-            continue
+    for i, stmt in trust_statements(node):
         principal = stmt.get("Principal")
         federated = principal.get("Federated") if isinstance(principal, Mapping) else None
-        for provider in [federated] if isinstance(federated, str) else list(federated or ()):
+        for provider in _listed(federated):
             issuer = str(provider).split("oidc-provider/", 1)[-1]
             if "oidc-provider/" not in str(provider) or not _public(issuer, params):
                 continue
-            subs = [str(v) for ops in (stmt.get("Condition") or {}).values() if isinstance(ops, Mapping)
+            condition = stmt.get("Condition")
+            subs = [str(v) for ops in (condition.values() if isinstance(condition, Mapping) else ())
+                    if isinstance(ops, Mapping)
                     for k, vals in ops.items() if str(k).lower().endswith(":sub")
                     for v in (vals if isinstance(vals, list) else [vals])]
             if not subs:

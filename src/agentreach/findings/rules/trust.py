@@ -11,6 +11,7 @@ from ...model import Identity
 from ...order import shift
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule
 from ..params import ConfusedDeputy, UnknownAccount
+from ._common import trust_statements
 
 CONFUSED_DEPUTY = RuleMeta(
     id="AR-TRUST-CONFUSED-DEPUTY",
@@ -49,15 +50,10 @@ def _listed(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
-def _statements(ident: Identity) -> list[tuple[int, Mapping[str, Any]]]:
-    doc = ident.attrs.get("trust_policy") or {}
-    stmts = doc.get("Statement") if isinstance(doc, Mapping) else None
-    stmts = [stmts] if isinstance(stmts, Mapping) else (stmts or [])
-    return [(i, s) for i, s in enumerate(stmts) if isinstance(s, Mapping) and s.get("Effect") == "Allow"]
-
-
 def _condition_keys(stmt: Mapping[str, Any]) -> set[str]:
-    cond = stmt.get("Condition") or {}
+    cond = stmt.get("Condition")
+    if not isinstance(cond, Mapping):
+        return set()
     return {str(k).lower() for ops in cond.values() if isinstance(ops, Mapping) for k in ops}
 
 
@@ -88,7 +84,7 @@ def service_trust_confused_deputy(ctx: FindingContext, meta: RuleMeta,
     guards = {k.lower() for k in params.get("condition_keys") or ("aws:SourceAccount", "aws:SourceArn")}
     for node in _roles(ctx, params, bool(params.get("agents_only", True))):
         lines = []
-        for i, stmt in _statements(node):
+        for i, stmt in trust_statements(node):
             hit = [s for s in _principals(stmt, "Service") if s.lower() in services or (not services and s != "*")]
             if hit and not (_condition_keys(stmt) & guards):
                 lines.append(f"trust policy statement #{i} lets {', '.join(hit)} assume it with no "
@@ -105,7 +101,7 @@ def trust_unknown_account(ctx: FindingContext, meta: RuleMeta, params: Mapping[s
     mitigating = {k.lower() for k in params.get("mitigating_condition_keys") or ()}
     for node in _roles(ctx, params, bool(params.get("agents_only", False))):
         lines, worst, mitigated_all = [], 0, True
-        for i, stmt in _statements(node):
+        for i, stmt in trust_statements(node):
             keys = _condition_keys(stmt)
             for principal in _principals(stmt, "AWS"):
                 m = _ACCOUNT.match(principal)
