@@ -358,3 +358,17 @@ def test_ordinary_source_is_not_flagged(tmp_path: Path) -> None:
                       '  "PasswordLastUsed": "2016-09-08T21:47:36Z",', '  "LocalConsolePassword": "PassWordMustBeAtLeast6Chars.",',
                       '  "PRIVATE_KEY_USAGE_PERIOD": "2.5.29.16"', '}'])
     assert _flagged(tmp_path, {"pkg/constants.py": code + "\n", "pkg/data/providers.json": data + "\n"}) == []
+
+
+def test_a_long_word_marks_a_long_body_and_a_short_one_does_not() -> None:
+    """AWS documents a 356-character session token with EXAMPLE inside: marked (reported low,
+    not hidden); "test" inside a long random body is chance, not a marker."""
+    from agentreach_connectors.files.fixtures import MAX_BODY, FixtureRules, value_reason
+
+    rules = FixtureRules.load()
+    rng = random.Random(21)
+    token = "AQoDYXdzEPT//////////wEXAMPLEtc764" + _b64(MAX_BODY + 100, rng)
+    assert value_reason(token, rules) == "value contains 'example'"
+    body = _b64(MAX_BODY, rng) + "test" + _b64(100, rng)
+    assert "EXAMPLE" not in body and value_reason(body, rules) is None
+    assert value_reason(body[-120:], rules) == "value contains 'test'"  # short: any listed word marks
