@@ -217,8 +217,11 @@ class FindingContext:
             loc = self.view.nodes.get(e["dst"])
             if e["kind"] != "found_in" or (e.get("attrs") or {}).get("public_only") or loc is None:
                 continue
-            out.append({"path": getattr(loc, "path", "") or loc.name, "line": getattr(loc, "line", None),
-                        "root": (loc.attrs or {}).get("root")})
+            place = {"path": getattr(loc, "path", "") or loc.name, "line": getattr(loc, "line", None),
+                     "root": (loc.attrs or {}).get("root")}
+            if (loc.attrs or {}).get("commit"):  # found in git history: the line is the commit's, not HEAD's
+                place["commit"] = loc.attrs["commit"]
+            out.append(place)
         return sorted(out, key=lambda d: (d["path"], d["line"] or 0))
 
 
