@@ -141,6 +141,7 @@ class SystemDrift:
     within: tuple[str, ...]  # approved ∩ granted, as a policy would state it
     resources: tuple[str, ...]  # where ``within`` applies (the system, or the approved part of it)
     access: str | None
+    partial: bool = False  # an AWS whole-service grant the profile approves only part of (``resources``)
     path: tuple[Mapping[str, Any], ...] = ()
     attrs: Mapping[str, Any] = field(default_factory=dict)  # the grant edge's attributes (plane, actions_by_service)
 
@@ -172,7 +173,8 @@ def drift(profile: Profile, rows: Sequence[Mapping[str, Any]], nodes: Mapping[st
         resources = tuple(part) if part else ((_resource(system),) if approved else ())
         out.append(SystemDrift(system=system, grantee=grantee, granted=granted, beyond=beyond,
                                approved_system=approved or (part[0] if part else None), within=within,
-                               resources=resources, access=r.get("access"), path=tuple(r.get("path") or ()),
+                               resources=resources, access=r.get("access"), partial=bool(part),
+                               path=tuple(r.get("path") or ()),
                                attrs=attrs))
     return sorted(out, key=lambda d: (not d.beyond, d.system.name))
 

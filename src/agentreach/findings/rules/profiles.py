@@ -133,7 +133,7 @@ def _drift_line(d: SystemDrift, ctx: FindingContext, limit: int) -> str:
     if d.approved_system is None:
         return (f"granted beyond the profile: {what} is not an approved system; {d.access} access with "
                 f"{len(d.beyond)} action(s): {_listed(d.beyond, limit)}{by}")
-    if d.resources and d.resources[0] != (d.system.native_id or d.system.id) and d.system.type == "aws_account_service":
+    if d.partial:
         return (f"granted beyond the profile: all of {what}, approved only on {', '.join(d.resources)}; "
                 f"{len(d.beyond)} action(s): {_listed(d.beyond, limit)}{by}")
     return (f"granted beyond the profile on {what} (approved as {d.approved_system}): {len(d.beyond)} action(s) "
@@ -194,7 +194,9 @@ def granted_beyond_profile(ctx: FindingContext, meta: RuleMeta, params: Mapping[
 @rule(NO_PROFILE)
 def agent_without_profile(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
     for node in primary_subjects(ctx, include_possible(params)):
-        if ctx.profile_of(node.id) is not None:
+        # A secret found in files and matched to no cloud credential has no action vocabulary
+        # a profile could state (its own service's scopes are the detector's business).
+        if node.provider == "files" or ctx.profile_of(node.id) is not None:
             continue
         severity, demoted = possible_demotion(ctx, node.id, meta.severity)
         creds = "" if isinstance(node, Identity) else " or the identity it authenticates as"
