@@ -88,7 +88,7 @@ class Triage(_Model):
         return v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
 
 
-_LIFETIME = re.compile(r"^(\d+)\s*([hdwy])$")
+_LIFETIME = re.compile(r"^(\d+)\s*([hdwy])$", re.IGNORECASE)
 _LIFETIME_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "y": 365}
 # The shape of one action name in each cloud's own vocabulary (wildcards allowed): what a
 # profile written for the wrong cloud, or with a typo such as ``s3.GetObject``, fails on.
@@ -135,7 +135,7 @@ class Profile(_Model):
         m = _LIFETIME.match(v.strip())
         if not m or int(m.group(1)) <= 0:
             raise ValueError(f"{v!r} is not a lifetime (a number and h, d, w or y: 12h, 90d, 1y)")
-        return f"{int(m.group(1))}{m.group(2)}"
+        return f"{int(m.group(1))}{m.group(2).lower()}"
 
     @field_validator("review_by", mode="before")
     @classmethod
