@@ -40,3 +40,42 @@ def test_the_demo_drift_findings(demo_db: str) -> None:
     no_profile = [f for f in found if f["rule"] == "AR-AGENT-NO-PROFILE"]
     assert no_profile and all(f["severity"] == "low" for f in no_profile)
     assert not {f["subject_name"] for f in no_profile} & (set(drift) | {"support-agent-svc"})
+
+
+def test_a_profile_written_from_grants_approves_exactly_todays_grants(demo_db: str, tmp_path: Any) -> None:
+    """``agentreach profile REF --from-grants`` writes a skeleton that, read back by the drift
+    rule over the same snapshot, leaves nothing beyond it; narrowing it brings the drift back."""
+    from click.testing import CliRunner
+
+    from agentreach.classify import profile_annotations
+    from agentreach.cli import main
+    from agentreach.findings import FindingContext, evaluate
+    from agentreach.review import load_reviewed, with_profile
+
+    reviewed = tmp_path / "reviewed.yaml"
+    runner = CliRunner()
+    base = ["--db", demo_db, "profile", "research-agent-runtime", "--owner", "research@example.com",
+            "--purpose", "web research", "--reviewed", str(reviewed)]
+    out = runner.invoke(main, [*base, "--from-grants", "--lifetime", "1h"])
+    assert out.exit_code == 0, out.output
+    assert "profile written to" in out.output and "narrow it to what the task needs" in out.output
+    again = runner.invoke(main, [*base, "--from-grants"])
+    assert again.exit_code != 0 and "already has a profile" in again.output and "\n" not in again.output.strip()
+    bad = runner.invoke(main, [*base, "--system", "*", "--action", "s3.GetObject", "--replace"])
+    assert bad.exit_code != 0 and "is not an AWS action" in bad.output
+
+    def drift_of(file_reviewed: Any) -> list[Any]:
+        store = Store(demo_db)
+        ctx = FindingContext.from_store(store, store.latest_snapshot().id)
+        ctx.profiles = profile_annotations(file_reviewed)
+        ctx.capabilities = ctx.capabilities | {"profiles"}
+        return [f for r in evaluate(ctx) if r.rule.id == "AR-PROFILE-DRIFT" for f in r.findings]
+
+    written = load_reviewed(reviewed)
+    assert drift_of(written) == []
+    (entry,) = written.reviewed
+    assert entry.profile is not None and "s3:ListBucket" in entry.profile.actions
+    narrowed = with_profile(written, entry.id, entry.profile.model_copy(update={
+        "actions": [a for a in entry.profile.actions if a != "s3:ListBucket"]}))
+    (f,) = drift_of(narrowed)
+    assert f.subject_name == "research-agent-runtime" and any("s3:ListBucket" in e for e in f.evidence)

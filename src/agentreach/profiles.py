@@ -255,3 +255,30 @@ def planned_retirement(profile: Profile, created: dt.datetime | None) -> dt.date
 def review_overdue(profile: Profile, now: dt.datetime) -> int:
     """Days past the profile's review date (0 or less: not yet due)."""
     return (now.date() - profile.review_by).days
+
+
+# -- a skeleton from what is granted ---------------------------------------------------------
+
+def skeleton(rows: Sequence[Mapping[str, Any]], nodes: Mapping[str, Node],
+             edge_attrs: Mapping[tuple[str, str], Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """(systems, actions) an agent is granted today, in a profile's vocabulary: each reached
+    system by its native id (ARN, resource id, resource name; the agentreach id where it has
+    none, as for an AWS whole-service grant), and the granted actions, a service granted whole
+    as ``service:*`` (AWS). Escalations are not grants and are left out. What a reviewer then
+    narrows to what the task needs: the skeleton approves today's drift until they do."""
+    systems: set[str] = set()
+    actions: dict[str, str] = {}
+    for r in rows:
+        if r.get("via_escalation") or not r.get("path"):
+            continue
+        system = nodes.get(r["system"])
+        if system is None:
+            continue
+        systems.add(system.native_id if system.native_id and system.type != "aws_account_service" else system.id)
+        attrs = edge_attrs.get((r["path"][-1].get("from") or "", system.id)) or {}
+        whole = {s for s, v in (attrs.get("actions_by_service") or {}).items() if v == "*"}
+        for a in r.get("actions") or ():
+            service = a.split(":", 1)[0] if ":" in a else None
+            name = f"{service}:*" if service in whole else a
+            actions.setdefault(name.lower(), name)
+    return sorted(systems), sorted(actions.values(), key=str.lower)

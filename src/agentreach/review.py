@@ -94,7 +94,7 @@ _LIFETIME_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "y": 365}
 # profile written for the wrong cloud, or with a typo such as ``s3.GetObject``, fails on.
 ACTION_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "aws": (re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$"), "an AWS action (service:Action, e.g. s3:GetObject)"),
-    "azure": (re.compile(r"^(\*|[A-Za-z0-9.*-]+(/[A-Za-z0-9.*_-]+)*)$"),
+    "azure": (re.compile(r"^(\*|[A-Za-z0-9.*-]+(/[A-Za-z0-9.*_-]+)+)$"),
               "an Azure operation (Microsoft.Provider/resource/verb, e.g. Microsoft.Storage/storageAccounts/read)"),
     "gcp": (re.compile(r"^(\*|[A-Za-z0-9*-]+(\.[A-Za-z0-9*]+){1,})$"),
             "a GCP permission (service.resource.verb, e.g. storage.objects.get)"),
@@ -279,7 +279,7 @@ def save_reviewed(path: str | Path, reviewed: Reviewed) -> None:
             if t.owner:
                 item["triage"]["owner"] = t.owner
         if e.profile is not None:
-            item["profile"] = e.profile.to_yaml()
+            item["profile"] = {**e.profile.to_yaml(), "review_by": e.profile.review_by}  # a YAML date, unquoted
         entries.append(item)
     body = yaml.safe_dump({"version": reviewed.version, "reviewed": entries}, sort_keys=False,
                           allow_unicode=True, width=100)
