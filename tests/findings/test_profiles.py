@@ -143,3 +143,43 @@ def test_retirement_used_after_it_is_raised(retirement: Run) -> None:
 def test_review_grace_keeps_a_recent_lapse_quiet(review: Run) -> None:
     r = run(review.ctx, {"findings": {"rules": {REVIEW: {"grace_days": 30}}}})
     assert not r.results[REVIEW].findings
+
+
+def test_azure_and_gcp_drift_propose_a_role() -> None:
+    """Azure: a vault's secrets approved, Reader on the resource group beyond it: a custom role
+    with the data action at the vault's scope. GCP: objects.get approved, objects.delete
+    granted too: a custom role with objects.get on the bucket."""
+    from agentreach.model import Identity, System, node_id
+
+    vault_id = "/subscriptions/s1/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv"
+    vault = System(id=node_id("azure", "key_vault", vault_id), provider="azure", source="azure",
+                   type="azure_key_vault", name="kv", native_id=vault_id, account="s1")
+    rg = System(id=node_id("azure", "resource_group", "/subscriptions/s1/resourcegroups/rg"), provider="azure",
+                source="azure", type="azure_resource_group", name="rg", native_id="/subscriptions/s1/resourcegroups/rg",
+                account="s1")
+    mi = Identity(id=node_id("azure", "managed_identity", "mi-1"), provider="azure", source="azure",
+                  type="azure_managed_identity", name="vault-agent", native_id="mi-1", account="s1")
+    bkt = System(id=node_id("gcp", "bucket", "docs"), provider="gcp", source="gcp", type="gcp_bucket", name="docs",
+                 native_id="projects/_/buckets/docs", account="p1")
+    sa = Identity(id=node_id("gcp", "sa", "bot@p1.iam.gserviceaccount.com"), provider="gcp", source="gcp",
+                  type="gcp_service_account", name="docs-agent", native_id="bot@p1.iam.gserviceaccount.com",
+                  account="p1")
+    r = run(context(
+        [vault, rg, mi, bkt, sa],
+        [access(mi, vault, "read", actions=["microsoft.keyvault/vaults/secrets/getsecret/action"], plane="data"),
+         access(mi, rg, "read", actions=["*/read"], plane="control"),
+         access(sa, bkt, "write", actions=["storage.objects.delete", "storage.objects.get"])],
+        agents=[mi, sa],
+        profiles={mi.id: profile(systems=["/subscriptions/S1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/*"],
+                                 actions=["Microsoft.KeyVault/vaults/secrets/getSecret/action"]),
+                  sa.id: profile(systems=["projects/_/buckets/docs"], actions=["storage.objects.get"])}))
+    az = r.of(DRIFT)["vault-agent"]
+    assert any("rg is not an approved system" in e and "*/read" in e for e in az.evidence)
+    role = az.right_sized["grants"][0]["role"]
+    # the profile's spelling, which is the documented one (agentreach stores grants lower-cased)
+    assert role["DataActions"] == ["Microsoft.KeyVault/vaults/secrets/getSecret/action"] and role["Actions"] == []
+    assert role["AssignableScopes"] == [vault_id]
+    gcp = r.of(DRIFT)["docs-agent"]
+    assert any("storage.objects.delete" in e and "not in the allow-list" in e for e in gcp.evidence)
+    assert gcp.right_sized["grants"][0]["role"]["includedPermissions"] == ["storage.objects.get"]
+    assert gcp.right_sized["grants"][0]["role"]["grant_on"] == ["projects/_/buckets/docs"]
