@@ -79,3 +79,19 @@ def test_a_profile_written_from_grants_approves_exactly_todays_grants(demo_db: s
         "actions": [a for a in entry.profile.actions if a != "s3:ListBucket"]}))
     (f,) = drift_of(narrowed)
     assert f.subject_name == "research-agent-runtime" and any("s3:ListBucket" in e for e in f.evidence)
+
+
+def test_the_reports_show_the_right_sized_grant(demo_db: str) -> None:
+    from agentreach import app
+    from agentreach.config import load_config
+
+    store = Store(demo_db)
+    info = store.latest_snapshot()
+    md = app.report(store, info, load_config(None), "md")
+    after = md.split("**Right-sized grant for research-agent-runtime**", 1)[1]
+    block = after.split("  ```json\n", 1)[1].split("\n  ```", 1)[0]
+    doc = json.loads(block)
+    assert list(doc) == ["Version", "Statement"] and list(doc["Statement"][0])[:2] == ["Sid", "Effect"]
+    html = app.report(store, info, load_config(None), "html")
+    # langchain-bot and research-agent-runtime; ops-autopilot-agent's proposes nothing (no approved system is granted)
+    assert html.count("Right-sized grant</strong> for") == 2

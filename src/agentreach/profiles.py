@@ -282,3 +282,19 @@ def skeleton(rows: Sequence[Mapping[str, Any]], nodes: Mapping[str, Node],
             name = f"{service}:*" if service in whole else a
             actions.setdefault(name.lower(), name)
     return sorted(systems), sorted(actions.values(), key=str.lower)
+
+
+_KEY_ORDER = ("Version", "Name", "IsCustom", "title", "stage", "Sid", "Effect", "Action", "Resource",
+              "Actions", "NotActions", "DataActions", "NotDataActions", "AssignableScopes", "includedPermissions",
+              "grant_on", "Statement")
+
+
+def readable(doc: Any) -> Any:
+    """A generated document with its keys in the order its cloud writes them (Version before
+    Statement, Sid, Effect, Action, Resource): the stored copy is canonical JSON, sorted."""
+    if isinstance(doc, Mapping):
+        rank = {k: i for i, k in enumerate(_KEY_ORDER)}
+        return {k: readable(doc[k]) for k in sorted(doc, key=lambda k: (rank.get(k, len(rank)), k))}
+    if isinstance(doc, list):
+        return [readable(x) for x in doc]
+    return doc

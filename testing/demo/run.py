@@ -321,6 +321,8 @@ def _print_profiles(console: Any, findings: list[dict[str, Any]]) -> None:
     one a reader can take in), the other drifts in one line each, and lapsed reviews."""
     import json
 
+    from agentreach.profiles import readable
+
     drifts = sorted((f for f in findings if f["rule"] == "AR-PROFILE-DRIFT"
                      and (f.get("right_sized") or {}).get("grants")),
                     key=lambda f: (len(json.dumps(f["right_sized"])), f["subject_name"]))
@@ -333,7 +335,8 @@ def _print_profiles(console: Any, findings: list[dict[str, Any]]) -> None:
         for grant in f["right_sized"]["grants"]:
             doc = grant.get("policy") or grant.get("role")
             console.print(f"  right-sized policy for {grant['identity_name']} (approved profile ∩ granted):")
-            console.print("\n".join("    " + ln for ln in json.dumps(doc, indent=2).splitlines()), markup=False)
+            console.print("\n".join("    " + ln for ln in json.dumps(readable(doc), indent=2).splitlines()),
+                          markup=False)
         for other in (o for o in findings if o["rule"] == "AR-PROFILE-DRIFT" and o is not f):
             console.print(f"  also drifting: {other['subject_name']}: {other['evidence'][0]}", markup=False)
     for f in findings:
