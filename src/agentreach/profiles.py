@@ -52,7 +52,13 @@ def _subsumer(pattern: str, ignore_case: bool) -> re.Pattern[str]:
 def covers(pattern: str, name: str, *, ignore_case: bool = True) -> bool:
     """Whether every name ``name`` stands for (itself, or what its wildcards match) is matched
     by ``pattern``. ``s3:*`` covers ``s3:Get*``; ``s3:Get*`` does not cover ``s3:*``."""
-    return pattern == "*" or _subsumer(pattern, ignore_case).fullmatch(name) is not None
+    return pattern == "*" or _covers(pattern, name, ignore_case)
+
+
+@lru_cache(maxsize=262144)
+def _covers(pattern: str, name: str, ignore_case: bool) -> bool:
+    # Agents share one vocabulary: the same (pattern, action) pairs come back for every agent.
+    return _subsumer(pattern, ignore_case).fullmatch(name) is not None
 
 
 def action_covered(approved: Iterable[str], action: str, provider: str) -> str | None:
