@@ -115,7 +115,7 @@ def test_runtime_drift_names_each_call_beyond_the_profile(runtime: Run) -> None:
     f = runtime.of(RUNTIME)["wandering-agent"]
     assert f.evidence[0] == "2 action(s) used beyond the approved profile (7 call(s) in the window)"
     assert any(e.startswith("used s3:DeleteObject on aws_s3_bucket docs (action not in the allow-list): 2 call(s)")
-               for e in f.evidence)
+               and e.endswith("with AKIAWANDERINGKEY0001") for e in f.evidence)  # the key that made the calls
     assert any(e.startswith("used s3:GetObject on aws_s3_bucket customer-pii (system not approved)")
                for e in f.evidence)
 

@@ -19,7 +19,7 @@ from ...order import shift
 from ...profiles import action_covered, planned_retirement, system_approved
 from ..activity import ACTIVITY_CAPABILITY, ActivityAggregate
 from ..base import PROFILES, Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule
-from ..params import OrphanedActivity, Retirement, RuleParams, SensitiveFirstUse
+from ..params import OrphanedActivity, Retirement, SensitiveFirstUse
 from ._common import include_possible
 
 RUNTIME_DRIFT = RuleMeta(
@@ -100,9 +100,10 @@ def _subject_of(ctx: FindingContext, a: ActivityAggregate) -> str:
     return sorted(ids)[0] if ids else a.principal
 
 
-def _seen(a: ActivityAggregate) -> str:
-    return (f"{a.count} call(s), first {a.first_seen.date().isoformat()}, last {a.last_seen.date().isoformat()}"
-            + ("" if a.identity is None and ":" not in a.principal else f" by {a.principal}"))
+def _seen(ctx: FindingContext, a: ActivityAggregate, subject: str | None = None) -> str:
+    """``5 call(s), first …, last …`` and, when a credential of the subject made them, which."""
+    by = f" with {ctx.name(a.principal)}" if subject is not None and a.principal != subject else ""
+    return f"{a.count} call(s), first {a.first_seen.date().isoformat()}, last {a.last_seen.date().isoformat()}{by}"
 
 
 def _on(ctx: FindingContext, a: ActivityAggregate) -> str:
@@ -141,7 +142,7 @@ def used_beyond_profile(ctx: FindingContext, meta: RuleMeta, params: Mapping[str
         yield ctx.finding(meta, subject, meta.severity, [
             f"{len(items)} action(s) used beyond the approved profile "
             f"({sum(a.count for a, _ in items)} call(s) in the window)",
-            *[f"used {a.action}{_on(ctx, a)} ({why}): {_seen(a)}" for a, why in items[:8]],
+            *[f"used {a.action}{_on(ctx, a)} ({why}): {_seen(ctx, a, subject)}" for a, why in items[:8]],
             *([f"and {len(items) - 8} more"] if len(items) > 8 else []),
             f"approved profile: owner {profile.owner}, purpose {profile.purpose!r}, review by "
             f"{profile.review_by.isoformat()}",
@@ -173,7 +174,7 @@ def first_sensitive_use(ctx: FindingContext, meta: RuleMeta, params: Mapping[str
         severity, demoted = possible_demotion(ctx, subject, meta.severity)
         yield ctx.finding(meta, subject, severity, [
             *[f"first use of {(ctx.sensitivity.get(_resource_node(ctx, a.resource).id) or {}).get('level')}-"  # type: ignore[union-attr]
-              f"sensitivity{_on(ctx, a)} on {a.first_seen.date().isoformat()} ({a.action}; {_seen(a)})"
+              f"sensitivity{_on(ctx, a)} on {a.first_seen.date().isoformat()} ({a.action}; {_seen(ctx, a, subject)})"
               for a in items[:5]],
             f"no earlier use in the activity window; reported when the first use is within "
             f"{int(params.get('window_days') or 7)} day(s)",
@@ -194,15 +195,14 @@ def orphaned_credential_activity(ctx: FindingContext, meta: RuleMeta, params: Ma
         yield ctx.finding(meta, subject, severity, [
             f"owner {status}, yet {sum(a.count for a in items)} call(s) on its credentials in the window, the "
             f"last on {items[0].last_seen.date().isoformat()}",
-            *[f"used {a.action}{_on(ctx, a)}: {_seen(a)}" for a in items[:5]],
+            *[f"used {a.action}{_on(ctx, a)}: {_seen(ctx, a, subject)}" for a in items[:5]],
             owner_line(ctx, subject), agent_line(ctx, subject), *why,
         ])
 
 
 @rule(USED_AFTER_RETIREMENT)
-def used_after_retirement(ctx: FindingContext, meta: RuleMeta, params: RuleParams | Mapping[str, Any]
-                          ) -> Iterator[Finding]:
-    grace = dt.timedelta(days=int(dict(params).get("grace_days") or 0))
+def used_after_retirement(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
+    grace = dt.timedelta(days=int(params.get("grace_days") or 0))
     by_cred: dict[str, list[ActivityAggregate]] = {}
     for a in _activity(ctx):
         by_cred.setdefault(a.principal, []).append(a)
@@ -222,7 +222,7 @@ def used_after_retirement(ctx: FindingContext, meta: RuleMeta, params: RuleParam
         yield ctx.finding(meta, cid, meta.severity, [
             f"planned retirement {due.date().isoformat()} (credential_lifetime {profile.credential_lifetime}); "
             f"used after it: the last call on {after[0].last_seen.date().isoformat()}",
-            *[f"used {a.action}{_on(ctx, a)}: {_seen(a)}" for a in after[:5]],
+            *[f"used {a.action}{_on(ctx, a)}: {_seen(ctx, a)}" for a in after[:5]],
             f"approved profile declared on {ctx.name(declared_on)}, owner {profile.owner}",
             owner_line(ctx, declared_on),
         ])
