@@ -186,10 +186,11 @@ class FindingContext:
         for nid in (node_id, *sorted(self.view.identities_of(node_id))):
             body = self.profiles.get(nid)
             if body is not None:
-                return self._profile(nid), nid
+                return self.declared_profile(nid), nid
         return None
 
-    def _profile(self, nid: str) -> Profile:
+    def declared_profile(self, nid: str) -> Profile:
+        """The profile the reviewed file declares on ``nid`` (which has one), parsed once."""
         cache = self.__dict__.setdefault("_profiles_parsed", {})
         if nid not in cache:
             cache[nid] = Profile.model_validate(self.profiles[nid])

@@ -21,7 +21,6 @@ from ..base import (
     FindingContext,
     RuleMeta,
     agent_line,
-    hop_line,
     owner_line,
     possible_demotion,
     rule,
@@ -158,7 +157,7 @@ def granted_beyond_profile(ctx: FindingContext, meta: RuleMeta, params: Mapping[
     levels = set(params.get("sensitive_levels") or ("high", "critical"))
     limit = int(params.get("max_listed") or 8)
     for node in profiled_subjects(ctx):
-        profile = ctx._profile(node.id)
+        profile = ctx.declared_profile(node.id)
         drifts = profile_drift(ctx, node, profile)
         beyond = [d for d in drifts if d.beyond]
         if not beyond:
@@ -211,7 +210,7 @@ def agent_without_profile(ctx: FindingContext, meta: RuleMeta, params: Mapping[s
 def profile_review_overdue(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
     grace = int(params.get("grace_days") or 0)
     for node in profiled_subjects(ctx):
-        profile = ctx._profile(node.id)
+        profile = ctx.declared_profile(node.id)
         late = review_overdue(profile, ctx.now)
         if late <= grace:
             continue
@@ -245,11 +244,11 @@ def credential_past_retirement(ctx: FindingContext, meta: RuleMeta, params: Mapp
             severity = shift(meta.severity, +1)
             why.append(f"severity raised from {meta.severity} to {severity}: used on {_day(node.last_used)}, after "
                        "its planned retirement")
-        path = [h for h in (ctx.reach_of(node.id)[:1] or [{}])[0].get("path", [])[:1]]
+        idents = sorted(ctx.name(i) for i in ctx.view.identities_of(node.id))
         yield ctx.finding(meta, node, severity, [
             f"created {_day(node.created)}, planned retirement {_day(due)} (credential_lifetime "
             f"{profile.credential_lifetime}): {(ctx.now - due).days} day(s) past it, still active",
             f"last used {_day(node.last_used)}" if node.last_used else "no recorded use",
+            *([f"a credential of {', '.join(idents)}"] if idents else []),
             profile_line(profile, declared_on, ctx), owner_line(ctx, declared_on), *why,
-            *([f"authenticates as: {hop_line(path[0])}"] if path else []),
-        ], path=path)
+        ])

@@ -138,7 +138,7 @@ def used_beyond_profile(ctx: FindingContext, meta: RuleMeta, params: Mapping[str
         by_subject.setdefault(subject, []).append((a, why))
     for subject in sorted(by_subject):
         items = sorted(by_subject[subject], key=lambda x: (-x[0].count, x[0].action))
-        profile = ctx._profile(subject)
+        profile = ctx.declared_profile(subject)
         yield ctx.finding(meta, subject, meta.severity, [
             f"{len(items)} action(s) used beyond the approved profile "
             f"({sum(a.count for a, _ in items)} call(s) in the window)",
