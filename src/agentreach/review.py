@@ -58,7 +58,8 @@ from .config_schema import key_lines, line_of, pydantic_problem
 VERSION = 1
 DEFAULT_FILE = ".agentreach-reviewed.yaml"
 DECISIONS = ("agent", "not-agent")
-HEADER = ("# agentreach reviewed agents: decisions people made about agent verdicts (agentreach triage).\n"
+HEADER = ("# agentreach reviewed agents: decisions people made about agent verdicts (agentreach triage)\n"
+          "# and their approved access profiles (agentreach profile).\n"
           "# Keep it in the repository; every scan reads it. One entry per identity or credential.\n")
 
 
