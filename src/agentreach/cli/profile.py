@@ -109,7 +109,7 @@ def profile(session: app.Session, ref: str, owner: str, purpose: str, from_grant
     source = (f"from what it is granted in snapshot {info.id} ({len(body.systems)} system(s), {len(body.actions)} "
               "action(s)): narrow it to what the task needs" if from_grants else "as given")
     click.echo(f"{obj['name']} ({obj['id']}): profile written to {path}, {source}; drift findings read it "
-               "from the next scan.")
+               "from the next scan (or now: agentreach classify, then agentreach findings --recompute).")
 
 
 _OPTION = {"owner": "--owner", "purpose": "--purpose", "systems": "--system", "actions": "--action",
