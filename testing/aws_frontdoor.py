@@ -52,7 +52,7 @@ import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -1115,6 +1115,65 @@ class AwsFrontDoor:
         with self._lock:
             self._edits.append((rule, change))
         return rule
+
+    def serve_pod_identity_associations(
+        self, associations: list[dict[str, Any]], clusters: Iterable[str] = ()
+    ) -> tuple[FrontDoorRule, FrontDoorRule]:
+        """Implement EKS ``ListPodIdentityAssociations`` and ``DescribePodIdentityAssociation``
+        (moto has neither), over ``associations``: ``PodIdentityAssociation`` dicts as
+        Describe returns them (``clusterName``, ``namespace``, ``serviceAccount``, ``roleArn``,
+        ``associationArn``, ``associationId``, ``createdAt`` ...), read on every request.
+
+        As AWS does: a cluster not among ``clusters`` (or the associations' own) is
+        ``ResourceNotFoundException``; List returns summaries (no ``roleArn``), filters by
+        ``namespace`` / ``serviceAccount``, pages with ``maxResults`` (1-100) and
+        ``nextToken``; Describe of an unknown id is ``ResourceNotFoundException``.
+        """
+        known = set(clusters)
+        summary_keys = ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId", "ownerArn")
+
+        def cluster_of(request: FrontDoorRequest) -> str | None:
+            name = request.path_params.get("name")  # the URI label ({name}) of clusterName
+            return name if name in known | {a.get("clusterName") for a in associations} else None
+
+        def missing(request: FrontDoorRequest, what: str) -> FrontDoorResponse:
+            return error_response(request, "ResourceNotFoundException", f"No {what} found for name: "
+                                  f"{request.path_params.get('associationId') or request.path_params.get('name')}.",
+                                  404)
+
+        def list_handler(request: FrontDoorRequest) -> FrontDoorResponse:
+            cluster = cluster_of(request)
+            if cluster is None:
+                return missing(request, "cluster")
+            items = [a for a in associations if a.get("clusterName") == cluster]
+            for key in ("namespace", "serviceAccount"):
+                if request.param(key):
+                    items = [a for a in items if a.get(key) == request.param(key)]
+            try:
+                size = int(request.param("maxResults") or "100")
+                start = int(request.param("nextToken") or "0")
+            except ValueError:
+                return error_response(request, "InvalidParameterException", "Invalid maxResults or nextToken.")
+            if not 1 <= size <= 100 or not 0 <= start <= len(items):
+                return error_response(request, "InvalidParameterException", "Invalid maxResults or nextToken.")
+            result: dict[str, Any] = {"associations": [{k: a[k] for k in summary_keys if k in a}
+                                                       for a in items[start : start + size]]}
+            if start + size < len(items):
+                result["nextToken"] = str(start + size)
+            return json_response(result, content_type="application/json")
+
+        def describe_handler(request: FrontDoorRequest) -> FrontDoorResponse:
+            cluster = cluster_of(request)
+            if cluster is None:
+                return missing(request, "cluster")
+            found = next((a for a in associations if a.get("clusterName") == cluster
+                          and a.get("associationId") == request.path_params.get("associationId")), None)
+            if found is None:
+                return missing(request, "association")
+            return json_response({"association": found}, content_type="application/json")
+
+        return (self.answer("eks", "ListPodIdentityAssociations", list_handler),
+                self.answer("eks", "DescribePodIdentityAssociation", describe_handler))
 
     def serve_service_specific_credentials(
         self, creds_by_account: Mapping[str, list[dict[str, Any]]]

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from agentreach_connectors.aws import bedrock, ec2, ecs, functions, iam
+from agentreach_connectors.aws import bedrock, ec2, ecs, eks, functions, iam
 
 from agentreach.classify.envvalues import readable_values
 from agentreach.model import Record
@@ -20,10 +20,9 @@ from agentreach.model import Record
 from .cases import Case, CaseError, check_record_keys, env_names, env_values
 
 READ = frozenset({"policies", "roles", "users", "lambdas", "ecs_tasks", "bedrock_agents", "agentcore_runtimes",
-                  "agentcore_gateways", "ec2_instances"})
-# Defined by sources, read by no AWS call the connector makes: EKS pod identity associations
-# (eks:ListPodIdentityAssociations) and App Runner services.
-UNREAD = frozenset({"eks_pod_identity_associations", "apprunner_services"})
+                  "agentcore_gateways", "ec2_instances", "eks_pod_identity_associations"})
+# Defined by sources, read by no AWS call the connector makes: App Runner services.
+UNREAD = frozenset({"apprunner_services"})
 
 ACCOUNT = "210987654321"
 REGION = "us-east-1"
@@ -63,6 +62,7 @@ class AwsEstate:
     agents: list[dict[str, Any]] = field(default_factory=list)
     agentcore: list[dict[str, Any]] = field(default_factory=list)
     instances: list[dict[str, Any]] = field(default_factory=list)
+    pod_identities: list[dict[str, Any]] = field(default_factory=list)
     profile_roles: dict[str, list[str]] = field(default_factory=dict)
     policy_arns: set[str] = field(default_factory=set)
 
@@ -78,6 +78,15 @@ class AwsEstate:
             self._user(user)
         for fn in rec.get("lambdas", []):
             self._lambda(fn)
+        for assoc in rec.get("eks_pod_identity_associations", []):
+            # DescribePodIdentityAssociation's "association", as the connector keeps it
+            aid = "a-" + _digits(f"{assoc['cluster']}/{assoc['namespace']}/{assoc['service_account']}", 17,
+                                 "abcdefghijklmnopqrstuvwxyz0123456789")
+            self.pod_identities.append({
+                "clusterName": assoc["cluster"], "namespace": assoc["namespace"],
+                "serviceAccount": assoc["service_account"], "roleArn": assoc["role"],  # an ARN in records()
+                "associationId": aid, "createdAt": T0, "modifiedAt": T0, "tags": assoc.get("tags", {}),
+                "associationArn": f"arn:aws:eks:{REGION}:{ACCOUNT}:podidentityassociation/{assoc['cluster']}/{aid}"})
         for td in rec.get("ecs_tasks", []):
             self._task(td)
         for agent in rec.get("bedrock_agents", []):
@@ -229,6 +238,8 @@ class AwsEstate:
         out: list[Record] = list(iam.transform(self.raw, T0))
         out += functions.transform(self.lambdas, ACCOUNT, REGION)
         out += ecs.transform(self.tasks, ACCOUNT, REGION)
+        out += eks.transform([{**a, "roleArn": role_arn(a["roleArn"], self.role_paths.get(a["roleArn"], "/"))}
+                              for a in self.pod_identities], ACCOUNT, REGION)
         out += bedrock.transform_agents(self.agents, ACCOUNT, REGION)
         out += bedrock.transform_agentcore(self.agentcore, ACCOUNT, REGION)
         out += ec2.transform(self.instances, ACCOUNT, REGION, self.profile_roles)
