@@ -13,7 +13,10 @@ service models (so faults, rules and counters use the names a test author reads 
 boto3 docs). Which requests go wrong is said by the :class:`~agentreach_testing.faults.FaultPlan`
 in :attr:`AwsFrontDoor.faults` (the description the Azure and GCP fakes share; ``scope``
 is the calling account); a request no fault stops is answered by the first matching
-``answer`` rule or relayed byte-for-byte to the upstream moto server::
+``answer`` rule, else by a built-in stand-in for the few read calls moto lacks entirely
+(App Runner, EKS Pod Identity: answered as for an account with none, unless a test serves
+some with ``serve_apprunner_services`` / ``serve_pod_identity_associations``), or relayed
+byte-for-byte to the upstream moto server::
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0); moto.start()
     with AwsFrontDoor(f"http://127.0.0.1:{moto.get_host_and_port()[1]}") as door:
@@ -52,7 +55,7 @@ import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -939,6 +942,120 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _dispatch
 
 
+def pod_identity_handlers(
+    associations: list[dict[str, Any]], clusters: Iterable[str] | None = ()
+) -> dict[str, Callable[[FrontDoorRequest], FrontDoorResponse]]:
+    """EKS ``ListPodIdentityAssociations`` and ``DescribePodIdentityAssociation`` over
+    ``associations``: ``PodIdentityAssociation`` dicts as Describe returns them
+    (``clusterName``, ``namespace``, ``serviceAccount``, ``roleArn``, ``associationArn``,
+    ``associationId``, ``createdAt`` ...), read on every request.
+
+    As the EKS API reference says: List returns summaries (no ``roleArn``), filters by
+    ``namespace`` / ``serviceAccount``, pages with ``maxResults`` (1-100) and ``nextToken``;
+    a cluster not among ``clusters`` or the associations' own is ``ResourceNotFoundException``
+    (``clusters=None``: every cluster exists), as is Describe of an unknown id.
+    """
+    summary_keys = ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId", "ownerArn")
+
+    def cluster_of(request: FrontDoorRequest) -> str | None:
+        name = request.path_params.get("name")  # the URI label ({name}) of clusterName
+        if clusters is None:
+            return name
+        return name if name in set(clusters) | {a.get("clusterName") for a in associations} else None
+
+    def missing(request: FrontDoorRequest, what: str) -> FrontDoorResponse:
+        ref = request.path_params.get("associationId") if what == "association" else request.path_params.get("name")
+        return error_response(request, "ResourceNotFoundException", f"No {what} found for name: {ref}.", 404)
+
+    def list_handler(request: FrontDoorRequest) -> FrontDoorResponse:
+        cluster = cluster_of(request)
+        if cluster is None:
+            return missing(request, "cluster")
+        items = [a for a in associations if a.get("clusterName") == cluster]
+        for key in ("namespace", "serviceAccount"):
+            if request.param(key):
+                items = [a for a in items if a.get(key) == request.param(key)]
+        try:
+            size = int(request.param("maxResults") or "100")
+            start = int(request.param("nextToken") or "0")
+        except ValueError:
+            return error_response(request, "InvalidParameterException", "Invalid maxResults or nextToken.")
+        if not 1 <= size <= 100 or not 0 <= start <= len(items):
+            return error_response(request, "InvalidParameterException", "Invalid maxResults or nextToken.")
+        result: dict[str, Any] = {"associations": [{k: a[k] for k in summary_keys if k in a}
+                                                   for a in items[start : start + size]]}
+        if start + size < len(items):
+            result["nextToken"] = str(start + size)
+        return json_response(result, content_type="application/json")
+
+    def describe_handler(request: FrontDoorRequest) -> FrontDoorResponse:
+        cluster = cluster_of(request)
+        if cluster is None:
+            return missing(request, "cluster")
+        found = next((a for a in associations if a.get("clusterName") == cluster
+                      and a.get("associationId") == request.path_params.get("associationId")), None)
+        if found is None:
+            return missing(request, "association")
+        return json_response({"association": found}, content_type="application/json")
+
+    return {"ListPodIdentityAssociations": list_handler, "DescribePodIdentityAssociation": describe_handler}
+
+
+def apprunner_handlers(services: list[dict[str, Any]]) -> dict[str, Callable[[FrontDoorRequest], FrontDoorResponse]]:
+    """App Runner ``ListServices``, ``DescribeService`` and ``ListTagsForResource`` over
+    ``services``: ``Service`` dicts as DescribeService returns them, plus an optional ``Tags``
+    list ([{Key, Value}]), read on every request.
+
+    As the App Runner API reference says: List returns summaries (name, id, ARN, URL, times,
+    status), pages with ``MaxResults`` (1-20, default 20) and ``NextToken``; Describe or
+    ListTags of an unknown ARN is ``ResourceNotFoundException``.
+    """
+    summary_keys = ("ServiceName", "ServiceId", "ServiceArn", "ServiceUrl", "CreatedAt", "UpdatedAt", "Status")
+    content = "application/x-amz-json-1.0"
+
+    def find(request: FrontDoorRequest, key: str) -> dict[str, Any] | None:
+        arn = request.param(key)
+        return next((svc for svc in services if svc.get("ServiceArn") == arn), None)
+
+    def list_handler(request: FrontDoorRequest) -> FrontDoorResponse:
+        try:
+            size = int(request.param("MaxResults") or "20")
+            start = int(request.param("NextToken") or "0")
+        except ValueError:
+            return error_response(request, "InvalidRequestException", "Invalid MaxResults or NextToken.")
+        if not 1 <= size <= 20 or not 0 <= start <= len(services):
+            return error_response(request, "InvalidRequestException", "Invalid MaxResults or NextToken.")
+        result: dict[str, Any] = {"ServiceSummaryList": [{k: svc[k] for k in summary_keys if k in svc}
+                                                         for svc in services[start : start + size]]}
+        if start + size < len(services):
+            result["NextToken"] = str(start + size)
+        return json_response(result, content_type=content)
+
+    def describe_handler(request: FrontDoorRequest) -> FrontDoorResponse:
+        found = find(request, "ServiceArn")
+        if found is None:
+            return error_response(request, "ResourceNotFoundException",
+                                  f"Service not found: {request.param('ServiceArn')}")
+        return json_response({"Service": {k: v for k, v in found.items() if k != "Tags"}}, content_type=content)
+
+    def tags_handler(request: FrontDoorRequest) -> FrontDoorResponse:
+        found = find(request, "ResourceArn")
+        if found is None:
+            return error_response(request, "ResourceNotFoundException",
+                                  f"Resource not found: {request.param('ResourceArn')}")
+        return json_response({"Tags": list(found.get("Tags") or [])}, content_type=content)
+
+    return {"ListServices": list_handler, "DescribeService": describe_handler, "ListTagsForResource": tags_handler}
+
+
+# Read calls moto does not implement at all, answered as AWS answers an account that has none
+# of the thing (an empty list; "not found" for a name). A test serves some with serve_*.
+_STANDINS: dict[tuple[str, str], Callable[[FrontDoorRequest], FrontDoorResponse]] = {
+    **{("apprunner", op): h for op, h in apprunner_handlers([]).items()},
+    **{("eks", op): h for op, h in pod_identity_handlers([], clusters=None).items()},
+}
+
+
 class AwsFrontDoor:
     """Loopback HTTP server in front of a same-process moto server; see the module doc.
 
@@ -1116,6 +1233,18 @@ class AwsFrontDoor:
             self._edits.append((rule, change))
         return rule
 
+    def serve_pod_identity_associations(
+        self, associations: list[dict[str, Any]], clusters: Iterable[str] = ()
+    ) -> list[FrontDoorRule]:
+        """Answer EKS ``ListPodIdentityAssociations`` and ``DescribePodIdentityAssociation``
+        (moto has neither) over ``associations`` (see :func:`pod_identity_handlers`)."""
+        return [self.answer("eks", op, h) for op, h in pod_identity_handlers(associations, clusters).items()]
+
+    def serve_apprunner_services(self, services: list[dict[str, Any]]) -> list[FrontDoorRule]:
+        """Answer App Runner ``ListServices``, ``DescribeService`` and ``ListTagsForResource``
+        (moto has no App Runner) over ``services`` (see :func:`apprunner_handlers`)."""
+        return [self.answer("apprunner", op, h) for op, h in apprunner_handlers(services).items()]
+
     def serve_service_specific_credentials(
         self, creds_by_account: Mapping[str, list[dict[str, Any]]]
     ) -> FrontDoorRule:
@@ -1251,6 +1380,10 @@ class AwsFrontDoor:
                 )
             if response is not None:
                 return _Reply(response.status, list(response.headers.items()), response.body)
+        standin = _STANDINS.get((request.service, request.operation))
+        if standin is not None:  # what moto lacks, answered as an account without any
+            response = standin(request)
+            return _Reply(response.status, list(response.headers.items()), response.body)
         return self._forward(method, target, raw_headers, body)
 
     def _edited(self, request: FrontDoorRequest, reply: _Reply) -> _Reply:

@@ -535,8 +535,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "/providers/microsoft.cognitiveservices/accounts": "cognitiveAccounts",
             "/providers/microsoft.keyvault/vaults": "vaults",
             "/providers/microsoft.storage/storageaccounts": "storageAccounts",
+            "/providers/microsoft.app/containerapps": "containerApps",
         }
         key = routes.get(m.group(2).lower())
+        fics = re.fullmatch(r"(/resourcegroups/[^/]+/providers/microsoft\.managedidentity/userassignedidentities/[^/]+)"
+                            r"/federatedidentitycredentials", m.group(2).lower())
+        if key is None and fics is not None:
+            # A user-assigned identity's federated identity credentials, a child collection
+            # (Federated Identity Credentials - List): 404 ResourceNotFound for an unknown identity.
+            identity = f"/subscriptions/{m.group(1)}{fics.group(1)}".lower()
+            if not any(str(i.get("id") or "").lower() == identity for i in data.get("userAssignedIdentities") or []):
+                return self._error(404, "ResourceNotFound",
+                                   f"The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/"
+                                   f"{identity.rsplit('/', 1)[-1]}' under resource group "
+                                   f"'{identity.split('/')[4]}' was not found.")
+            items = [f for f in data.get("federatedIdentityCredentials") or []
+                     if str(f.get("id") or "").lower().startswith(identity + "/federatedidentitycredentials/")]
+            return self._page(path, query, items, "nextLink", 1000)
         if key is None:
             # An AI Services account's projects (Azure AI Foundry), a child collection ARM lists
             # per account: GET {account id}/projects.

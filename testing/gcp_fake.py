@@ -115,7 +115,7 @@ def resolve_dates(value: Any, now: dt.datetime) -> Any:
 
 #: The APIs the fakes serve, as faults name them ("iam" is the gRPC IAM admin API).
 GCP_APIS = ("iam", "resourcemanager", "iam_v2", "iam_rest", "policyanalyzer", "apikeys", "aiplatform", "storage",
-            "secretmanager", "bigquery", "cloudidentity")
+            "secretmanager", "bigquery", "cloudidentity", "run")
 # The service name Google puts in a SERVICE_DISABLED error, per fake API.
 _SERVICE = {"iam": "iam", "iam_v2": "iam", "iam_rest": "iam", "resourcemanager": "cloudresourcemanager"}
 # google.rpc.Code names and the HTTP status Google maps each to.
@@ -539,6 +539,8 @@ class RestFake:
              self._key_string, "keys.getKeyString", "apikeys.keys.getKeyString"),
             ("GET", rf"{loc}/(?P<l>[^/]+)/reasoningEngines$", "aiplatform", self._engines, "reasoningEngines.list",
              "aiplatform.reasoningEngines.list"),
+            ("GET", rf"^/v2/projects/{P}/locations/(?P<l>[^/]+)/services$", "run", self._run_services,
+             "services.list", "run.services.list"),
             ("GET", r"^/storage/v1/b$", "storage", self._buckets, "buckets.list", "storage.buckets.list"),
             ("GET", r"^/storage/v1/b/(?P<b>[^/]+)/iam$", "storage", self._bucket_policy, "buckets.getIamPolicy",
              "storage.buckets.getIamPolicy"),
@@ -817,6 +819,24 @@ class RestFake:
             item["name"] = f"projects/{project['number']}/locations/{l}/reasoningEngines/{eng['id']}"
             items.append(item)
         return 200, page(items, "reasoningEngines", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
+
+    # -- Cloud Run Admin API v2
+    def _run_services(self, p: str, l: str, permission: str, qs: Mapping[str, list[str]],  # noqa: E741
+                      **_: Any) -> tuple[int, Any]:
+        """projects.locations.services.list: one region per call; the ``-`` wildcard is an
+        INVALID_ARGUMENT, as v2 answers it. Services are named by project id, as created."""
+        if l == "-":
+            return 400, {"status": "INVALID_ARGUMENT",
+                         "message": "Location must be a valid Google Cloud region, and cannot be the \"-\" wildcard."}
+        project = self._proj(p, permission)
+        items = []
+        for svc in project.get("cloudRunServices") or []:
+            if svc.get("location", "us-central1") != l:
+                continue
+            item = {k: v for k, v in svc.items() if k not in ("id", "location")}
+            item["name"] = f"projects/{project['projectId']}/locations/{l}/services/{svc['id']}"
+            items.append(item)
+        return 200, page(items, "services", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
     # -- Cloud Storage
     def _buckets(self, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:

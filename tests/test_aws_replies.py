@@ -30,6 +30,7 @@ SERVICE_OF = {
     "aws_lambda_function": {"lambda"}, "aws_bedrock_agent": {"bedrock-agent"},
     "aws_agentcore_runtime": {"bedrock-agentcore-control"}, "aws_agentcore_gateway": {"bedrock-agentcore-control"},
     "aws_ecs_task_definition": {"ecs"}, "aws_ec2_instance": {"ec2", "iam"},  # its role comes from IAM's profiles
+    "aws_eks_pod_identity_association": {"eks"}, "aws_apprunner_service": {"apprunner"},
     "aws_s3_bucket": {"s3"}, "aws_dynamodb_table": {"dynamodb"}, "aws_kms_key": {"kms"},
     "aws_account": {"iam"},  # its name is the account alias
 }
@@ -58,6 +59,8 @@ def explained(node: Any, gaps: Iterable[CoverageGap]) -> bool:
     service, and its region where both have one."""
     services = SERVICE_OF.get(node.type, {"iam"})
     for g in gaps:
+        if g.service == "sts" and g.operation == "AssumeRole" and node.account and g.account == node.account:
+            return True  # the account could not be entered: all of it is lost, and this gap says so
         if g.service not in services or (node.account and g.account != node.account):
             continue
         if node.region and g.region and g.region != node.region:

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from agentreach_connectors.aws import bedrock, ec2, ecs, functions, iam
+from agentreach_connectors.aws import apprunner, bedrock, ec2, ecs, eks, functions, iam
 
 from agentreach.classify.envvalues import readable_values
 from agentreach.model import Record
@@ -20,10 +20,8 @@ from agentreach.model import Record
 from .cases import Case, CaseError, check_record_keys, env_names, env_values
 
 READ = frozenset({"policies", "roles", "users", "lambdas", "ecs_tasks", "bedrock_agents", "agentcore_runtimes",
-                  "agentcore_gateways", "ec2_instances"})
-# Defined by sources, read by no AWS call the connector makes: EKS pod identity associations
-# (eks:ListPodIdentityAssociations) and App Runner services.
-UNREAD = frozenset({"eks_pod_identity_associations", "apprunner_services"})
+                  "agentcore_gateways", "ec2_instances", "eks_pod_identity_associations", "apprunner_services"})
+UNREAD: frozenset[str] = frozenset()
 
 ACCOUNT = "210987654321"
 REGION = "us-east-1"
@@ -63,6 +61,8 @@ class AwsEstate:
     agents: list[dict[str, Any]] = field(default_factory=list)
     agentcore: list[dict[str, Any]] = field(default_factory=list)
     instances: list[dict[str, Any]] = field(default_factory=list)
+    pod_identities: list[dict[str, Any]] = field(default_factory=list)
+    apprunner: list[dict[str, Any]] = field(default_factory=list)
     profile_roles: dict[str, list[str]] = field(default_factory=dict)
     policy_arns: set[str] = field(default_factory=set)
 
@@ -78,6 +78,30 @@ class AwsEstate:
             self._user(user)
         for fn in rec.get("lambdas", []):
             self._lambda(fn)
+        for svc in rec.get("apprunner_services", []):
+            # DescribeService's Service (roles resolved to ARNs in records()), reduced as the
+            # connector's get step reduces it
+            sid = _digits(svc["name"], 32, "0123456789abcdef")
+            self.apprunner.append({
+                "ServiceName": svc["name"], "ServiceId": sid, "CreatedAt": T0, "Status": "RUNNING",
+                "ServiceArn": f"arn:aws:apprunner:{REGION}:{ACCOUNT}:service/{svc['name']}/{sid}",
+                "InstanceConfiguration": {"InstanceRoleArn": svc.get("instance_role")},
+                "SourceConfiguration": {
+                    **({"AuthenticationConfiguration": {"AccessRoleArn": svc["access_role"]}}
+                       if svc.get("access_role") else {}),
+                    "ImageRepository": {"ImageConfiguration": {
+                        "RuntimeEnvironmentVariables": {n: env_values(svc.get("env")).get(n, "")
+                                                        for n in env_names(svc.get("env"))}}}},
+                "Tags": [{"Key": k, "Value": v} for k, v in (svc.get("tags") or {}).items()]})
+        for assoc in rec.get("eks_pod_identity_associations", []):
+            # DescribePodIdentityAssociation's "association", as the connector keeps it
+            aid = "a-" + _digits(f"{assoc['cluster']}/{assoc['namespace']}/{assoc['service_account']}", 17,
+                                 "abcdefghijklmnopqrstuvwxyz0123456789")
+            self.pod_identities.append({
+                "clusterName": assoc["cluster"], "namespace": assoc["namespace"],
+                "serviceAccount": assoc["service_account"], "roleArn": assoc["role"],  # an ARN in records()
+                "associationId": aid, "createdAt": T0, "modifiedAt": T0, "tags": assoc.get("tags", {}),
+                "associationArn": f"arn:aws:eks:{REGION}:{ACCOUNT}:podidentityassociation/{assoc['cluster']}/{aid}"})
         for td in rec.get("ecs_tasks", []):
             self._task(td)
         for agent in rec.get("bedrock_agents", []):
@@ -229,10 +253,23 @@ class AwsEstate:
         out: list[Record] = list(iam.transform(self.raw, T0))
         out += functions.transform(self.lambdas, ACCOUNT, REGION)
         out += ecs.transform(self.tasks, ACCOUNT, REGION)
+        out += apprunner.transform([self._apprunner_view(s) for s in self.apprunner], ACCOUNT, REGION)
+        out += eks.transform([{**a, "roleArn": role_arn(a["roleArn"], self.role_paths.get(a["roleArn"], "/"))}
+                              for a in self.pod_identities], ACCOUNT, REGION)
         out += bedrock.transform_agents(self.agents, ACCOUNT, REGION)
         out += bedrock.transform_agentcore(self.agentcore, ACCOUNT, REGION)
         out += ec2.transform(self.instances, ACCOUNT, REGION, self.profile_roles)
         return out
+
+    def _apprunner_view(self, svc: dict[str, Any]) -> dict[str, Any]:
+        resolved = dict(svc, InstanceConfiguration={"InstanceRoleArn": self._arn(
+            svc["InstanceConfiguration"]["InstanceRoleArn"])} if svc["InstanceConfiguration"]["InstanceRoleArn"]
+            else {})
+        auth = svc["SourceConfiguration"].get("AuthenticationConfiguration")
+        if auth:
+            resolved["SourceConfiguration"] = {**svc["SourceConfiguration"], "AuthenticationConfiguration": {
+                "AccessRoleArn": self._arn(auth["AccessRoleArn"])}}
+        return {**apprunner.service_view(resolved), "Tags": svc["Tags"]}
 
     def subject_id(self, case: Case) -> str:
         kind, _, name = case.subject.partition(":")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from agentreach_connectors.azure import entra, resources
-from agentreach_connectors.azure.arm import SubscriptionRaw
+from agentreach_connectors.azure.arm import SubscriptionRaw, container_app_view
 from agentreach_connectors.azure.graph import EntraRaw
 from agentreach_connectors.azure.ids import app_id, mi_id, sp_id
 
@@ -32,6 +32,7 @@ NS = uuid.UUID("0b1d2f3a-4c5e-4f60-8a7b-9c0d1e2f3a4b")
 
 
 FOUNDRY_PROJECT = "microsoft.cognitiveservices/accounts/projects"
+CONTAINER_APP = "microsoft.app/containerapps"
 
 
 def oid(*parts: str) -> str:
@@ -55,7 +56,8 @@ class AzureEstate:
     roles: Mapping[str, Mapping[str, Any]]  # role name -> built-in definition (reference file)
     raw: EntraRaw = field(default_factory=lambda: EntraRaw(tenant_id=TENANT, tenant_name="Contoso"))
     arm: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {
-        "resources": [], "cognitiveProjects": [], "roleAssignments": [], "roleDefinitions": [], "resourceGroups": []})
+        "resources": [], "cognitiveProjects": [], "roleAssignments": [], "roleDefinitions": [], "resourceGroups": [],
+        "containerApps": [], "federatedIdentityCredentials": []})
     principals: dict[str, str] = field(default_factory=dict)  # "kind:name" -> principal object id
     nodes: dict[str, str] = field(default_factory=dict)  # "kind:name" -> node id
     used_roles: set[str] = field(default_factory=set)
@@ -111,12 +113,16 @@ class AzureEstate:
         Entra issuer; a subject ``mi:NAME`` is that managed identity's principal id (resolved
         in ``records()``, as the managed identity may come from a later case)."""
         fics = [{"id": oid(name, "fic", f.get("name", str(i))), "name": f.get("name", f"fic-{i}"),
-                 "issuer": f["issuer"].replace("{entra}", f"https://login.microsoftonline.com/{TENANT}/v2.0"),
+                 "issuer": self._issuer(f["issuer"]),
                  "subject": f["subject"], "audiences": f.get("audiences", ["api://AzureADTokenExchange"]),
                  "description": f.get("description")}
                 for i, f in enumerate(specs)]
         if fics:
             self.raw.fics[app_oid] = fics
+
+    @staticmethod
+    def _issuer(issuer: str) -> str:
+        return issuer.replace("{entra}", f"https://login.microsoftonline.com/{TENANT}/v2.0")
 
     def _foreign_sp(self, sp: Mapping[str, Any]) -> None:
         name = sp["name"]
@@ -144,16 +150,23 @@ class AzureEstate:
         return principal
 
     def _user_assigned(self, mi: Mapping[str, Any]) -> None:
-        # mi["federated"]: the identity's own federated credentials (ARM
-        # userAssignedIdentities/federatedIdentityCredentials), which the connector does not read.
-        mi = {k: v for k, v in mi.items() if k != "federated"}
-        res = {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", **mi}
+        res = {"type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+               **{k: v for k, v in mi.items() if k != "federated"}}
         rid = resource_id(res)
         principal = self._mi_sp(f"mi:{mi['name']}", mi["name"], rid, explicit=True)
         self.arm["resources"].append({"id": rid, "name": mi["name"], "type": res["type"], "location": "eastus",
                                       "tags": mi.get("tags", {}),
                                       "properties": {"principalId": principal, "tenantId": TENANT,
                                                      "clientId": oid("mi-client", rid.lower())}})
+        # The identity's own federated credentials, as ARM's Federated Identity Credentials -
+        # List returns them (a child collection of the identity; properties nested).
+        for i, f in enumerate(mi.get("federated", [])):
+            name = f.get("name", f"fic-{i}")
+            self.arm["federatedIdentityCredentials"].append({
+                "id": f"{rid}/federatedIdentityCredentials/{name}", "name": name,
+                "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+                "properties": {"issuer": self._issuer(f["issuer"]), "subject": f["subject"],
+                               "audiences": f.get("audiences", ["api://AzureADTokenExchange"])}})
 
     def _resource(self, res: Mapping[str, Any]) -> None:
         rid = resource_id(res)
@@ -181,8 +194,16 @@ class AzureEstate:
             body["identity"] = ident
         # A Foundry project is a child resource: ARM lists it under its account (what the
         # connector reads), not in the subscription's /resources.
-        listing = "cognitiveProjects" if res["type"].lower() == FOUNDRY_PROJECT else "resources"
-        self.arm[listing].append(body)
+        if res["type"].lower() == FOUNDRY_PROJECT:
+            self.arm["cognitiveProjects"].append(body)
+        elif res["type"].lower() == CONTAINER_APP:
+            # ARM lists a container app twice: in /resources without its properties, and in
+            # Microsoft.App/containerApps with them, which the connector's get step reduces to
+            # env names and allow-listed values (container_app_view) before anything keeps them.
+            self.arm["resources"].append({k: v for k, v in body.items() if k != "properties"})
+            self.arm["containerApps"].append(container_app_view(body))
+        else:
+            self.arm["resources"].append(body)
         self.nodes[f"resource_id:{res['name']}"] = rid
 
     def _blueprint(self, bp: Mapping[str, Any]) -> None:
@@ -239,6 +260,12 @@ class AzureEstate:
                     if principal is None:
                         raise CaseError(f"federated credential {fic['name']}: no managed identity {fic['subject']!r}")
                     fic["subject"] = principal
+        for fic in self.arm["federatedIdentityCredentials"]:
+            subject = str(fic["properties"]["subject"])
+            if subject.startswith("mi:"):
+                if subject not in self.principals:
+                    raise CaseError(f"federated credential {fic['name']}: no managed identity {subject!r}")
+                fic["properties"]["subject"] = self.principals[subject]
         for name in sorted(self.used_roles):
             role = self.roles[name]
             self.arm["roleDefinitions"].append({

@@ -1,6 +1,7 @@
 """GCP cases as the GCP connector sees them: Resource Manager project data with its IAM
 policy, IAM admin service accounts (with their own policies and keys), Workload Identity
-pools and providers, API keys and Vertex AI reasoning engines, run through the connector's
+pools and providers, API keys, Vertex AI reasoning engines and Cloud Run services (v2
+answers, reduced by the connector's own ``service_view``), run through the connector's
 own pure transforms; identities named only in policies (service agents, principals) come
 out as the connector's final pass makes them.
 """
@@ -12,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from agentreach_connectors.gcp import apikeys, hierarchy, iam_admin, vertex, wif
+from agentreach_connectors.gcp import apikeys, cloudrun, hierarchy, iam_admin, vertex, wif
 from agentreach_connectors.gcp.ids import is_service_agent, principal_id, sa_id, service_agent_id
 from agentreach_connectors.gcp.members import policy_member_identities
 
@@ -20,10 +21,9 @@ from agentreach.model import Identity, Record, Workload
 
 from .cases import Case, CaseError, check_record_keys
 
-READ = frozenset({"project", "project_iam", "service_accounts", "wif_pools", "reasoning_engines", "api_keys"})
-# Defined by sources, read by no GCP call the connector makes: Cloud Run services (with the
-# service account they run as and their labels).
-UNREAD = frozenset({"cloud_run_services"})
+READ = frozenset({"project", "project_iam", "service_accounts", "wif_pools", "reasoning_engines", "api_keys",
+                  "cloud_run_services"})
+UNREAD: frozenset[str] = frozenset()
 
 ORG = "901234567890"
 T0 = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
@@ -53,6 +53,7 @@ class Project:
     pools: list[tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
     engines: list[dict[str, Any]] = field(default_factory=list)
     keys: list[dict[str, Any]] = field(default_factory=list)
+    services: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +103,21 @@ class GcpEstate:
             if eng.get("description"):
                 body["description"] = eng["description"]
             proj.engines.append(body)
+        for svc in rec.get("cloud_run_services", []):
+            # A v2 Service as projects.locations.services.list returns it; args stay out (the
+            # connector keeps image and env, not the command line).
+            container = {"image": svc["image"]} if svc.get("image") else {}
+            if svc.get("env"):
+                container["env"] = [{"name": k, "value": v} if isinstance(item, Mapping) else {"name": item}
+                                    for item in svc["env"]
+                                    for k, v in (item.items() if isinstance(item, Mapping) else [(item, None)])]
+            body = {"name": f"projects/{pid}/locations/{svc.get('location', 'us-central1')}/services/{svc['name']}",
+                    "uid": hashlib.sha1(f"{pid}{svc['name']}".encode()).hexdigest(), "createTime": T0.isoformat(),
+                    "labels": svc.get("labels", {}),
+                    "template": {"containers": [container] if container else []}}
+            if svc.get("service_account"):
+                body["template"]["serviceAccount"] = svc["service_account"]
+            proj.services.append(cloudrun.service_view(body))
         for key in rec.get("api_keys", []):
             uid = hashlib.sha1(f"{pid}{key['display_name']}".encode()).hexdigest()[:24]
             proj.keys.append({"name": f"projects/{number_of(pid)}/locations/global/keys/{uid}", "uid": uid,
@@ -133,7 +149,9 @@ class GcpEstate:
             pools |= {p["name"] for p, _ in proj.pools}
             engine_records = list(vertex.transform(proj.engines, pid, number_of(pid), ORG, mine, number_to_project))
             out += engine_records
-            runs_as = [r.attrs["runs_as_member"] for r in engine_records
+            service_records = list(cloudrun.transform(proj.services, pid, number_of(pid), mine, number_to_project))
+            out += service_records
+            runs_as = [r.attrs["runs_as_member"] for r in engine_records + service_records
                        if isinstance(r, Workload) and r.attrs.get("runs_as_member")]
             if runs_as:
                 policies.append({"bindings": [{"role": "", "members": runs_as}]})

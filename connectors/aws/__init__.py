@@ -1,5 +1,5 @@
 """The AWS connector: IAM principals and their credentials, the workloads that run as them
-(Lambda, ECS, EC2, Bedrock agents, AgentCore) and the systems they may reach (S3,
+(Lambda, ECS, EC2, Bedrock agents, AgentCore, EKS Pod Identity, App Runner) and the systems they may reach (S3,
 DynamoDB, Secrets Manager, KMS), across accounts and regions. Read-only throughout.
 
 Accounts run in parallel on a bounded pool, each account's regions on a second one.
@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from agentreach.connector import Connector, ScanCancelled, ScanContext, first_line
 from agentreach.model import CoverageGap, Record, System, node_id
 
-from . import acm, bedrock, dynamodb, ec2, ecs, functions, iam, kms, organizations, s3, secrets
+from . import acm, apprunner, bedrock, dynamodb, ec2, ecs, eks, functions, iam, kms, organizations, s3, secrets
 from .accounts import base_session, caller_account, open_account, plan_targets
 from .calls import AwsCalls
 from .config import AccountTarget, AwsConfig
@@ -35,6 +35,8 @@ REGIONAL: dict[str, RegionalCollector] = {
     "bedrock": lambda c, r, a, now: bedrock.transform_agents(bedrock.get_agents(c, r), a, r),
     "agentcore": lambda c, r, a, now: bedrock.transform_agentcore(bedrock.get_agentcore(c, r), a, r),
     "ecs": lambda c, r, a, now: ecs.transform(ecs.get(c, r), a, r),
+    "eks": lambda c, r, a, now: eks.transform(eks.get(c, r), a, r),
+    "apprunner": lambda c, r, a, now: apprunner.transform(apprunner.get(c, r), a, r),
     "dynamodb": lambda c, r, a, now: dynamodb.transform(dynamodb.get(c, r), a, r),
     "kms": lambda c, r, a, now: kms.transform(kms.get(c, r), a, r),
 }

@@ -26,7 +26,7 @@ ABSENT_CODES = frozenset({
 
 # botocore's own names for services whose regions it cannot list (endpoint rule sets only).
 # An unreachable endpoint for them in one region means "not offered there", not a gap.
-_REGION_PROBED_SERVICES = frozenset({"bedrock-agent", "bedrock-agentcore-control"})
+_REGION_PROBED_SERVICES = frozenset({"bedrock-agent", "bedrock-agentcore-control", "apprunner"})
 
 
 class AwsCalls(CallLedger):

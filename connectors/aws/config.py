@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from agentreach.connector import ConnectorConfigError, section_values
 
 ALL_SERVICES = (
-    "iam", "acm", "secretsmanager", "lambda", "bedrock", "agentcore", "ecs", "ec2",
+    "iam", "acm", "secretsmanager", "lambda", "bedrock", "agentcore", "ecs", "eks", "apprunner", "ec2",
     "s3", "dynamodb", "kms",
 )
 

@@ -3,7 +3,10 @@
 Subscriptions, resource groups, key vaults, AI accounts and storage accounts become
 systems; any other resource with a managed identity becomes a workload that ``runs_as``
 it (an Azure AI Foundry project, ``Microsoft.CognitiveServices/accounts/projects``, is one:
-its agents and their tools run as the project's identity). Role definitions and deny
+its agents and their tools run as the project's identity; a container app is one too,
+with the env var names of its containers). A user-assigned identity's own federated
+identity credentials (ARM, not Graph) become credential nodes that ``authenticate`` as it,
+as an application's do. Role definitions and deny
 assignments are policy documents; a role assignment is a ``has_policy`` edge from the
 principal to its role definition that carries the scope and any ABAC condition. Reach is
 derived from those later (graph/azure_edges.py), not here.
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Mapping
 
-from agentreach.model import Edge, EdgeKind, Identity, Policy, Record, System, Workload, node_id
+from agentreach.model import Credential, Edge, EdgeKind, Identity, Policy, Record, System, Workload, node_id
 
 from .arm import SubscriptionRaw
 from .ids import (
@@ -21,8 +24,10 @@ from .ids import (
     SOURCE,
     arm_node_id,
     arm_type,
+    credential_id,
     group_id,
     guarded,
+    host_of,
     mi_id,
     person_id,
     role_definition_id,
@@ -92,9 +97,10 @@ def transform(sub: SubscriptionRaw, tenant: str | None, principals: Mapping[str,
                          type="azure_resource_group", name=rg.get("name") or rid, native_id=rid, account=sid,
                          region=rg.get("location"), tags=_tags(rg), attrs={"resource_type": "Microsoft.Resources/"
                                                                                             "resourceGroups"})
+    fics = _fics_by_identity(sub)
     for rid, res in sorted(_merged_resources(sub).items()):
         yield from guarded(f"resource {rid}", lambda rid=rid, res=res: _resource(
-            sub.id, rid, res, tenant, principals, emitted_principals), problems)
+            sub.id, rid, res, tenant, principals, emitted_principals, fics.get(rid, [])), problems)
     yield from guarded(f"role definitions and assignments of subscription {sid}",
                        lambda: _roles(sub, tenant, principals, emitted_principals), problems)
 
@@ -108,7 +114,7 @@ def _merged_resources(sub: SubscriptionRaw) -> dict[str, dict[str, Any]]:
     (either may be missing when one call was denied)."""
     out: dict[str, dict[str, Any]] = {}
     for key in ("resources", "cognitiveAccounts", "cognitiveProjects", "vaults", "storageAccounts",
-                "userAssignedIdentities"):
+                "userAssignedIdentities", "containerApps"):
         for res in sub[key]:
             rid = str(res.get("id") or "").lower()
             if rid:
@@ -116,8 +122,55 @@ def _merged_resources(sub: SubscriptionRaw) -> dict[str, dict[str, Any]]:
     return out
 
 
+FIC_SEGMENT = "/federatedidentitycredentials/"
+
+
+def _fics_by_identity(sub: SubscriptionRaw) -> dict[str, list[Mapping[str, Any]]]:
+    """User-assigned identity resource id -> its federated identity credentials (a child
+    resource's id is its parent's id and ``/federatedIdentityCredentials/{name}``)."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for fic in sub["federatedIdentityCredentials"]:
+        fid = str(fic.get("id") or "").lower()
+        if FIC_SEGMENT in fid:
+            out.setdefault(fid.split(FIC_SEGMENT, 1)[0], []).append(fic)
+    return out
+
+
+def _identity_fics(fics: Iterable[Mapping[str, Any]], identity: str, pid: str, name: str, rid: str,
+                   tenant: str | None) -> Iterator[Record]:
+    """An identity's federated credentials, each -authenticates-> it: the same node type and
+    attributes as an application's (Graph), so the federation signals and rules read both."""
+    for fic in fics:
+        fid = str(fic.get("id") or "").lower()
+        props = fic.get("properties") or {}
+        issuer, subject = str(props.get("issuer") or ""), str(props.get("subject") or "")
+        node = Credential(
+            id=credential_id("federated_credential", fid), provider=PROVIDER, source=SOURCE,
+            type="azure_federated_credential", name=f"{host_of(issuer)} {subject}".strip(), native_id=fid,
+            account=tenant,
+            attrs={"holder": "managed_identity", "holder_object_id": pid, "holder_name": name,
+                   "holder_resource_id": rid, "fic_name": fic.get("name"), "issuer": issuer, "subject": subject,
+                   "audiences": list(props.get("audiences") or []),
+                   "claims_matching_expression": (props.get("claimsMatchingExpression") or {}).get("value"),
+                   "from": "arm", "last_used_source": None})
+        yield node
+        yield Edge(src=node.id, dst=identity, kind=EdgeKind.AUTHENTICATES, source=SOURCE)
+
+
+def _env(props: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Env var names and allow-listed values of a container app's containers, as
+    ``arm.container_app_view`` kept them."""
+    template = props.get("template") or {}
+    containers = [c for key in ("containers", "initContainers") for c in template.get(key) or []
+                  if isinstance(c, Mapping)]
+    names = sorted({str(e["name"]) for c in containers for e in c.get("env") or []
+                    if isinstance(e, Mapping) and e.get("name")})
+    values = {str(k): str(v) for c in containers for k, v in (c.get("env_values") or {}).items()}
+    return tuple(names), values
+
+
 def _resource(sid: str, rid: str, res: Mapping[str, Any], tenant: str | None, principals: Mapping[str, str],
-              emitted: set[str]) -> Iterator[Record]:
+              emitted: set[str], fics: list[Mapping[str, Any]] | None = None) -> Iterator[Record]:
     rtype = str(res.get("type") or arm_type(rid))
     low = rtype.lower()
     props = res.get("properties") or {}
@@ -133,6 +186,9 @@ def _resource(sid: str, rid: str, res: Mapping[str, Any], tenant: str | None, pr
                            attrs={"client_id": str(props.get("clientId") or "").lower(),
                                   "mi_kind": "user_assigned", "resource_id": rid, "tenant_id": tenant,
                                   "from": "arm", "subscription_id": sid})
+        if pid:
+            yield from _identity_fics(fics or [], principals.get(pid, mi_id(pid)), pid, res.get("name") or pid,
+                                      rid, tenant)
         return
     runs_as = list(_identities_of(identity))
     for pid, kind, mi_rid in runs_as:
@@ -159,7 +215,15 @@ def _resource(sid: str, rid: str, res: Mapping[str, Any], tenant: str | None, pr
         yield System(id=arm_node_id(SYSTEM_TYPES[low].removeprefix("azure_"), rid), type=SYSTEM_TYPES[low],
                      attrs=attrs, **common)
     elif runs_as and low not in NOT_WORKLOADS:
-        wl = Workload(id=arm_node_id("resource", rid), type="azure_resource", attrs=attrs, **common)
+        env_names: tuple[str, ...] = ()
+        if low == "microsoft.app/containerapps":
+            env_names, env_values = _env(props)
+            attrs.update(env_values=env_values, managed_environment_id=props.get("managedEnvironmentId"),
+                         containers=[{"name": c.get("name"), "image": c.get("image")}
+                                     for c in (props.get("template") or {}).get("containers") or []
+                                     if isinstance(c, Mapping)])
+        wl = Workload(id=arm_node_id("resource", rid), type="azure_resource", attrs=attrs, env_var_names=env_names,
+                      **common)
         yield wl
         for pid, kind, _ in runs_as:
             yield Edge(src=wl.id, dst=principals.get(pid, mi_id(pid)), kind=EdgeKind.RUNS_AS, source=SOURCE,

@@ -1,5 +1,5 @@
 """The GCP connector: service accounts and their keys, service agents and agent principals,
-Workload Identity Federation, API keys, Vertex AI Agent Engine, and the IAM policies of the
+Workload Identity Federation, API keys, Vertex AI Agent Engine, Cloud Run services, and the IAM policies of the
 organization, folders, projects, service accounts, buckets, secrets and datasets, with the
 roles and deny policies that give those policies meaning. Read-only throughout.
 
@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping
 from agentreach.connector import Connector, ScanCancelled, ScanContext
 from agentreach.model import CoverageGap, Edge, Identity, Record, System
 
-from . import activity, apikeys, groups, hierarchy, iam_admin, policies, resources, vertex, wif
+from . import activity, apikeys, cloudrun, groups, hierarchy, iam_admin, policies, resources, vertex, wif
 from .calls import GcpCalls, make_credentials
 from .config import GcpConfig
 from .members import policy_member_identities, roles_of
@@ -155,12 +155,15 @@ class GcpConnector(Connector):
         engines = vertex.get(calls, pid, cfg.vertex_locations)
         engine_records = list(vertex.transform(engines, pid, number, org_id, out.emails, number_to_project))
         out.records += engine_records
+        service_records = list(cloudrun.transform(cloudrun.get(calls, pid, cfg.run_locations), pid, number,
+                                                  out.emails, number_to_project))
+        out.records += service_records
         out.records += resources.transform(pid, resources.get_buckets(calls, pid), resources.get_secrets(calls, pid),
                                            resources.get_datasets(calls, pid))
         out.policies = policies_in(out.records)
-        # Service accounts engines run as but no listing produced: named like policy members.
-        runs_as = [e.attrs.get("runs_as_member") for e in engine_records if not isinstance(e, Edge)
-                   and e.attrs.get("runs_as_member")]
+        # Service accounts engines and services run as but no listing produced: named like policy members.
+        runs_as = [e.attrs.get("runs_as_member") for e in engine_records + service_records
+                   if not isinstance(e, Edge) and e.attrs.get("runs_as_member")]
         if runs_as:
             out.policies.append({"bindings": [{"role": "", "members": runs_as}]})
         return out

@@ -22,6 +22,7 @@ DEFAULT_ENDPOINTS: dict[str, str] = {
     "secretmanager": "https://secretmanager.googleapis.com",
     "bigquery": "https://bigquery.googleapis.com",
     "cloudidentity": "https://cloudidentity.googleapis.com",
+    "run": "https://run.googleapis.com",
 }
 
 DEFAULT_OWNER_CONVENTIONS = (r"owner[:=]\s*(?P<owner>[\w.@-]+)",)
@@ -39,6 +40,7 @@ class GcpConfig:
     last_used: bool = True  # read Policy Analyzer last-authentication activities
     owner_conventions: tuple[str, ...] = DEFAULT_OWNER_CONVENTIONS
     vertex_locations: tuple[str, ...] = ("us-central1",)
+    run_locations: tuple[str, ...] = ("us-central1",)  # Cloud Run v2 lists per region ("-" is refused)
     max_attempts: int = 5
     retry_base_delay: float = 0.5  # seconds; doubled per attempt, with jitter
     timeout: float = 30.0  # per call, seconds
@@ -53,7 +55,7 @@ class GcpConfig:
             if not org.isdigit():
                 raise ConnectorConfigError("connectors.gcp.organization_id: must be the numeric organization id")
             values["organization_id"] = org
-        for key in ("projects", "vertex_locations", "owner_conventions"):
+        for key in ("projects", "vertex_locations", "run_locations", "owner_conventions"):
             if key in values:
                 values[key] = _str_tuple(key, values[key])
         for i, project in enumerate(values.get("projects", ())):

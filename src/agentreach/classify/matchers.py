@@ -275,7 +275,8 @@ def _trusted(node: Node, kind: str) -> Iterator[tuple[Mapping[str, Any], str]]:
 def federated_subjects(node: Node, view: SnapshotView) -> Iterator[tuple[str, str, str, str | None]]:
     """(issuer or provider, subject, field, credential id) of every federated sign-in the
     source states for an identity: AWS trust policies' web-identity conditions (IRSA ``sub``,
-    GitHub ``sub`` / ``job_workflow_ref``), GCP service-account bindings that let a workload
+    GitHub ``sub`` / ``job_workflow_ref``), EKS Pod Identity associations (a workload that
+    names its namespace and service account), GCP service-account bindings that let a workload
     identity pool or a GKE service account act as it, Entra federated credentials."""
     for stmt, provider in _trusted(node, "Federated"):
         for block in (stmt.get("Condition") or {}).values():
@@ -293,6 +294,9 @@ def federated_subjects(node: Node, view: SnapshotView) -> Iterator[tuple[str, st
             member = str(member)
             if member.startswith("principal") or ".svc.id.goog[" in member:
                 yield binding.get("role"), member, "resource_policy", None
+    for w in view.workloads_running_as(node.id):  # EKS Pod Identity: the association names the subject
+        if w.attrs.get("federated_subject"):
+            yield str(w.attrs.get("federated_via") or ""), str(w.attrs["federated_subject"]), "pod identity", w.id
     for cred_id in view.credentials_of(node.id):
         cred = view.nodes.get(cred_id)
         if cred is not None and cred.type == "azure_federated_credential":
@@ -314,9 +318,9 @@ def match_federation_subject(sig: Signal, node: Node, view: SnapshotView) -> lis
         elif "subject" in sig.regex and not sig.regex["subject"].search(words(subject)):
             continue
         obj = view.nodes.get(cred) if cred else node
+        via = None if not cred else "runs_as" if fname == "pod identity" else "authenticates"
         out.append(Match(matched=f"{subject} (issuer {issuer})" if issuer else subject, field=fname,
-                         object=obj.id if obj else node.id, object_name=obj.name if obj else node.name,
-                         via="authenticates" if cred else None))
+                         object=obj.id if obj else node.id, object_name=obj.name if obj else node.name, via=via))
     return out
 
 
