@@ -2,12 +2,8 @@
 reach deriver that evaluates IAM policies into edges, its ``scan`` options, and the node
 type that says which accounts a scan covered. Light on purpose: nothing here imports boto3."""
 
+from agentreach import secretvalues
 from agentreach.plugins import CliOption, Plugin, ShardDimension
-
-# Shared by the cloud connectors (one flag sets it for each): see agentreach.secretvalues.
-MATCH_HELP = ("Read each cloud secret's current value (Secrets Manager, Secret Manager, Key Vault), name it in "
-              "memory as a file secret is named, and link the files that hold it; the value is never kept. "
-              "Needs read permission on secret values; ~0.15 s of scrypt per value.")
 
 PLUGIN = Plugin(
     name="aws",
@@ -24,6 +20,6 @@ PLUGIN = Plugin(
         CliOption("--organization", "organization", "AWS: every active account of the Organization.", "flag"),
         CliOption("--profile", "profile", "AWS: named profile."),
         CliOption("--endpoint-url", "endpoint_url", "AWS: one endpoint for every service (testing, proxies)."),
-        CliOption("--match-secret-values", "match_secret_values", MATCH_HELP, "flag"),
+        CliOption(secretvalues.OPTION_FLAG, secretvalues.OPTION_KEY, secretvalues.OPTION_HELP, "flag"),
     ),
 )

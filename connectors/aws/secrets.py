@@ -54,8 +54,9 @@ def get_value_identities(calls: AwsCalls, region: str, arn: str, scanners: list[
             stats.add("absent")
             return secretvalues.read_record("absent", VALUE_OPERATION, VALUE_STAGE,
                                             reason="no current version holds a value")
-        stats.add("denied")
-        return secretvalues.read_record("denied", VALUE_OPERATION, VALUE_STAGE, reason=f"{code} (coverage gap)")
+        status = secretvalues.failure_status(code)
+        stats.add(status)
+        return secretvalues.read_record(status, VALUE_OPERATION, VALUE_STAGE, reason=f"{code} (coverage gap)")
     version_id = resp.get("VersionId")
     value = resp.get("SecretString")
     if value is None:

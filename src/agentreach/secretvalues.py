@@ -31,6 +31,13 @@ MAX_FOUND = 8  # values the secret scanners find in it
 MAX_CANDIDATES = 1 + 1 + MAX_FIELDS + MAX_FOUND
 MAX_VALUE = 64 * 1024  # Secrets Manager's and Key Vault's ceilings; Secret Manager's payload limit
 MIN_FIELD = 8  # a shorter field (a port, a user name, an engine) is no secret a file leaks
+# The one flag every cloud connector that can read secret values declares alike (the registry
+# lets plugins share a flag so declared), setting ``connectors.<name>.match_secret_values``.
+OPTION_KEY = "match_secret_values"
+OPTION_FLAG = "--match-secret-values"
+OPTION_HELP = ("Read each cloud secret's current value (Secrets Manager, Secret Manager, Key Vault), name it in "
+               "memory as a file secret is named, and link the files that hold it; the value is never kept. "
+               "Needs read permission on secret values; ~0.15 s of scrypt per value.")
 ATTR = "value_identities"  # on the cloud secret: [{identity, part}]
 READ_ATTR = "value_read"  # on the cloud secret: {status, operation, version, reason?, identities?}
 
@@ -120,13 +127,19 @@ class ValueStats:
     def summary(self) -> dict[str, Any]:
         c = self.counts
         return {"read": c["read"], "identities": c["identities"], "scrypt_seconds": round(self.seconds, 2),
-                "denied": c["denied"], "skipped": c["skipped"], "absent": c["absent"]}
+                "denied": c["denied"], "failed": c["failed"], "skipped": c["skipped"], "absent": c["absent"]}
 
     def line(self) -> str:
         s = self.summary()
         return (f"secret values: {s['read']} read, {s['identities']} identities derived "
-                f"({s['scrypt_seconds']:.1f} s of scrypt), {s['denied']} denied, {s['skipped']} skipped, "
-                f"{s['absent']} without a current version")
+                f"({s['scrypt_seconds']:.1f} s of scrypt), {s['denied']} denied, {s['failed']} failed, "
+                f"{s['skipped']} skipped, {s['absent']} without a current version")
+
+
+def failure_status(code: str) -> str:
+    """``denied`` for a refusal (AccessDenied…, PERMISSION_DENIED, Forbidden), else ``failed``
+    (a disabled version, a bad checksum, a timeout): both are coverage gaps."""
+    return "denied" if "denied" in code.lower() or code in ("Forbidden", "403") else "failed"
 
 
 def read_record(status: str, operation: str, version: str, *, reason: str | None = None,
