@@ -30,7 +30,18 @@ MAX_FIELDS = 16  # top-level string fields of a JSON value that are named
 MAX_FOUND = 8  # values the secret scanners find in it
 MAX_CANDIDATES = 1 + 1 + MAX_FIELDS + MAX_FOUND
 MAX_VALUE = 64 * 1024  # Secrets Manager's and Key Vault's ceilings; Secret Manager's payload limit
-MIN_FIELD = 8  # a shorter field (a port, a user name, an engine) is no secret a file leaks
+MIN_FIELD = 8  # a shorter field (a port, a short user name) is no secret a file leaks
+# Fields that name where or who, not the secret: Secrets Manager's database secret structure
+# (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html:
+# engine, host, username, password, dbname, port, masterarn, dbInstanceIdentifier,
+# dbClusterIdentifier) and a service-account key file's public fields. Skipping them saves a
+# scrypt each (and stores no guessable name of a host or user).
+NOT_SECRET_FIELDS = frozenset({
+    "engine", "host", "hostname", "username", "user", "dbname", "database", "port", "masterarn",
+    "dbinstanceidentifier", "dbclusteridentifier", "region", "type", "project_id", "private_key_id",
+    "client_email", "client_id", "auth_uri", "token_uri", "auth_provider_x509_cert_url",
+    "client_x509_cert_url", "universe_domain", "account", "email", "name", "description",
+})
 # The one flag every cloud connector that can read secret values declares alike (the registry
 # lets plugins share a flag so declared), setting ``connectors.<name>.match_secret_values``.
 OPTION_KEY = "match_secret_values"
@@ -43,17 +54,17 @@ READ_ATTR = "value_read"  # on the cloud secret: {status, operation, version, re
 
 
 def candidates(value: str, scanners: Iterable[Callable[[str], Any]] = ()) -> list[tuple[str, str]]:
-    """(part, text) pairs a file may hold of ``value``: the value, the value stripped, each
-    top-level string field of a JSON object (``field <name>``), and what ``scanners`` find in
-    it (``found <detector>``); each text once, at most :data:`MAX_CANDIDATES`. Pure."""
+    """(part, text) pairs a file may hold of ``value``: the value (stripped too), or for a JSON
+    object each top-level string field that may be a secret (``field <name>``: at most
+    :data:`MAX_FIELDS`, none of :data:`NOT_SECRET_FIELDS`, none under :data:`MIN_FIELD`
+    characters; the document itself is no value a file secret has), then what ``scanners``
+    find in it (``found <detector>``); each text once, at most :data:`MAX_CANDIDATES`. Pure."""
     out: dict[str, str] = {}
 
     def add(part: str, text: str) -> None:
         if text and text not in out and len(out) < MAX_CANDIDATES:
             out[text] = part
 
-    add("value", value)
-    add("value", value.strip())
     try:
         doc = json.loads(value) if value.lstrip().startswith("{") else None
     except ValueError:
@@ -63,10 +74,14 @@ def candidates(value: str, scanners: Iterable[Callable[[str], Any]] = ()) -> lis
         for key, item in doc.items():
             if named >= MAX_FIELDS:
                 break
-            if isinstance(item, str) and len(item.strip()) >= MIN_FIELD:
+            if isinstance(item, str) and len(item.strip()) >= MIN_FIELD \
+                    and str(key).lower() not in NOT_SECRET_FIELDS:
                 add(f"field {str(key)[:64]}", item)
                 add(f"field {str(key)[:64]}", item.strip())
                 named += 1
+    else:
+        add("value", value)
+        add("value", value.strip())
     found = 0
     for scan in scanners:
         for detector, text in scan(value) or ():
