@@ -46,7 +46,7 @@ class AwsConfig:
     # Read each Secrets Manager secret's current value (GetSecretValue, AWSCURRENT) and keep
     # only its identity (agentreach.secretvalues), so a file secret is linked to the secret it is.
     match_secret_values: bool = False
-    value_workers: int = 4  # concurrent GetSecretValue + scrypt per region (scrypt frees the GIL)
+    value_workers: int = 2  # concurrent GetSecretValue + scrypt per region (scrypt frees the GIL)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "AwsConfig":

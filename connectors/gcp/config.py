@@ -47,7 +47,7 @@ class GcpConfig:
     # Access each Secret Manager secret's latest version and keep only its identity
     # (agentreach.secretvalues), so a file secret is linked to the secret it is.
     match_secret_values: bool = False
-    value_workers: int = 4  # concurrent versions.access + scrypt per project
+    value_workers: int = 2  # concurrent versions.access + scrypt per project
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "GcpConfig":
