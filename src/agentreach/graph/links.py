@@ -91,15 +91,21 @@ def value_index(view: SnapshotView) -> dict[str, list[tuple[str, str]]]:
 def value_evidence(node: System, part: str) -> str:
     """Why a file secret is this cloud secret, in one line."""
     read = node.attrs.get(READ_ATTR) or {}
+    secret = ""
+    if part.startswith("secret "):  # one secret of a container (a Key Vault's): "secret NAME[ PART]"
+        secret, _, part = part.removeprefix("secret ").partition(" ")
+        part = part or "value"
     if part.startswith("field "):
         what = f"the {part.removeprefix('field ')} field"
     elif part.startswith("found "):
         what = f"the {part.removeprefix('found ')} in the value"
     else:
         what = "the value"
+    how = f"read with {read.get('operation') or 'its read operation'}"
+    if secret:
+        return f"value matches {what} of the current version of secret {secret} in {node.type} {node.name}, {how}"
     version = read.get("version") or "current"
-    return (f"value matches {what} of the current version ({version}) of {node.type} {node.name}, "
-            f"read with {read.get('operation') or 'its read operation'}")
+    return f"value matches {what} of the current version ({version}) of {node.type} {node.name}, {how}"
 
 
 def _public_ids(node: Credential) -> Iterator[tuple[str, str]]:
