@@ -49,6 +49,7 @@ OPTION_FLAG = "--match-secret-values"
 OPTION_HELP = ("Read each cloud secret's current value (Secrets Manager, Secret Manager, Key Vault), name it in "
                "memory as a file secret is named, and link the files that hold it; the value is never kept. "
                "Needs read permission on secret values; ~0.15 s of scrypt per value.")
+_SCANNING = threading.Lock()
 ATTR = "value_identities"  # on the cloud secret: [{identity, part}]
 READ_ATTR = "value_read"  # on the cloud secret: {status, operation, version, reason?, identities?}
 
@@ -85,7 +86,11 @@ def candidates(value: str, scanners: Iterable[Callable[[str], Any]] = ()) -> lis
     found = 0
     for scan in scanners:
         try:
-            finds = list(scan(value) or ())
+            # One at a time: the files connector's detectors run on detect-secrets, whose
+            # settings are process-global (two threads in it at once leave them wrong for the
+            # next scan in the process).
+            with _SCANNING:
+                finds = list(scan(value) or ())
         except Exception:  # noqa: BLE001 - a scanner's error text may quote the value: never raise it
             finds = []
         for detector, text in finds:
