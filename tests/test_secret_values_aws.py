@@ -5,7 +5,10 @@ output and report format and the -vv log are searched for them."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -29,6 +32,23 @@ UNRELATED = "Ux3Mv7Qa1Zr5Wt9Kp2Ln6Hy0Bc4Df8Gs"
 NEAR = UNRELATED[:-1] + "T"  # one character off: a different secret
 BINARY = bytes(range(256))[128:] * 2  # not UTF-8: no file secret can be it
 CANARIES = [DB_PASSWORD, OPENAI_KEY, LOCKED, UNRELATED, NEAR]
+
+
+@contextlib.contextmanager
+def log_sink() -> Iterator[io.StringIO]:
+    """Every log record of the process at DEBUG while the block runs, as ``-vv`` logs them (a
+    handler on the root logger; the CLI leaves the level of a root it did not set up alone)."""
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield sink
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def cli(db: str, *args: str, code: int = 0) -> Any:
@@ -98,6 +118,23 @@ def estate(moto_url: str, frontdoor_session: Any, tmp_path_factory: pytest.TempP
 
 def _obj(db: str, ref: str) -> dict[str, Any]:
     return json.loads(cli(db, "show", ref, "--format", "json").stdout)
+
+
+def test_naming_values_in_many_threads_leaves_the_detectors_working() -> None:
+    """The value workers run the files detectors (detect-secrets, whose settings are
+    process-global) at once; without the lock in secretvalues this leaves detect-secrets'
+    settings naming plugins it can no longer load, and the next files scan fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from detect_secrets.settings import get_settings
+
+    from agentreach.secretvalues import secret_scanners
+
+    scanners = secret_scanners()
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda i: candidates(f"TOKEN=Vq7Lm2Xz9Rt4Wp8Kd3Hs6Nb{i:03d}", scanners), range(24)))
+    assert all(len(c) >= 2 for c in found)  # the value itself, and what the detector found after TOKEN=
+    assert get_settings().json()["plugins_used"] == []
 
 
 def test_candidates_are_the_value_its_fields_and_bounded() -> None:

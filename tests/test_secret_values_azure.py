@@ -21,6 +21,8 @@ from click.testing import CliRunner
 
 from agentreach.cli import main
 
+from .test_secret_values_aws import log_sink
+
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 VAULT = "kv-agents-prod"
 READER = "33333333-0000-4000-8000-0000000000c1"  # holds Key Vault Secrets User on the vault (the estate)
@@ -58,9 +60,11 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             cfg = tmp / "cfg.yaml"
             cfg.write_text(yaml.safe_dump({"connectors": {"azure": section}}))
             db = str(tmp / "inv.db")
-            res = CliRunner().invoke(main, ["--db", db, "--config", str(cfg), "-q", "scan", "--only", "azure,files",
-                                            "--path", str(repo), "--match-secret-values", "--format", "json"])
-            yield {"db": db, "cfg": str(cfg), "res": res, "fake": fake, "url": url}
+            with log_sink() as log:
+                res = CliRunner().invoke(main, ["--db", db, "--config", str(cfg), "-vv", "scan", "--only",
+                                                "azure,files", "--path", str(repo), "--match-secret-values",
+                                                "--format", "json"])
+            yield {"db": db, "cfg": str(cfg), "res": res, "fake": fake, "url": url, "log": log.getvalue()}
     finally:
         fake.stop()
 
@@ -140,3 +144,6 @@ def test_no_value_anywhere(scanned: dict[str, Any], tmp_path: Path) -> None:
     outputs.append(cli(scanned, "inventory", "--kind", "all", "--format", "json"))
     text = "\n".join(outputs)
     assert [c for c in CANARIES if c in text] == []
+    assert "azure: secret values: 1 read" in scanned["log"]  # the log is really at -vv
+    assert "azure GET secret (Key Vault) -> HTTP 200" in scanned["log"]
+    assert [c for c in CANARIES if c in scanned["log"]] == []

@@ -18,6 +18,8 @@ from click.testing import CliRunner
 
 from agentreach.cli import main
 
+from .test_secret_values_aws import log_sink
+
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 PROJECT = "agents-prod"
 AGENT = f"adk-agent@{PROJECT}.iam.gserviceaccount.com"
@@ -51,9 +53,10 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     cfg.write_text(yaml.safe_dump({"connectors": {"gcp": fakes.config(last_used=False)}}))
     db = str(tmp / "inv.db")
     try:
-        res = CliRunner().invoke(main, ["--db", db, "--config", str(cfg), "-q", "scan", "--only", "gcp,files",
-                                        "--path", str(repo), "--match-secret-values", "--format", "json"])
-        yield {"db": db, "cfg": str(cfg), "res": res, "tmp": tmp}
+        with log_sink() as log:
+            res = CliRunner().invoke(main, ["--db", db, "--config", str(cfg), "-vv", "scan", "--only", "gcp,files",
+                                            "--path", str(repo), "--match-secret-values", "--format", "json"])
+        yield {"db": db, "cfg": str(cfg), "res": res, "tmp": tmp, "log": log.getvalue()}
     finally:
         fakes.stop()
 
@@ -126,3 +129,6 @@ def test_no_value_anywhere(scanned: dict[str, Any], tmp_path: Path) -> None:
     outputs += [cli(scanned, "inventory", "--kind", "all", "--format", "json"), cli(scanned, "show", ".env:1")]
     text = "\n".join(outputs)
     assert [c for c in CANARIES if c in text] == []
+    assert "gcp: secret values: 1 read" in scanned["log"]  # the log is really at -vv
+    assert "gcp secretmanager versions.access -> ok" in scanned["log"]
+    assert [c for c in CANARIES if c in scanned["log"]] == []
