@@ -137,6 +137,22 @@ def test_naming_values_in_many_threads_leaves_the_detectors_working() -> None:
     assert get_settings().json()["plugins_used"] == []
 
 
+def test_a_pem_value_is_also_named_by_its_body_as_the_files_connector_names_it() -> None:
+    """A private key kept in a secret is written in a file as PEM; the files connector names it
+    by its base64 body, so the value's candidates include that body (what the detectors find)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from agentreach.secretvalues import secret_scanners
+
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    body = "".join(pem.strip().splitlines()[1:-1])
+    found = {text: part for part, text in candidates(pem, secret_scanners())}
+    assert found[pem] == "value" and found.get(body, "").startswith("found ")
+    assert candidates(OPENAI_KEY, secret_scanners()) == [("value", OPENAI_KEY)]  # a bare token: no detectors run
+
+
 def test_candidates_are_the_value_its_fields_and_bounded() -> None:
     doc = json.dumps({"username": "app_user", "password": DB_PASSWORD, "port": 5432, "host": "short"})
     parts = dict((p, t) for p, t in candidates(doc))
