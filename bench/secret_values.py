@@ -10,7 +10,7 @@ scanners find in it). Printed:
    (``{"username", "password", "engine", "host", "port", "dbname"}``);
 3. a Secrets Manager scan of ``--secrets`` such secrets on a moto server over HTTP (real
    boto3, ``--only aws`` with ``services: [secretsmanager]``, one region): wall time without the
-   option, then with it at ``value_workers`` 1 and 4, and the connector's summary line.
+   option, then with it at ``value_workers`` 1, 2 and 4, and the connector's summary line.
 
     .venv/bin/python bench/secret_values.py [--repeats 5] [--secrets 40]
 """
@@ -109,7 +109,7 @@ def main() -> None:
             tmp = Path(d)
             base, _ = scan(url, tmp, False, 1)
             print(f"scan of {args.secrets} secrets without --match-secret-values: {base:.1f} s")
-            for workers in (1, 4):
+            for workers in (1, 2, 4):
                 took, line = scan(url, tmp, True, workers)
                 print(f"  with it, value_workers={workers}: {took:.1f} s (+{took - base:.1f} s; "
                       f"{(took - base) / args.secrets:.2f} s per secret); {line}")
