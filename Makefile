@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-graph bench-files bench-secrets bench-values bench-azure bench-gcp bench-org eval lint clean
+.PHONY: demo test bench bench-graph bench-profiles bench-files bench-secrets bench-values bench-azure bench-gcp bench-org eval lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ bench: $(STAMP)  ## figures for the closing note: wall time, API calls, peak RSS
 
 bench-graph: $(STAMP)  ## the reach graph at 100k identities and 1M edges
 	$(BIN)/python bench/graph.py
+
+bench-profiles: $(STAMP)  ## the approved-profile findings (drift and its right-sized policy) over 2,000 agent roles
+	$(BIN)/python bench/profiles.py
 
 bench-files: $(STAMP)  ## the files connector against detect-secrets on a generated tree
 	$(BIN)/python bench/files_scan.py

@@ -51,12 +51,13 @@ def jwt() -> str:
                      r(43, AN_)])
 
 
-def pem_key() -> str:
+def pem_key(passphrase: bytes | None = None) -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    protect = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     return ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, protect).decode()
 
 
 # secret_type -> (variable name that gives context, value maker). Covers every one of our
@@ -256,6 +257,10 @@ def build(root: Path) -> Corpus:
         rel, text = f"certs{i}/tls.key", "# dev box\n" + key
         write(rel, text)
         plants.append(Plant(rel, 2, "Private Key", "".join(key.splitlines()[1:-1])))
+        key = pem_key(passphrase=b"deploy-%d" % i)
+        rel, text = f"certs{i}/signing.p8", key
+        write(rel, text)
+        plants.append(Plant(rel, 1, "Encrypted Private Key", "".join(key.splitlines()[1:-1])))
         key = pem_key()
         text = json.dumps({"type": "service_account", "project_id": f"p{i}", "private_key_id": r(40, HEX),
                            "private_key": key, "client_email": f"agent{i}@p{i}.iam.gserviceaccount.com"}, indent=2)

@@ -358,3 +358,43 @@ def test_ordinary_source_is_not_flagged(tmp_path: Path) -> None:
                       '  "PasswordLastUsed": "2016-09-08T21:47:36Z",', '  "LocalConsolePassword": "PassWordMustBeAtLeast6Chars.",',
                       '  "PRIVATE_KEY_USAGE_PERIOD": "2.5.29.16"', '}'])
     assert _flagged(tmp_path, {"pkg/constants.py": code + "\n", "pkg/data/providers.json": data + "\n"}) == []
+
+
+def test_a_long_word_marks_a_long_body_and_a_short_one_does_not() -> None:
+    """AWS documents a 356-character session token with EXAMPLE inside: marked (reported low,
+    not hidden); "test" inside a long random body is chance, not a marker."""
+    from agentreach_connectors.files.fixtures import MAX_BODY, FixtureRules, value_reason
+
+    rules = FixtureRules.load()
+    rng = random.Random(21)
+    token = "AQoDYXdzEPT//////////wEXAMPLEtc764" + _b64(MAX_BODY + 100, rng)
+    assert value_reason(token, rules) == "value contains 'example'"
+    body = _b64(MAX_BODY, rng) + "test" + _b64(100, rng)
+    assert "EXAMPLE" not in body and value_reason(body, rules) is None
+    assert value_reason(body[-120:], rules) == "value contains 'test'"  # short: any listed word marks
+
+
+def test_encrypted_pkcs8_keys_are_found_by_their_body(tmp_path: Path) -> None:
+    """A PKCS#8 encrypted key ("BEGIN ENCRYPTED PRIVATE KEY", which detect-secrets does not
+    list) is a finding named by its body: two keys are two secrets, one key in two files is one,
+    and the header alone (a marker string in code) is none."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    def pem() -> str:
+        key = ec.generate_private_key(ec.SECP256R1())
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.BestAvailableEncryption(b"correct horse")).decode()
+
+    one, two = pem(), pem()
+    assert "BEGIN ENCRYPTED PRIVATE KEY" in one
+    for rel, text in {"a/key.pem": one, "b/copy.md": f"# key\n\n```\n{one}```\n", "c/other.pem": two,
+                      "d/marker.py": 'HEADER = "-----BEGIN ENCRYPTED PRIVATE KEY-----"\n'}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    records = scan({"paths": [str(tmp_path)]})
+    found = {c.id for c in creds(records) if c.attrs["detector"] == "Encrypted Private Key"}
+    assert len(found) == 2
+    places = sorted(r.dst.split(":", 3)[3].rsplit(":", 1)[0] for r in records
+                    if getattr(r, "kind", None) == "found_in" and r.src in found)
+    assert places == ["a/key.pem", "b/copy.md", "c/other.pem"]

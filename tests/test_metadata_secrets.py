@@ -19,6 +19,8 @@ from .conftest import reset_moto
 
 KEY = "sk-proj-" + "Mn7vBc2" * 6 + "T3BlbkFJ" + "Lp4" * 8
 TOKEN = "ghp_" + "Zq8Wx2Ry5T" * 3 + "Kv3Hn7"
+GROQ = "gsk_" + "Wd4Rt8Yp2Lm6" * 4 + "Qz7K"
+ABOUT = "Execution role of the RAG support agent (LangChain on Lambda)"
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +29,11 @@ def scanned(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     iam = boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1")
     trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]})
-    iam.create_role(RoleName="rag-runner", AssumeRolePolicyDocument=trust,
+    iam.create_role(RoleName="rag-runner", AssumeRolePolicyDocument=trust, Description=ABOUT,
                     Tags=[{"Key": "OPENAI_API_KEY", "Value": KEY}, {"Key": "team", "Value": "ml"},
                           {"Key": "notes", "Value": f"repo token {TOKEN}"}])
-    iam.create_role(RoleName="etl-runner", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "data"}])
+    iam.create_role(RoleName="etl-runner", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "data"}],
+                    Description=f"nightly ETL; until the vault is wired GROQ_API_KEY={GROQ}")
     db = str(tmp_path_factory.mktemp("meta") / "m.db")
     res = CliRunner().invoke(main, ["--db", db, "-q", "scan", "--endpoint-url", moto_url, "--regions", "us-east-1"],
                              catch_exceptions=False)
@@ -50,8 +53,18 @@ def test_the_secret_is_redacted_where_it_was_and_reported(scanned: str) -> None:
     assert found == {"tags.OPENAI_API_KEY", "tags.notes"}
     findings = json.loads(cli(scanned, "findings", "--format", "json").output)["findings"]
     meta = [f for f in findings if f["rule"] == "AR-SECRET-IN-METADATA"]
-    assert [f["subject_name"] for f in meta] == ["rag-runner"]
-    assert any("tags.OPENAI_API_KEY" in e for e in meta[0]["evidence"])
+    assert sorted(f["subject_name"] for f in meta) == ["etl-runner", "rag-runner"]
+    assert any("tags.OPENAI_API_KEY" in e for f in meta for e in f["evidence"])
+
+
+def test_role_descriptions_are_read_and_a_secret_in_one_is_redacted(scanned: str) -> None:
+    """GetAccountAuthorizationDetails returns no Description: ListRoles does, and it is both
+    evidence (what the role is for) and a place people paste keys."""
+    rag = json.loads(cli(scanned, "show", "rag-runner", "--format", "json").output)["object"]
+    assert rag["attrs"]["description"] == ABOUT
+    etl = json.loads(cli(scanned, "show", "etl-runner", "--format", "json").output)["object"]
+    assert GROQ not in etl["attrs"]["description"] and "nightly ETL" in etl["attrs"]["description"]
+    assert {f["field"] for f in etl["attrs"]["secrets_in_metadata"]} == {"attrs.description"}
 
 
 def test_no_output_and_no_byte_of_the_store_holds_the_value(scanned: str) -> None:
@@ -59,7 +72,7 @@ def test_no_output_and_no_byte_of_the_store_holds_the_value(scanned: str) -> Non
         ["inventory", "--kind", "all", "--format", "json"], ["inventory", "--kind", "all", "--format", "csv"],
         ["show", "rag-runner"], ["findings", "--format", "json"], ["report", "--format", "md"],
         ["report", "--format", "html"], ["report", "--format", "sarif"], ["report", "--format", "ocsf"])]
-    for value in (KEY, TOKEN):
+    for value in (KEY, TOKEN, GROQ):
         assert not any(value in out for out in outputs)
         assert not any(value.encode() in p.read_bytes() for p in Path(scanned).parent.glob("m.db*"))
 

@@ -19,7 +19,7 @@ from agentreach import exitcodes
 from agentreach.cli import main
 from agentreach.config import ConfigError
 from agentreach.gate import UNTRIAGED_RULE, Baseline, GatePolicy, decide, untriaged_possible
-from agentreach.review import Reviewed, load_reviewed, reviewed_path, save_reviewed, with_decision
+from agentreach.review import Reviewed, load_reviewed, reviewed_path, save_reviewed, with_decision, with_profile
 
 R = random.Random(15)
 GROQ = "gsk_" + "".join(R.choice(string.ascii_letters + string.digits) for _ in range(52))
@@ -63,6 +63,53 @@ def test_a_malformed_file_is_one_line_naming_file_entry_key_and_line(tmp_path: P
     with pytest.raises(ConfigError, match=error) as exc:
         load_reviewed(tmp_path / "r.yaml")
     assert "\n" not in str(exc.value)
+
+
+PROFILE_HEAD = "version: 1\nreviewed:\n  - id: aws:iam_role:arn:aws:iam::111122223333:role/bot\n    profile:\n"
+PROFILE_OK = ("      owner: ml@example.com\n      purpose: answers tickets\n      systems: ['*']\n"
+              "      actions: [s3:GetObject]\n      review_by: 2026-09-01\n")
+
+
+@pytest.mark.parametrize("body, error", [
+    (PROFILE_HEAD + PROFILE_OK.replace("      owner: ml@example.com\n", ""),
+     r"entry 1 \(aws:iam_role:.*/bot\): profile.owner: required \(line 4\)"),
+    (PROFILE_HEAD + PROFILE_OK.replace("[s3:GetObject]", "\n        - s3:GetObject\n        - s3.PutObject"),
+     r"entry 1 \(.*/bot\): profile.actions.1: 's3.PutObject' is not an AWS action \(service:Action.*\) \(line 10\)"),
+    (PROFILE_HEAD + PROFILE_OK + "      credential_lifetime: 90 days\n",
+     r"profile.credential_lifetime: '90 days' is not a lifetime .* \(line 10\)"),
+    (PROFILE_HEAD + PROFILE_OK.replace("2026-09-01", "next spring"), r"profile.review_by: .*\(line 9\)"),
+    (PROFILE_HEAD + PROFILE_OK.replace("[s3:GetObject]", "[]"), r"profile.actions: .*at least 1 item"),
+    (PROFILE_HEAD + PROFILE_OK + "      approver: bob\n", r"profile.approver: unknown key \(line 10\)"),
+    # a GCP permission in an Azure entry names the cloud it expected
+    ("version: 1\nreviewed:\n  - id: azure:managed_identity:x\n    profile:\n"
+     + PROFILE_OK.replace("[s3:GetObject]", "[storage:objects:get]"), r"is not an Azure operation"),
+])
+def test_a_malformed_profile_is_one_line_naming_entry_key_and_line(tmp_path: Path, body: str, error: str) -> None:
+    (tmp_path / "r.yaml").write_text(body)
+    with pytest.raises(ConfigError, match=error) as exc:
+        load_reviewed(tmp_path / "r.yaml")
+    assert "\n" not in str(exc.value)
+
+
+def test_a_profile_round_trips_beside_a_triage_decision(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    (path).write_text(PROFILE_HEAD + PROFILE_OK + "      credential_lifetime: 90D\n")
+    reviewed = load_reviewed(path)
+    nid = "aws:iam_role:arn:aws:iam::111122223333:role/bot"
+    profile = reviewed.entry(nid).profile  # type: ignore[union-attr]
+    assert profile is not None and profile.lifetime == dt.timedelta(days=90) and profile.review_by == dt.date(2026, 9, 1)
+    # a later triage keeps the profile; a later profile keeps the triage
+    reviewed = with_decision(reviewed, nid, decision="agent", reason="the bot", by="a@x", at=T)
+    save_reviewed(path, reviewed)
+    back = load_reviewed(path).entry(nid)
+    assert back is not None and back.profile == profile and back.triage is not None
+    assert "credential_lifetime: 90d" in path.read_text()
+    again = with_profile(load_reviewed(path), nid, profile.model_copy(update={"review_by": dt.date(2027, 1, 1)}))
+    entry = again.entry(nid)
+    assert entry is not None and entry.triage == back.triage and entry.profile.review_by == dt.date(2027, 1, 1)  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match=r"profile of gcp:service_account:x: profile.actions.0: 's3:GetObject' "
+                                         r"is not a GCP permission"):
+        with_profile(again, "gcp:service_account:x", profile)
 
 
 def test_where_the_file_is() -> None:

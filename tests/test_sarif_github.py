@@ -213,3 +213,40 @@ def test_checker_catches_what_github_rejects(sarif_log: dict[str, Any]) -> None:
     climbing = json.loads(json.dumps(sarif_log))
     climbing["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = "../x/.env"
     assert any("climbs out" in p for p in github_upload_problems(climbing))
+
+
+def test_a_secret_found_in_history_names_its_commit(tmp_path: pathlib.Path) -> None:
+    """A key committed and then removed is found in git history: its SARIF location carries the
+    commit (the line is that commit's, HEAD no longer holds it), the log stays valid, and the
+    Markdown report says where and in which commit."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=repo, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    value = _key("gsk_", 52)
+    (repo / "agent.py").write_text(f'# agent\nGROQ_API_KEY = "{value}"\n')
+    git("add", "-A")
+    git("commit", "-qm", "add the agent")
+    added = git("rev-parse", "HEAD")
+    (repo / "agent.py").write_text('# agent\nGROQ_API_KEY = os.environ["GROQ_API_KEY"]\n')
+    git("commit", "-qam", "read the key from the environment")
+    config = tmp_path / "scan.yaml"
+    config.write_text(f"connectors:\n  files:\n    paths: [{repo}]\n    git_history: true\n")
+    db = str(tmp_path / "inv.db")
+    runner = CliRunner()
+    res = runner.invoke(main, ["--db", db, "--config", str(config), "-q", "scan", "--only", "files"])
+    assert res.exit_code == 0, res.output
+    log = json.loads(runner.invoke(main, ["--db", db, "report", "--format", "sarif"]).stdout)
+    schema = json.loads((DATA / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    assert not list(jsonschema.Draft7Validator(schema).iter_errors(log)) and github_upload_problems(log) == []
+    [result] = [r for r in log["runs"][0]["results"] if r["ruleId"] == "AR-SECRET-IN-FILES"]
+    assert result["locations"][0]["properties"] == {"commit": added}
+    assert file_regions(log) == {("agent.py", 2)}
+    md = runner.invoke(main, ["--db", db, "report", "--format", "md"]).stdout
+    assert f"agent.py:2 @ {added[:12]}" in md and value not in md + json.dumps(log)

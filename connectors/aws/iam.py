@@ -83,6 +83,7 @@ def get_iam(calls: AwsCalls) -> IamRaw:
     raw.report, raw.report_generated = get_credential_report(calls)
     _get_access_keys(calls, raw)
     _get_role_last_used(calls, raw)
+    _get_role_descriptions(calls, raw)
     raw.service_credentials = list(calls.paginate(
         "iam", "ListServiceSpecificCredentials", "ServiceSpecificCredentials", AllUsers=True,
         need=("ServiceSpecificCredentialId",)))
@@ -203,6 +204,24 @@ def _get_role_last_used(calls: AwsCalls, raw: IamRaw) -> None:
         for role, last in pool.map(fetch, todo):
             if last is not None:
                 role["RoleLastUsed"] = last
+
+
+def _get_role_descriptions(calls: AwsCalls, raw: IamRaw) -> None:
+    """GAAD's RoleDetail has no Description and no MaxSessionDuration; ListRoles has both, a
+    page per 1,000 roles. A description is where people say what a role is for ("execution role
+    of the support agent"), which the classifier reads; a failed page is a gap and leaves the
+    roles it did not reach without one."""
+    if not raw.roles:
+        return
+    listed = {r["Arn"]: r for r in calls.paginate("iam", "ListRoles", "Roles", need=("Arn",),
+                                                     PaginationConfig={"PageSize": 1000})}
+    for role in raw.roles:
+        got = listed.get(role.get("Arn"))
+        if got is None:
+            continue
+        for key in ("Description", "MaxSessionDuration"):
+            if key in got and key not in role:
+                role[key] = got[key]
 
 
 # -- transform (pure) -------------------------------------------------------------------------

@@ -512,6 +512,9 @@ class Scanner:
         return len(g.value) > len(h.value)
 
     def _hit(self, secret_type: str, value: str, line_no: int, plugin: Any, lines: list[str], n: int) -> Hit | None:
+        if secret_type in PEM_KEY_TYPES and not _PEM_BODY.search(
+                lines[n - 1][lines[n - 1].find("PRIVATE KEY"):] + "".join(lines[n:n + 3])):
+            return None  # a PEM header without a body (within 3 lines): a marker string in code, not a key
         spec = self.by_type.get(secret_type)
         if spec is not None:
             near = self._near.get(secret_type)
@@ -520,11 +523,8 @@ class Scanner:
                 if not near.search("".join(lines[lo:hi])):
                     return None
             return Hit(line_no, secret_type, value, spec.label, spec.provider, spec.agent_related, True)
-        if len(value) < 8 and secret_type != "Private Key" or self._uuid_like(value):
+        if len(value) < 8 and secret_type not in PEM_KEY_TYPES or self._uuid_like(value):
             return None
-        if secret_type == "Private Key" and not _PEM_BODY.search(
-                lines[n - 1][lines[n - 1].find("PRIVATE KEY"):] + "".join(lines[n:n + 3])):
-            return None  # a PEM header without a body (within 3 lines): a marker string in code, not a key
         meta = BUILTIN_PLUGINS.get(type(plugin).__name__, {"label": secret_type, "provider": "",
                                                            "agent_related": False})
         return Hit(line_no, secret_type, value, meta["label"], meta["provider"], meta["agent_related"], False)
@@ -546,6 +546,10 @@ class Scanner:
 
 
 _PEM_BODY = re.compile(r"[A-Za-z0-9+/]{16,}")
+#: Hits that are a PEM private key block: the secret is the block's body (filescan), and a
+#: header with no body near it is a marker string in code. detect-secrets' PrivateKeyDetector
+#: finds the plain kinds; our detector "pem-encrypted-private-key" the PKCS#8 encrypted one.
+PEM_KEY_TYPES = ("Private Key", "Encrypted Private Key")
 _K8S_DATA = re.compile(r"^(\s*)data:\s*$")
 _K8S_ITEM = re.compile(r"^(\s+)([A-Za-z0-9_.-]+):\s*[\"']?([A-Za-z0-9+/]{8,}={0,2})[\"']?\s*$")
 

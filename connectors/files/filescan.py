@@ -28,14 +28,13 @@ from . import archives, certs, fixtures, link, mcp
 from .bounded import Refused, load_json
 from .context import FrameworkIndex
 from .decode import HEAD, Encoding, decode, sniff, split_lines, windows
-from .detectors import Hit, Scanner, iter_values_matching
+from .detectors import PEM_KEY_TYPES, Hit, Scanner, iter_values_matching
 from .engine import TooManyMatches
 from .guard import FileTimeout, Guard, one_line
 from .read import Skip, blocks, open_regular, read_all
 from .walk import Entry, display
 
 SA_TYPE = "GCP Service Account Key"
-PK_TYPE = "Private Key"
 MCP_TYPE = "MCP Server Credential"
 
 
@@ -316,7 +315,7 @@ class FileScan:
         for hit in hits:
             value = hit.value
             public: dict[str, str] = {}
-            if hit.secret_type == PK_TYPE:
+            if hit.secret_type in PEM_KEY_TYPES:
                 block = next((b for b in pem if b.line == hit.line and "PRIVATE KEY" in b.label), None)
                 value = block.body if block else lines[hit.line - 1].strip()
                 if sa is not None and sa.line == hit.line:

@@ -16,6 +16,11 @@ from .detectors import detectors_file
 
 MODES = ("downgrade", "drop", "keep")
 MAX_BODY = 256
+# A word this long is looked for in a body of any length: in random base64 a given 6-letter,
+# case-sensitive word turns up by chance about once in 64**6 / len positions (~1 in 17,000 for a
+# 4 KB session token), so AWS's documented 400-character session token "...wEXAMPLEtc764..." is
+# marked while "test" in a PEM body is not.
+LONG_WORD = 6
 
 
 @dataclass(frozen=True)
@@ -63,13 +68,15 @@ def _run(body: str, step: int, length: int) -> str | None:
 def value_reason(body: str, rules: FixtureRules) -> str | None:
     """Why a secret body is an obvious fixture, or None. Words are matched case-sensitively
     in a few spellings so that a random key contains one only by a negligible chance; the
-    reason never quotes the value. Bodies longer than ``MAX_BODY`` (PEM keys) are machine-made
-    and skipped: over thousands of characters a word would turn up by chance."""
-    if len(body) > MAX_BODY:
-        return None
+    reason never quotes the value. Bodies longer than ``MAX_BODY`` (PEM keys) are machine-made:
+    over thousands of characters a short word would turn up by chance, so only words of
+    ``LONG_WORD`` letters or more are looked for there."""
+    long_body = len(body) > MAX_BODY
     for word in rules.words:
-        if word in body:
+        if word in body and (not long_body or len(word) >= LONG_WORD):
             return f"value contains {word.lower()!r}"
+    if long_body:
+        return None
     if _run(body, 0, rules.repeated_run):
         return "value repeats one character"
     if _run(body, 1, rules.sequential_run) or _run(body, -1, rules.sequential_run):

@@ -28,7 +28,9 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-ASPECTS = ("agent", "owner", "stale")  # what later layers derive, stored per snapshot
+# What later layers derive, stored per snapshot (profile: the approved access profile the
+# reviewed file gave it, on the objects that have one).
+ASPECTS = ("agent", "owner", "stale", "profile")
 
 
 def node_json(stored: StoredNode, authenticates: Mapping[str, list[dict[str, str]]] | None = None,
@@ -310,7 +312,7 @@ def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, A
         console.print(f"  {'agent':<17}{escape(a['verdict'])} ({a['score']:.2f}, {escape(a.get('role') or '-')}): "
                       + "; ".join(f"{escape(e['signal'])} {e['weight']:+.2f}" for e in a["evidence"][:4])
                       + ("  (agentreach explain for all)" if a["evidence"] else ""))
-    for key in ("tags", "rotation", "env_var_names", "attrs", "resource_policy", "document"):
+    for key in ("profile", "tags", "rotation", "env_var_names", "attrs", "resource_policy", "document"):
         value = obj.get(key)
         if value:
             console.print(f"  {key}:")

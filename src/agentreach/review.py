@@ -19,16 +19,33 @@ and it decides the verdict whatever they say.
           at: 2026-03-01T10:00:00Z
           owner: support-platform           # optional: who answers for it
 
-An entry is the place for everything reviewed about one agent: a later ``profile:`` block
-(the approved access profile: owner, purpose, approved systems and actions, credential
-lifetime, review date) sits beside ``triage:`` in the same entry, so this format grows by a
-key rather than changes. Pure functions compute; ``load_reviewed`` and ``save_reviewed``
-are the only I/O.
+An entry is the place for everything reviewed about one agent: its ``profile:`` block, the
+approved access profile, sits beside ``triage:`` in the same entry (an entry may hold
+either or both):
+
+        profile:
+          owner: support-platform@example.com   # who answers for what the agent does
+          purpose: answers customer tickets from the order history
+          systems:                              # what it may reach: ids, ARNs, names, wildcards
+            - arn:aws:dynamodb:us-east-1:111122223333:table/customer-orders
+            - aws:account_service:*:bedrock
+          actions:                              # the cloud's own action names, wildcards allowed
+            - dynamodb:GetItem
+            - dynamodb:Query
+            - bedrock:InvokeModel*
+          credential_lifetime: 90d              # optional: when a key of it is due to retire
+          review_by: 2026-09-01                 # when the profile must be looked at again
+
+Actions are checked against the entry's cloud (the provider its id names): AWS
+``service:Action``, Azure ``Namespace.Provider/resource/.../verb``, GCP
+``service.resource.verb``; :mod:`agentreach.profiles` matches them as each cloud does.
+Pure functions compute; ``load_reviewed`` and ``save_reviewed`` are the only I/O.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -41,7 +58,8 @@ from .config_schema import key_lines, line_of, pydantic_problem
 VERSION = 1
 DEFAULT_FILE = ".agentreach-reviewed.yaml"
 DECISIONS = ("agent", "not-agent")
-HEADER = ("# agentreach reviewed agents: decisions people made about agent verdicts (agentreach triage).\n"
+HEADER = ("# agentreach reviewed agents: decisions people made about agent verdicts (agentreach triage)\n"
+          "# and their approved access profiles (agentreach profile).\n"
           "# Keep it in the repository; every scan reads it. One entry per identity or credential.\n")
 
 
@@ -71,19 +89,109 @@ class Triage(_Model):
         return v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
 
 
+_LIFETIME = re.compile(r"^(\d+)\s*([hdwy])$", re.IGNORECASE)
+_LIFETIME_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "y": 365}
+# The shape of one action name in each cloud's own vocabulary (wildcards allowed): what a
+# profile written for the wrong cloud, or with a typo such as ``s3.GetObject``, fails on.
+ACTION_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
+    "aws": (re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$"), "an AWS action (service:Action, e.g. s3:GetObject)"),
+    "azure": (re.compile(r"^(\*|[A-Za-z0-9.*-]+(/[A-Za-z0-9.*_-]+)+)$"),
+              "an Azure operation (Microsoft.Provider/resource/verb, e.g. Microsoft.Storage/storageAccounts/read)"),
+    "gcp": (re.compile(r"^(\*|[A-Za-z0-9*-]+(\.[A-Za-z0-9*]+){1,})$"),
+            "a GCP permission (service.resource.verb, e.g. storage.objects.get)"),
+}
+
+
+class Profile(_Model):
+    """The approved access profile of one agent: who answers for it, what it is for, what it
+    may reach and do, how long its credentials should live, and when to look again."""
+
+    owner: str = Field(min_length=1)
+    purpose: str = Field(min_length=1)
+    systems: list[str] = Field(min_length=1)
+    actions: list[str] = Field(min_length=1)
+    credential_lifetime: str | None = None
+    review_by: dt.date
+
+    @field_validator("owner", "purpose")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        return v.strip()
+
+    @field_validator("systems", "actions")
+    @classmethod
+    def _items(cls, v: list[str]) -> list[str]:
+        for i, item in enumerate(v):
+            if not item.strip():
+                raise ValueError(f"item {i + 1} is blank")
+        return [item.strip() for item in v]
+
+    @field_validator("credential_lifetime")
+    @classmethod
+    def _lifetime(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        m = _LIFETIME.match(v.strip())
+        if not m or int(m.group(1)) <= 0:
+            raise ValueError(f"{v!r} is not a lifetime (a number and h, d, w or y: 12h, 90d, 1y)")
+        return f"{int(m.group(1))}{m.group(2).lower()}"
+
+    @field_validator("review_by", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> Any:
+        return v.date() if isinstance(v, dt.datetime) else v
+
+    @property
+    def lifetime(self) -> dt.timedelta | None:
+        """``credential_lifetime`` as a duration (None: no planned retirement)."""
+        if self.credential_lifetime is None:
+            return None
+        m = _LIFETIME.match(self.credential_lifetime)
+        assert m is not None
+        return dt.timedelta(days=int(m.group(1)) * _LIFETIME_DAYS[m.group(2)])
+
+    def action_problem(self, provider: str) -> tuple[int, str] | None:
+        """(index, what is wrong) of the first action that is not a name in ``provider``'s
+        vocabulary (a provider without one, such as a plugin's, is not checked)."""
+        shape = ACTION_SHAPES.get(provider)
+        if shape is None:
+            return None
+        for i, action in enumerate(self.actions):
+            if not shape[0].match(action):
+                return i, f"{action!r} is not {shape[1]}"
+        return None
+
+    def to_yaml(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"owner": self.owner, "purpose": self.purpose, "systems": list(self.systems),
+                               "actions": list(self.actions)}
+        if self.credential_lifetime:
+            out["credential_lifetime"] = self.credential_lifetime
+        out["review_by"] = self.review_by.isoformat()
+        return out
+
+
 class Entry(_Model):
-    """Everything reviewed about one identity or credential (today: its triage)."""
+    """Everything reviewed about one identity or credential: its triage, its approved profile."""
 
     id: str = Field(min_length=1)
     name: str | None = None
     native_id: str | None = None
     triage: Triage | None = None
+    profile: Profile | None = None
 
     @model_validator(mode="after")
     def _says_something(self) -> "Entry":
-        if self.triage is None:
-            raise ValueError("an entry needs a triage decision")
+        if self.triage is None and self.profile is None:
+            raise ValueError("an entry needs a triage decision or a profile")
         return self
+
+    def profile_problem(self) -> tuple[str, str] | None:
+        """(key under the entry, what is wrong) when the profile's actions are not in the
+        vocabulary of the cloud the entry's id names."""
+        bad = self.profile.action_problem(self.id.split(":", 1)[0]) if self.profile is not None else None
+        return (f"profile.actions.{bad[0]}", bad[1]) if bad else None
 
 
 class Reviewed(_Model):
@@ -127,11 +235,17 @@ def load_reviewed(path: str | Path) -> Reviewed:
     if not isinstance(data, Mapping):
         raise ConfigError(f"reviewed file {p}: expected a mapping with version and reviewed")
     try:
-        return Reviewed.model_validate(dict(data))
+        reviewed = Reviewed.model_validate(dict(data))
     except ValidationError as exc:
         key, problem = pydantic_problem(exc)
         raise ConfigError(f"reviewed file {p}: {_where(key, data)}{problem}"
                           + _line(key, text)) from None
+    for i, entry in enumerate(reviewed.reviewed):
+        bad = entry.profile_problem()
+        if bad:
+            key = f"reviewed.{i}.{bad[0]}"
+            raise ConfigError(f"reviewed file {p}: {_where(key, data)}{bad[1]}" + _line(key, text))
+    return reviewed
 
 
 def _where(key: str, data: Mapping[str, Any]) -> str:
@@ -165,6 +279,8 @@ def save_reviewed(path: str | Path, reviewed: Reviewed) -> None:
                               "at": t.at.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")}
             if t.owner:
                 item["triage"]["owner"] = t.owner
+        if e.profile is not None:
+            item["profile"] = {**e.profile.to_yaml(), "review_by": e.profile.review_by}  # a YAML date, unquoted
         entries.append(item)
     body = yaml.safe_dump({"version": reviewed.version, "reviewed": entries}, sort_keys=False,
                           allow_unicode=True, width=100)
@@ -183,9 +299,33 @@ def with_decision(reviewed: Reviewed, node_id: str, *, decision: str, reason: st
     native_id = native_id or (old.native_id if old else None)
     try:
         triage = Triage(decision=decision, reason=reason, by=by, at=at, owner=owner)  # type: ignore[arg-type]
-        entry = Entry(id=node_id, name=name, native_id=native_id, triage=triage)
+        entry = Entry(id=node_id, name=name, native_id=native_id, triage=triage,
+                      profile=old.profile if old else None)
     except ValidationError as exc:
         key, problem = pydantic_problem(exc)
         raise ConfigError(f"triage of {node_id}: {key}: {problem}") from None
     others = [e for e in reviewed.reviewed if e.id != node_id]
     return Reviewed(version=reviewed.version, reviewed=[*others, entry])
+
+
+def with_profile(reviewed: Reviewed, node_id: str, profile: Profile, *, name: str | None = None,
+                 native_id: str | None = None) -> Reviewed:
+    """``reviewed`` with this object's approved profile set (its triage, if any, stays)."""
+    old = reviewed.entry(node_id)
+    try:
+        entry = Entry(id=node_id, name=name or (old.name if old else None),
+                      native_id=native_id or (old.native_id if old else None),
+                      triage=old.triage if old else None, profile=profile)
+    except ValidationError as exc:
+        key, problem = pydantic_problem(exc)
+        raise ConfigError(f"profile of {node_id}: {key + ': ' if key else ''}{problem}") from None
+    bad = entry.profile_problem()
+    if bad:
+        raise ConfigError(f"profile of {node_id}: {bad[0]}: {bad[1]}")
+    others = [e for e in reviewed.reviewed if e.id != node_id]
+    return Reviewed(version=reviewed.version, reviewed=[*others, entry])
+
+
+def profiles_of(reviewed: Reviewed) -> dict[str, Profile]:
+    """Node id -> its approved profile, for the entries that have one."""
+    return {e.id: e.profile for e in reviewed.reviewed if e.profile is not None}

@@ -151,6 +151,21 @@ def demo_clouds(now: dt.datetime, clouds: tuple[str, ...], notes: list[str]) -> 
         yield section
 
 
+def _demo_reviewed(section: dict[str, Any], directory: Path, now: dt.datetime) -> Path:
+    """The demo's reviewed file (profiles for the AWS main account's agents; none without AWS)."""
+    from agentreach.review import Reviewed, save_reviewed
+
+    from .profiles import write_demo_reviewed
+
+    accounts = (section.get("aws") or {}).get("accounts") or []
+    main = next((a["id"] for a in accounts if a.get("alias") == "platform"), None)
+    if main is None:
+        path = directory / "reviewed.yaml"
+        save_reviewed(path, Reviewed())
+        return path
+    return write_demo_reviewed(directory, main, now.date())
+
+
 def demo_db_path() -> Path:
     from platformdirs import user_data_dir
 
@@ -177,8 +192,11 @@ def run_demo(session: Session, *, fmt: str, output: str | None, clouds: tuple[st
         click.echo(f"agentreach demo: serving {', '.join(clouds)} from local stand-ins (moto for AWS, shipped "
                    "fakes for Entra/ARM and GCP; no network, no cloud account)…", err=True)
     notes: list[str] = []
-    with demo_clouds(now, clouds, notes) as section:
-        overrides = {"scan": {"connectors": list(section)}, "connectors": section}
+    with demo_clouds(now, clouds, notes) as section, tempfile.TemporaryDirectory() as tmp:
+        # The approved access profiles of four AWS agents: the demo's own reviewed file, never
+        # the one in the current directory.
+        overrides = {"scan": {"connectors": list(section)}, "connectors": section,
+                     "review": {"file": str(_demo_reviewed(section, Path(tmp), now))}}
         config = session.config(overrides)
         plan = app.plan_scan(config, list(section))
         with progress_reporter(not quiet and sys.stderr.isatty()) as progress:
@@ -291,10 +309,39 @@ def _print_findings(console: Any, store: Store, info: Any, config: Any, db: Path
     for r in body["rules"]:
         if r["status"] == "skipped":
             console.print(f"  (skipped {r['rule']}: {r['note']})")
+    _print_profiles(console, body["findings"])
     path = db.with_name("demo-report.html")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_report("html", body), encoding="utf-8")
     return path
+
+
+def _print_profiles(console: Any, findings: list[dict[str, Any]]) -> None:
+    """Approved profiles against grants: the drift with the smallest right-sized policy (the
+    one a reader can take in), the other drifts in one line each, and lapsed reviews."""
+    import json
+
+    from agentreach.profiles import readable
+
+    drifts = sorted((f for f in findings if f["rule"] == "AR-PROFILE-DRIFT"
+                     and (f.get("right_sized") or {}).get("grants")),
+                    key=lambda f: (len(json.dumps(f["right_sized"])), f["subject_name"]))
+    if drifts:
+        f = drifts[0]
+        console.print(f"\nDrift: {f['subject_name']} is granted beyond its approved access profile "
+                      f"({f['severity']}, AR-PROFILE-DRIFT):")
+        for line in f["evidence"][:3]:
+            console.print(f"  {line}", markup=False)
+        for grant in f["right_sized"]["grants"]:
+            doc = grant.get("policy") or grant.get("role")
+            console.print(f"  right-sized policy for {grant['identity_name']} (approved profile ∩ granted):")
+            console.print("\n".join("    " + ln for ln in json.dumps(readable(doc), indent=2).splitlines()),
+                          markup=False)
+        for other in (o for o in findings if o["rule"] == "AR-PROFILE-DRIFT" and o is not f):
+            console.print(f"  also drifting: {other['subject_name']}: {other['evidence'][0]}", markup=False)
+    for f in findings:
+        if f["rule"] == "AR-PROFILE-REVIEW-OVERDUE":
+            console.print(f"  profile review overdue: {f['subject_name']}: {f['evidence'][0]}", markup=False)
 
 
 def _invocation() -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from agentreach.findings import Finding, FindingContext, RuleResult, evaluate
+from agentreach.findings.activity import aggregates
 from agentreach.graph.core import Graph
 from agentreach.lifecycle import lifecycle_facts, load_lifecycle_config
 from agentreach.model import (
@@ -132,8 +133,14 @@ def person(email: str, active: bool) -> Owner:
     return Owner(id=f"dir:person:{email}", provider="dir", source="dir", type="person", name=email, active=active)
 
 
-def system(name: str, type_: str = "aws_s3_bucket") -> System:
-    return System(id=node_id("aws", type_, name), provider="aws", source="aws", type=type_, name=name, account=ACCT)
+def system(name: str, type_: str = "aws_s3_bucket", native_id: str | None = None) -> System:
+    return System(id=node_id("aws", type_, name), provider="aws", source="aws", type=type_, name=name, account=ACCT,
+                  native_id=native_id)
+
+
+def bucket(name: str) -> System:
+    """An S3 bucket with its ARN (what a profile names it by)."""
+    return system(name, "aws_s3_bucket", f"arn:aws:s3:::{name}")
 
 
 def iam_of_account() -> System:
@@ -150,9 +157,20 @@ def edge(src: Node, dst: Node, kind: EdgeKind, **attrs: Any) -> Edge:
     return Edge(src=src.id, dst=dst.id, kind=kind, source="test", attrs=attrs)
 
 
-def access(src: Node, dst: Node, level: str, *, admin: bool = False, grant: str = "inline p #0") -> Edge:
+def access(src: Node, dst: Node, level: str, *, admin: bool = False, grant: str = "inline p #0",
+           actions: Iterable[str] = ("s3:GetObject",), **attrs: Any) -> Edge:
     return edge(src, dst, EdgeKind.CAN_ACCESS, level=level, admin=admin, conditional=False, grants=[grant],
-                actions=["s3:GetObject"])
+                actions=list(actions), **attrs)
+
+
+def profile(*, systems: Iterable[str] = ("*",), actions: Iterable[str] = ("s3:GetObject",),
+            review_days: int = 90, lifetime: str | None = None, owner: str = "ml@example.com") -> dict[str, Any]:
+    """An approved profile block as the reviewed file states it (review due in ``review_days``)."""
+    body: dict[str, Any] = {"owner": owner, "purpose": "answers tickets", "systems": list(systems),
+                            "actions": list(actions), "review_by": (NOW + review_days * DAY).date().isoformat()}
+    if lifetime:
+        body["credential_lifetime"] = lifetime
+    return body
 
 
 # -- the context a rule reads ------------------------------------------------------------------
@@ -164,9 +182,12 @@ def verdict(v: str) -> dict[str, Any]:
 
 def context(nodes: Iterable[Node], edges: Iterable[Edge] = (), *, agents: Iterable[Node] = (),
             possible: Iterable[Node] = (), sensitive: Iterable[Node] = (),
-            capabilities: Iterable[str] = ("aws",)) -> FindingContext:
+            capabilities: Iterable[str] = ("aws",), profiles: Mapping[str, dict] | None = None,
+            activity: Iterable[Any] | None = None) -> FindingContext:
     """The context of an estate of ``nodes`` and ``edges``: ``agents`` and ``possible`` get
-    that agent verdict (every other node none), ``sensitive`` systems are rated high."""
+    that agent verdict (every other node none), ``sensitive`` systems are rated high;
+    ``profiles``: node id -> its approved profile block; ``activity``: activity aggregates
+    (rows or ActivityAggregate), None for a scan that collected none."""
     nodes, edges = list(nodes), list(edges)
     view = SnapshotView.build(nodes, [e.to_dict() for e in edges])
     owners = resolve_owners(view, load_owner_config())
@@ -182,7 +203,9 @@ def context(nodes: Iterable[Node], edges: Iterable[Edge] = (), *, agents: Iterab
     return FindingContext(view=view, graph=graph, now=NOW, agent=agent,
                           owner={k: v.to_dict() for k, v in owners.items()},
                           stale={k: v.to_dict() for k, v in stale.items()}, sensitivity=sensitivity,
-                          scanned_accounts=frozenset({ACCT}), capabilities=frozenset(capabilities))
+                          scanned_accounts=frozenset({ACCT}), capabilities=frozenset(capabilities),
+                          profiles=dict(profiles or {}),
+                          activity=aggregates(activity) if activity is not None else None)
 
 
 @dataclass(frozen=True)

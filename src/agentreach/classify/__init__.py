@@ -4,14 +4,15 @@ AI agent (``agent`` | ``possible`` | ``none``), how sure, and why.
 Signals are data (``config/agent-signals.yaml`` plus a user's file); matchers are small
 functions; the engine adds the evidence up and propagates it along edges the sources state.
 People's triage decisions (the reviewed file, ``agentreach.review``) are evidence too, the
-strongest. Verdicts are stored with the snapshot as the ``agent`` annotation.
+strongest. Verdicts are stored with the snapshot as the ``agent`` annotation, and the same
+file's approved access profiles as the ``profile`` annotation (read by the drift findings).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..review import Reviewed, load_reviewed, reviewed_path
+from ..review import Reviewed, load_reviewed, profiles_of, reviewed_path
 from ..store import Store
 from ..view import SnapshotView
 from .engine import REVIEW_ROLE, REVIEW_WEIGHT, Evidence, Thresholds, Verdict, classify, decide
@@ -21,7 +22,7 @@ ASPECT = "agent"
 REVIEW_SIGNAL = "review.triage"
 
 __all__ = ["ASPECT", "Evidence", "Signal", "SnapshotView", "Thresholds", "Verdict", "classify", "classify_snapshot",
-           "decide", "load_signals", "review_evidence", "reviews_for"]
+           "decide", "load_signals", "profile_annotations", "review_evidence", "reviews_for"]
 
 
 def signals_for(config: Mapping[str, Any]) -> list[Signal]:
@@ -56,11 +57,24 @@ def reviews_for(config: Mapping[str, Any]) -> dict[str, Evidence]:
     return review_evidence(load_reviewed(path), f"reviewed file {path}")
 
 
+PROFILE_ASPECT = "profile"
+
+
+def profile_annotations(reviewed: Reviewed) -> dict[str, dict[str, Any]]:
+    """Node id -> its approved profile as stored with a snapshot (the reviewed file's block),
+    so the snapshot's drift findings read back as they were judged."""
+    return {nid: p.to_yaml() for nid, p in profiles_of(reviewed).items()}
+
+
 def classify_snapshot(store: Store, snapshot_id: int, config: Mapping[str, Any],
                       signals: list[Signal] | None = None, view: SnapshotView | None = None) -> dict[str, Verdict]:
     """Classify a stored snapshot and store the verdicts with it (replacing earlier ones)."""
     signals = signals if signals is not None else signals_for(config)
     view = view or SnapshotView.of_snapshot(store, snapshot_id)
-    verdicts = classify(view, signals, Thresholds.from_config(config.get("classifier")), reviews_for(config))
+    path = reviewed_path(config)
+    reviewed = load_reviewed(path)
+    verdicts = classify(view, signals, Thresholds.from_config(config.get("classifier")),
+                        review_evidence(reviewed, f"reviewed file {path}"))
     store.put_annotations(snapshot_id, ASPECT, {nid: v.to_dict() for nid, v in verdicts.items()})
+    store.put_annotations(snapshot_id, PROFILE_ASPECT, profile_annotations(reviewed))
     return verdicts

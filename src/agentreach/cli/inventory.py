@@ -104,11 +104,12 @@ def explain(session: app.Session, ref: str, snapshot: int | None, fmt: str, outp
 @click.option("--signals", "signals_file", type=click.Path(dir_okay=False),
               help="A YAML file of extra signals (overrides classifier.signals_file).")
 @click.option("--reviewed", "reviewed_file", type=click.Path(dir_okay=False),
-              help="The reviewed agents file (triage decisions; default: review.file).")
+              help="The reviewed agents file (triage decisions, profiles; default: review.file).")
 @session_command
 def classify(session: app.Session, snapshot: int | None, signals_file: str | None, reviewed_file: str | None) -> None:
     """Re-run the agent classifier on a stored snapshot (after changing signals, thresholds or
-    triage decisions)."""
+    triage decisions), and store the reviewed file's approved profiles with it (then
+    ``findings --recompute`` judges the snapshot against them)."""
     from ..classify import classify_snapshot
 
     overrides: dict[str, Any] = {}

@@ -26,10 +26,13 @@ from ..graph.query import reach
 from ..model import Credential, Identity, Node, System
 from ..order import SEVERITIES, access_rank, shift
 from ..registry import registry
+from ..review import Profile
 from ..view import SnapshotView
+from .activity import ACTIVITY_CAPABILITY as ACTIVITY, ActivityAggregate
 from .params import RuleParams
 
 AGENT, POSSIBLE = "agent", "possible"
+PROFILES = "profiles"  # capability: the reviewed file declares approved access profiles
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class Finding:
     # a report or a SIEM need not read them out of the evidence lines).
     agent: Mapping[str, Any] = field(default_factory=dict)
     owner: Mapping[str, Any] = field(default_factory=dict)
+    # What a finding proposes instead of today's grant (the drift findings: approved profile
+    # ∩ granted, agentreach.profiles.right_sized); present in the JSON only where proposed.
+    right_sized: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -101,6 +107,7 @@ class Finding:
             "frameworks": list(self.frameworks), "remediation": self.remediation, "fingerprint": self.fingerprint,
             "locations": [dict(loc) for loc in self.locations],
             "agent": dict(self.agent), "owner": dict(self.owner),
+            **({"right_sized": dict(self.right_sized)} if self.right_sized else {}),
         }
 
 
@@ -115,12 +122,25 @@ class FindingContext:
     sensitivity: Mapping[str, dict]
     scanned_accounts: frozenset[str] = frozenset()
     capabilities: frozenset[str] = frozenset()
+    # Approved access profiles (node id -> the reviewed file's profile block, as stored with
+    # the snapshot) and run-time activity (agentreach.findings.activity; None: not collected).
+    profiles: Mapping[str, dict] = field(default_factory=dict)
+    activity: tuple[ActivityAggregate, ...] | None = None
     _reach: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        extra = {PROFILES} if self.profiles else set()
+        if self.activity is not None:
+            extra.add(ACTIVITY)
+        if not extra <= self.capabilities:
+            self.capabilities = self.capabilities | extra
 
     @classmethod
     def from_store(cls, store: Any, snapshot_id: int, now: dt.datetime | None = None,
-                   view: SnapshotView | None = None) -> "FindingContext":
-        """``view``: the snapshot already loaded (the scan has it), else it is read here."""
+                   view: SnapshotView | None = None,
+                   activity: Iterable[ActivityAggregate] | None = None) -> "FindingContext":
+        """``view``: the snapshot already loaded (the scan has it), else it is read here.
+        ``activity``: the snapshot's activity aggregates (agentreach.findings.activity)."""
         from ..graph.build import load_graph
 
         info = store.snapshot(snapshot_id)
@@ -134,6 +154,8 @@ class FindingContext:
             stale=store.annotations(snapshot_id, "stale"), sensitivity=store.annotations(snapshot_id, "sensitivity"),
             scanned_accounts=scanned_accounts_of(nodes),
             capabilities=frozenset(info.connectors) if info is not None else frozenset(),
+            profiles=store.annotations(snapshot_id, "profile"),
+            activity=tuple(activity) if activity is not None else None,
         )
 
     # -- what rules ask ------------------------------------------------------------------
@@ -157,6 +179,22 @@ class FindingContext:
         """Application id -> the id of the service principal it signs in as (both in the view)."""
         return {app.id: sp.id for sp in self.view.nodes.values() if sp.type == "azure_sp"
                 for app in self.view.applications_of(sp.id)}
+
+    def profile_of(self, node_id: str) -> tuple[Profile, str] | None:
+        """(the approved profile, the id it is declared on) for ``node_id``: its own, else for
+        a credential the profile of the identity it authenticates as."""
+        for nid in (node_id, *sorted(self.view.identities_of(node_id))):
+            body = self.profiles.get(nid)
+            if body is not None:
+                return self.declared_profile(nid), nid
+        return None
+
+    def declared_profile(self, nid: str) -> Profile:
+        """The profile the reviewed file declares on ``nid`` (which has one), parsed once."""
+        cache = self.__dict__.setdefault("_profiles_parsed", {})
+        if nid not in cache:
+            cache[nid] = Profile.model_validate(self.profiles[nid])
+        return cache[nid]
 
     def owner_status(self, node_id: str) -> str | None:
         return (self.owner.get(node_id) or {}).get("status")
@@ -188,7 +226,7 @@ class FindingContext:
         return self.view.name(node_id)
 
     def finding(self, meta: RuleMeta, node: Node | str, severity: str, evidence: Iterable[str],
-                path: Iterable[Mapping[str, Any]] = ()) -> Finding:
+                path: Iterable[Mapping[str, Any]] = (), right_sized: Mapping[str, Any] | None = None) -> Finding:
         if isinstance(node, str):
             node_ = self.view.nodes.get(node)
             subject, name, type_, account = node, self.name(node), node_.type if node_ else "unknown", \
@@ -208,7 +246,8 @@ class FindingContext:
                        agent={"verdict": self.verdict(subject),
                               "score": (self.agent.get(subject) or {}).get("score", 0.0)},
                        owner={"name": (self.owner.get(subject) or {}).get("name"),
-                              "status": self.owner_status(subject) or "ownerless"})
+                              "status": self.owner_status(subject) or "ownerless"},
+                       right_sized=dict(right_sized or {}))
 
     def file_locations(self, node_id: str) -> list[dict[str, Any]]:
         """Where a credential is written in files (a public certificate alone shows none)."""
@@ -217,8 +256,11 @@ class FindingContext:
             loc = self.view.nodes.get(e["dst"])
             if e["kind"] != "found_in" or (e.get("attrs") or {}).get("public_only") or loc is None:
                 continue
-            out.append({"path": getattr(loc, "path", "") or loc.name, "line": getattr(loc, "line", None),
-                        "root": (loc.attrs or {}).get("root")})
+            place = {"path": getattr(loc, "path", "") or loc.name, "line": getattr(loc, "line", None),
+                     "root": (loc.attrs or {}).get("root")}
+            if (loc.attrs or {}).get("commit"):  # found in git history: the line is the commit's, not HEAD's
+                place["commit"] = loc.attrs["commit"]
+            out.append(place)
         return sorted(out, key=lambda d: (d["path"], d["line"] or 0))
 
 

@@ -104,7 +104,9 @@ def evaluate(ctx: FindingContext, config: Mapping[str, Any] | None = None) -> li
 
 
 def _missing_note(missing: list[str]) -> str:
-    what = {"files": "the files connector (secrets found in files)", "telemetry": "usage telemetry"}
+    what = {"files": "the files connector (secrets found in files)", "telemetry": "usage telemetry",
+            "profiles": "approved access profiles (a profile: block in the reviewed file)",
+            "activity": "activity (what credentials were seen doing)"}
     return ("not evaluated: this scan lacks " + ", ".join(what.get(m, m) for m in missing)
             + "; run a scan that includes it")
 

@@ -71,3 +71,26 @@ class Federation(RuleParams):
     sensitive_levels: list[Sensitivity] = Field(min_length=1, description="what counts as a sensitive system")
     public_issuers: list[str] = Field(min_length=1, description="multi-tenant OIDC issuers that need a subject "
                                                              "condition")
+
+
+class ProfileDrift(RuleParams):
+    sensitive_levels: list[Sensitivity] = Field(min_length=1, description="systems whose drift raises the severity")
+    max_listed: int = Field(ge=1, description="actions named per system in the evidence (the rest are counted)")
+
+
+class ReviewGrace(RuleParams):
+    grace_days: int = Field(ge=0, description="days past a profile's review date before it is reported")
+
+
+class Retirement(RuleParams):
+    grace_days: int = Field(ge=0, description="days past a credential's planned retirement before it is reported")
+
+
+class SensitiveFirstUse(AgentsScope):
+    sensitive_levels: list[Sensitivity] = Field(min_length=1, description="what counts as a sensitive system")
+    window_days: int = Field(ge=1, description="a first use this recent is reported")
+
+
+class OrphanedActivity(RuleParams):
+    owner_statuses: list[Literal["orphaned", "ownerless"]] = Field(
+        min_length=1, description="owner verdicts whose credentials' activity is reported")

@@ -119,9 +119,11 @@ def file_locations(finding: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def where_text(loc: Mapping[str, Any]) -> str:
-    """``path:line`` (or the path alone) of one file location."""
+    """``path:line`` (or the path alone) of one file location, ``@ <commit>`` when it was
+    found in git history (the line is that commit's, the file at HEAD may no longer hold it)."""
     path = one_line(loc.get("path"))
-    return path + (f":{loc['line']}" if loc.get("line") else "")
+    where = path + (f":{loc['line']}" if loc.get("line") else "")
+    return where + (f" @ {one_line(loc['commit'])[:12]}" if loc.get("commit") else "")
 
 
 def provider_of(finding: Mapping[str, Any]) -> str:

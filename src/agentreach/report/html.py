@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
@@ -25,6 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import jinja2
 
 from ..order import access_rank, most_serious_first
+from ..profiles import readable
 from . import (
     SEVERITIES,
     by_severity,
@@ -232,6 +234,10 @@ def _item(f: Mapping[str, Any], severity: str, paths: Mapping[str, Any]) -> dict
         "picture": path_picture(path, f.get("subject")),
         "cloud": provider_of(f) or "unknown", "owner": owner or "", "owner_key": owner or NO_OWNER,
         "owner_status": status or "",
+        "right_sized": [{"identity": one_line(g.get("identity_name")),
+                         "document": json.dumps(readable(g.get("policy") or g.get("role")), indent=2,
+                                               ensure_ascii=True)}
+                        for g in (f.get("right_sized") or {}).get("grants") or ()],
     }
     item["search"] = " ".join(x for x in (item["title"], item["rule"], item["subject"], item["subject_name"],
                                           item["subject_type"], item["account"], item["location"], owner or "",

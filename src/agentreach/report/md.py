@@ -7,9 +7,11 @@ the report has Markdown's and HTML's active characters backslash-escaped, so a n
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Mapping
 
+from ..profiles import readable
 from . import (
     SEVERITIES,
     by_severity,
@@ -98,6 +100,7 @@ def _finding(finding: Mapping[str, Any], paths: Mapping[str, Any]) -> list[str]:
         lines += [f"  - {text(item)}" for item in evidence]
     if finding.get("remediation"):
         lines.append(f"- **Remediation:** {text(finding.get('remediation'))}")
+    lines += _right_sized(finding)
     frameworks = finding.get("frameworks") or []
     if frameworks:
         lines.append(f"- **Frameworks:** {', '.join(text(f) for f in frameworks)}")
@@ -105,6 +108,20 @@ def _finding(finding: Mapping[str, Any], paths: Mapping[str, Any]) -> list[str]:
         lines.append(f"- **Fingerprint:** {code(finding.get('fingerprint'))}")
     lines.append("")
     return lines
+
+
+def _right_sized(finding: Mapping[str, Any]) -> list[str]:
+    """The grant a drift finding proposes, per identity, as a fenced JSON block (ASCII-escaped,
+    fenced longer than any backtick run it holds)."""
+    proposal = finding.get("right_sized") or {}
+    out = []
+    for grant in proposal.get("grants") or ():
+        doc = grant.get("policy") or grant.get("role")
+        body = json.dumps(readable(doc), indent=2, ensure_ascii=True)
+        fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", body)), default=0))
+        out += [f"- **Right-sized grant for {text(grant.get('identity_name'))}** (approved profile ∩ granted):", "",
+                f"  {fence}json", *[f"  {ln}" for ln in body.splitlines()], f"  {fence}"]
+    return out
 
 
 def render_md(report: Mapping[str, Any]) -> str:

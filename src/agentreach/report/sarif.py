@@ -141,6 +141,12 @@ def _physical(loc: Mapping[str, Any], bases: Mapping[str, str]) -> dict[str, Any
     return physical
 
 
+def _history(loc: Mapping[str, Any]) -> dict[str, Any]:
+    """A place found in git history names its commit (the location's property bag, as SARIF
+    lets every object carry one): the line is that commit's, and HEAD may no longer hold it."""
+    return {"properties": {"commit": one_line(loc["commit"])}} if loc.get("commit") else {}
+
+
 def _logical(finding: Mapping[str, Any]) -> list[dict[str, Any]]:
     name = one_line(finding.get("subject_name")) or one_line(finding.get("subject"))
     logical: list[dict[str, Any]] = []
@@ -167,9 +173,12 @@ def _locations(finding: Mapping[str, Any], bases: Mapping[str, str]) -> tuple[li
     """(locations, relatedLocations): the first file place, then the others; or the inventory."""
     places = file_locations(finding)
     if places:
-        first = {"physicalLocation": _physical(places[0], bases), "logicalLocations": _logical(finding)}
+        first = {"physicalLocation": _physical(places[0], bases), "logicalLocations": _logical(finding),
+                 **_history(places[0])}
         related = [{"id": i, "physicalLocation": _physical(loc, bases),
-                    "message": {"text": "the same secret is written here too"}}
+                    "message": {"text": "the same secret is written here too"
+                                        + (f" (in commit {one_line(loc['commit'])})" if loc.get("commit") else "")},
+                    **_history(loc)}
                    for i, loc in enumerate(places[1:], start=1)]
         return [first], related
     physical = {"artifactLocation": {"uri": _inventory_uri(finding), "uriBaseId": INVENTORY},

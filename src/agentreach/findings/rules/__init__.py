@@ -8,8 +8,11 @@
 - :mod:`.apikeys`: API keys usable from anywhere or for any API (NHI7)
 - :mod:`.federation`: federated trust any workload of a public OIDC issuer can satisfy (NHI6)
 - :mod:`.secrets`: secrets found in files, and those that match a live credential (NHI2)
+- :mod:`.profiles`: profiles: static drift, no profile, review overdue, past retirement (NHI5, NHI1, NHI7)
+- :mod:`.runtime`: activity against profiles, owners and sensitivity (NHI5, NHI1, NHI7)
 """
 
-from . import access, apikeys, federation, lifecycle, owners, secrets, trust, usage  # noqa: F401
+from . import access, apikeys, federation, lifecycle, owners, profiles, runtime, secrets, trust, usage  # noqa: F401
 
-__all__ = ["access", "apikeys", "federation", "lifecycle", "owners", "secrets", "trust", "usage"]
+__all__ = ["access", "apikeys", "federation", "lifecycle", "owners", "profiles", "runtime", "secrets", "trust",
+           "usage"]

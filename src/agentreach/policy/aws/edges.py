@@ -92,7 +92,7 @@ def grant_of(access: Access, system_type: str | None = None, candidates: frozens
     cls = classify_aws(system_type, access.actions, access.conditional_actions) if classify else None
     return AccessGrant(level=access.level, admin=access.admin, conditional=access.conditional,
                        condition_keys=tuple(access.condition_keys), actions=frozenset(access.actions),
-                       grants=tuple(f"{g.kind} {g.name} {g.statement}".strip() for g in access.grants),
+                       grants=tuple(g.text for g in access.grants),
                        classes=cls.classes if cls else frozenset(),
                        conditional_classes=cls.conditional if cls else frozenset(),
                        class_actions=cls.actions if cls else {},

@@ -97,7 +97,7 @@ class Step:
     keys: set[str] = field(default_factory=set)
 
     def add(self, access: Access, actions: Sequence[str]) -> None:
-        self.grants += [f"{g.kind} {g.name} {g.statement}".strip() for g in access.grants]
+        self.grants += [g.text for g in access.grants]
         if any(a in access.conditional_actions for a in actions):
             self.conditional = True
             self.keys |= set(access.condition_keys)

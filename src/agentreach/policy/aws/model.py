@@ -20,6 +20,14 @@ class PolicyRef:
     name: str
     statement: str
 
+    @property
+    def text(self) -> str:
+        """The grant as a responder reads it: "inline read-pii #0", "bucket policy of acme-pii
+        AllowRead". A resource or trust policy's name already says what it is, so its kind is
+        not said twice ("trust trust policy of ...")."""
+        kind = "" if self.kind in ("resource", "trust") else self.kind
+        return " ".join(x for x in (kind, self.name, self.statement) if x)
+
 
 @dataclass(frozen=True)
 class Principal:
