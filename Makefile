@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-graph bench-profiles bench-files bench-secrets bench-azure bench-gcp bench-org eval lint clean
+.PHONY: demo test bench bench-graph bench-profiles bench-files bench-secrets bench-values bench-azure bench-gcp bench-org eval lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench-files: $(STAMP)  ## the files connector against detect-secrets on a genera
 
 bench-secrets: $(STAMP)  ## recall/precision per kind on others' labelled examples and ours, FPs and MB/s on site-packages, detect-secrets beside us
 	$(BIN)/python bench/secrets_eval.py
+
+bench-values: $(STAMP)  ## what --match-secret-values costs: one scrypt, one JSON secret, 40 Secrets Manager secrets on moto
+	$(BIN)/python bench/secret_values.py
 
 bench-azure: $(STAMP)  ## the Azure connector on a generated tenant (2,000 apps) served by the TLS fake
 	$(BIN)/python bench/azure_scan.py

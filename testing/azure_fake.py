@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import http.server
 import ipaddress
 import json
@@ -93,6 +94,11 @@ GRAPH_AUDIENCES = frozenset({"https://graph.microsoft.com", "https://graph.micro
                              "00000003-0000-0000-c000-000000000000"})
 ARM_AUDIENCES = frozenset({"https://management.azure.com", "https://management.azure.com/",
                            "https://management.core.windows.net", "https://management.core.windows.net/"})
+
+
+# Key Vault's data plane accepts tokens for its own resource only (AKV10022 otherwise).
+VAULT_AUDIENCES = frozenset({"https://vault.azure.net", "https://vault.azure.net/"})
+VAULT_API_VERSIONS = frozenset({"7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "2025-07-01"})
 
 
 def audience_of(scope: str) -> str:
@@ -317,6 +323,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         aud = ":".join(parts[2:-1]) if len(parts) >= 4 and parts[0] == "fake-token" else ""
         if api == "graph" and aud not in self.owner.graph_audiences:
             return "Access token validation failure. Invalid audience."
+        if api == "keyvault" and aud not in VAULT_AUDIENCES:
+            return f"AKV10022: Invalid audience. Expected https://vault.azure.net, found: {aud}."
         if api == "arm" and aud not in self.owner.arm_audiences:
             allowed = "','".join(sorted(self.owner.arm_audiences, key=lambda a: (a.rstrip("/"), a)))
             return (f"The access token has been obtained for wrong audience or resource '{aud}'. It should exactly "
@@ -406,14 +414,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not (self.headers.get("Authorization") or "").startswith("Bearer "):
             return self._error(401, "InvalidAuthenticationToken", "Access token is empty.")
         first = path.split("/")[1] if "/" in path else ""
-        api = "graph" if first in GRAPH_VERSIONS else "arm" if first in ("subscriptions", "providers") else ""
+        api = "graph" if first in GRAPH_VERSIONS else "arm" if first in ("subscriptions", "providers") else \
+            "keyvault" if first == "keyvault" else ""
         sub = re.match(r"/subscriptions/([^/]+)", path)
         scope = (sub.group(1), self.owner.tenant_id) if sub else self.owner.tenant_id
         if self._fault(api, path, scope):
             return None
         wrong = self._wrong_audience(api)
         if wrong:
-            return self._error(401, "InvalidAuthenticationToken", wrong)
+            return self._error(401, "Unauthorized" if api == "keyvault" else "InvalidAuthenticationToken", wrong)
+        if api == "keyvault":
+            return self._vault(path, query)
         if first in GRAPH_VERSIONS:
             return self._graph(path, query)
         if first in ("subscriptions", "providers"):
@@ -565,7 +576,82 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             items = [p for p in data.get("cognitiveProjects") or []
                      if str(p.get("id") or "").lower().startswith(account + "/projects/")]
             return self._page(path, query, items, "nextLink", 1000)
-        return self._page(path, query, list(data.get(key) or []), "nextLink", 1000)
+        items = list(data.get(key) or [])
+        if key == "vaults":
+            items = [self._arm_vault(v) for v in items]
+        return self._page(path, query, items, "nextLink", 1000)
+
+    # -- Key Vault data plane ---------------------------------------------------------------
+    # A vault's data plane lives on its own host in Azure (https://{vault}.vault.azure.net/);
+    # here it is served under /keyvault/{vault}/ on the fake's host, and the vaultUri ARM
+    # returns for a vault the estate gives ``secrets`` says so, as Azure's names its host. An
+    # estate secret: {name, value, enabled (true), managed (false), denied (false: the caller
+    # holds secrets/get; true: ForbiddenByRbac), contentType}.
+
+    def _arm_vault(self, vault: Mapping[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in vault.items() if k != "secrets"}
+        if "secrets" in vault:
+            host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
+            out["properties"] = {**(vault.get("properties") or {}),
+                                 "vaultUri": f"https://{host}/keyvault/{vault['name']}/"}
+        return out
+
+    def _vaults(self) -> dict[str, Mapping[str, Any]]:
+        return {str(v.get("name")): v for sub in self.owner.arm.get("subscriptions") or []
+                for v in (sub.get("resources") or {}).get("vaults") or [] if "secrets" in v}
+
+    def _vault(self, path: str, query: Mapping[str, str]) -> None:
+        """GET {vault}/secrets and GET {vault}/secrets/{name}[/{version}] as Key Vault answers
+        them (https://learn.microsoft.com/rest/api/keyvault/secrets/get-secrets/get-secrets,
+        .../get-secret/get-secret, api-version 7.4): a list of ids and attributes, never a
+        value; the value of the current version; Key Vault's error envelope."""
+        if query.get("api-version") not in VAULT_API_VERSIONS:
+            return self._error(400, "BadParameter", "The specified version (" + query.get("api-version", "") +
+                               ") is not recognized. Consider using the latest supported version (7.4).")
+        m = re.fullmatch(r"/keyvault/([^/]+)/secrets(?:/([^/]+)(?:/([^/]+))?)?/?", path)
+        vault = self._vaults().get(m.group(1)) if m else None
+        if m is None or vault is None:
+            return self._error(404, "NotFound", f"no route for GET {path}")
+        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
+        base = f"https://{host}/keyvault/{m.group(1)}"
+        secrets = list(vault.get("secrets") or [])
+
+        def attributes(sec: Mapping[str, Any]) -> dict[str, Any]:
+            return {"enabled": bool(sec.get("enabled", True)), "created": 1735689600, "updated": 1735689600,
+                    "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90}
+
+        if m.group(2) is None:
+            items = []
+            for sec in secrets:
+                item: dict[str, Any] = {"id": f"{base}/secrets/{sec['name']}", "attributes": attributes(sec)}
+                if sec.get("contentType"):
+                    item["contentType"] = sec["contentType"]
+                if sec.get("managed"):
+                    item["managed"] = True
+                items.append(item)
+            return self._page(path, query, items, "nextLink", 25)
+        sec = next((x for x in secrets if x["name"] == m.group(2)), None)
+        if sec is None:
+            return self._send(404, {"error": {"code": "SecretNotFound", "message": f"A secret with (name/id) "
+                                              f"{m.group(2)} was not found in this key vault. If you recently "
+                                              "deleted this secret you may be able to recover it using the "
+                                              "correct recovery command."}})
+        if sec.get("denied"):
+            return self._send(403, {"error": {
+                "code": "Forbidden", "innererror": {"code": "ForbiddenByRbac"},
+                "message": "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny "
+                           "assignments or role definitions were changed recently, please observe propagation "
+                           f"time.\r\nVault: {m.group(1)};location=westeurope\r\nAction: "
+                           "'Microsoft.KeyVault/vaults/secrets/getSecret/action'"}})
+        if not sec.get("enabled", True):
+            return self._send(403, {"error": {"code": "Forbidden", "innererror": {"code": "SecretDisabled"},
+                                              "message": "Operation get is not allowed on a disabled secret."}})
+        version = hashlib.sha256(f"{m.group(1)}/{sec['name']}".encode()).hexdigest()[:32]
+        body: dict[str, Any] = {"value": sec.get("value", ""), "id": f"{base}/secrets/{sec['name']}/{version}",
+                                "attributes": attributes(sec)}
+        if sec.get("contentType"):
+            body["contentType"] = sec["contentType"]
+        return self._send(200, body)
 
 
 # What each service says for each error kind of fault: (status, code, message) for Graph,

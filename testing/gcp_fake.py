@@ -31,6 +31,7 @@ secret-bearing field a real API could return (``privateKeyData``, ``keyString``)
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -548,6 +549,8 @@ class RestFake:
              "secretmanager.secrets.list"),
             ("GET", rf"^/v1/projects/{P}/secrets/(?P<s>[^/:]+):getIamPolicy$", "secretmanager", self._secret_policy,
              "secrets.getIamPolicy", "secretmanager.secrets.getIamPolicy"),
+            ("GET", rf"^/v1/projects/{P}/secrets/(?P<s>[^/:]+)/versions/(?P<v>[^/:]+):access$", "secretmanager",
+             self._access_version, "versions.access", "secretmanager.versions.access"),
             ("GET", rf"^/bigquery/v2/projects/{P}/datasets$", "bigquery", self._datasets, "datasets.list",
              "bigquery.datasets.list"),
             ("GET", rf"^/bigquery/v2/projects/{P}/datasets/(?P<d>[^/]+)$", "bigquery", self._dataset,
@@ -875,6 +878,38 @@ class RestFake:
             return 404, {"status": "NOT_FOUND", "message": f"Secret [{s}] not found."}
         return 200, policy_json(secret.get("policy"))
 
+    def _access_version(self, p: str, s: str, v: str, permission: str, **_: Any) -> tuple[int, Any]:
+        """``versions/{v}:access`` as Secret Manager answers it: ``latest`` is the most recently
+        created version whatever its state; a version not ENABLED is FAILED_PRECONDITION; the
+        payload is ``{"data": base64, "dataCrc32c": int64 as a string}``
+        (https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets.versions/access
+        and .../v1/SecretPayload). The estate gives a secret ``versions: [{data, state}]`` (data
+        text, or ``data_b64`` for bytes) and ``access_denied: true`` where the caller lacks
+        ``secretmanager.versions.access`` on it (its IAM policy, or a CMEK key it may not use)."""
+        project = self._proj(p, permission)
+        secret = next((x for x in project.get("secrets") or [] if x["id"] == s), None)
+        resource = f"projects/{project['number']}/secrets/{s}/versions/{v}"
+        if secret is None or secret.get("access_denied"):
+            raise _Denied(f"Permission '{permission}' denied for resource '{resource}' (or it may not exist).")
+        versions = list(secret.get("versions") or [])
+        if v == "latest":
+            index = len(versions)
+        elif v.isdigit():
+            index = int(v)
+        else:
+            return 400, {"status": "INVALID_ARGUMENT", "message": f"Invalid version id [{v}]."}
+        if not 1 <= index <= len(versions):
+            return 404, {"status": "NOT_FOUND", "message": f"Secret Version [{resource}] not found."}
+        version = versions[index - 1]
+        name = f"projects/{project['number']}/secrets/{s}/versions/{index}"
+        state = version.get("state", "ENABLED")
+        if state != "ENABLED":
+            return 400, {"status": "FAILED_PRECONDITION", "message": f"Secret Version [{name}] is in {state} state."}
+        data = (base64.b64decode(version["data_b64"]) if "data_b64" in version
+                else str(version.get("data", "")).encode("utf-8"))
+        return 200, {"name": name, "payload": {"data": base64.b64encode(data).decode("ascii"),
+                                               "dataCrc32c": str(crc32c(data))}}
+
     # -- BigQuery
     def _datasets(self, p: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
         project = self._proj(p, permission)
@@ -937,6 +972,17 @@ class RestFake:
 
 class _Denied(Exception):
     pass
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit: what Secret Manager
+    puts in ``dataCrc32c``. Check value: crc32c(b"123456789") == 0xE3069283 (RFC 3720 B.4)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
 
 
 # -- both together ---------------------------------------------------------------------------

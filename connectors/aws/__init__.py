@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from agentreach import secretvalues
 from agentreach.connector import Connector, ScanCancelled, ScanContext, first_line
 from agentreach.model import CoverageGap, Record, System, node_id
 
@@ -30,7 +31,6 @@ _DONE = object()
 RegionalCollector = Callable[[AwsCalls, str, str, Any], Iterable[Record]]
 REGIONAL: dict[str, RegionalCollector] = {
     "acm": lambda c, r, a, now: acm.transform(acm.get(c, r), a, r, now),
-    "secretsmanager": lambda c, r, a, now: secrets.transform(secrets.get(c, r), a, r),
     "lambda": lambda c, r, a, now: functions.transform(functions.get(c, r), a, r),
     "bedrock": lambda c, r, a, now: bedrock.transform_agents(bedrock.get_agents(c, r), a, r),
     "agentcore": lambda c, r, a, now: bedrock.transform_agentcore(bedrock.get_agentcore(c, r), a, r),
@@ -51,6 +51,13 @@ class AwsConnector(Connector):
         super().__init__(config)
         self.cfg = AwsConfig.from_mapping(config)
         self._lock = threading.Lock()
+        self.values = secretvalues.ValueStats()  # what match_secret_values read and cost
+
+    def summary(self) -> dict[str, Any]:
+        return {"secret_values": self.values.summary()} if self.cfg.match_secret_values else {}
+
+    def summary_line(self) -> str:
+        return self.values.line() if self.cfg.match_secret_values else ""
 
     def scan(self, ctx: ScanContext) -> Iterator[Record]:
         try:
@@ -111,6 +118,8 @@ class AwsConnector(Connector):
         finally:
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
+        if self.cfg.match_secret_values:
+            ctx.log.info("aws: %s", self.values.line())
 
     def _scan_account(self, session: Any, target: AccountTarget, own: str, ctx: ScanContext,
                       put: Callable[[Iterable[Record]], None]) -> None:
@@ -158,6 +167,9 @@ class AwsConnector(Connector):
             regions = list(self.cfg.regions or ec2.region_names(calls) or [self.cfg.default_region])
             task = ctx.progress.task(f"aws {account}", total=len(regions))
             collectors = {svc: fn for svc, fn in REGIONAL.items() if svc in services}
+            if "secretsmanager" in services:
+                collectors["secretsmanager"] = lambda c, r, a, _now: secrets.transform(
+                    secrets.get(c, r, self.values), a, r)
             if "ec2" in services:
                 collectors["ec2"] = lambda c, r, a, _now: ec2.transform(ec2.get(c, r), a, r, profile_roles)
 

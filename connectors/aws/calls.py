@@ -72,6 +72,19 @@ class AwsCalls(CallLedger):
             return None
         return resp
 
+    def attempt(self, service: str, operation: str, *, region: str | None = None, subject: str = "",
+                **params: Any) -> tuple[dict[str, Any] | None, str | None]:
+        """Call one operation: ``(answer, None)``, ``(None, None)`` when the thing is absent,
+        or ``(None, code)`` when the call failed (the gap recorded, its message prefixed with
+        ``subject``: per-object calls name the object they were about)."""
+        self.ctx.check_cancelled()
+        client = self.client(service, region)
+        self.count(f"{service}:{operation}")
+        try:
+            return getattr(client, _snake(operation))(**params), None
+        except Exception as exc:
+            return None, self._handle(exc, service, region, operation, ABSENT_CODES, subject=subject)
+
     def keep(self, items: Iterable[Any], need: Sequence[str], service: str, operation: str,
              region: str | None = None) -> list[Any]:
         """The items that carry every field of ``need``; each other one is a
@@ -109,27 +122,33 @@ class AwsCalls(CallLedger):
             yield from self.keep(items, need, service, operation, region) if need else items
 
     def _handle(self, exc: Exception, service: str, region: str | None, operation: str,
-                absent: frozenset[str] | set[str]) -> None:
+                absent: frozenset[str] | set[str], subject: str = "") -> str | None:
+        """Record the gap a failed call is; its code, or None when it means "absent"."""
         from botocore.exceptions import ClientError, EndpointConnectionError
         from botocore.parsers import ResponseParserError
 
+        prefix = f"{subject}: " if subject else ""
         if isinstance(exc, (MalformedResponse, ResponseParserError)):
             # A reply cut short or garbled on the way: the call was answered, not refused.
-            self._gap(service, region, operation, MALFORMED, first_line(exc))
-        elif isinstance(exc, ClientError):
+            self._gap(service, region, operation, MALFORMED, prefix + first_line(exc))
+            return MALFORMED
+        if isinstance(exc, ClientError):
             err = exc.response.get("Error", {})
             code = str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
             if code in absent:
-                return
-            self._gap(service, region, operation, code, str(err.get("Message") or exc))
-        elif isinstance(exc, EndpointConnectionError) and service in _REGION_PROBED_SERVICES:
+                return None
+            self._gap(service, region, operation, code, prefix + str(err.get("Message") or exc))
+            return code
+        if isinstance(exc, EndpointConnectionError) and service in _REGION_PROBED_SERVICES:
             self.ctx.log.debug("%s not offered in %s: %s", service, region, exc)
-        elif isinstance(exc, ScanCancelled):
+            return None
+        if isinstance(exc, ScanCancelled):
             raise exc
-        else:
-            # Timeouts, connection failures, unparseable answers (a 500 page from a proxy):
-            # all of them mean "could not look", which is what a gap records.
-            self._gap(service, region, operation, type(exc).__name__, first_line(exc) if str(exc).strip() else "")
+        # Timeouts, connection failures, unparseable answers (a 500 page from a proxy):
+        # all of them mean "could not look", which is what a gap records.
+        self._gap(service, region, operation, type(exc).__name__,
+                  prefix + (first_line(exc) if str(exc).strip() else ""))
+        return type(exc).__name__
 
 
 def _marker_pages(client: Any, method: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:

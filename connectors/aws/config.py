@@ -43,6 +43,10 @@ class AwsConfig:
     services: tuple[str, ...] = ALL_SERVICES
     role_last_used: str = "auto"  # auto | gaad | get_role
     credential_report_timeout: float = 120.0
+    # Read each Secrets Manager secret's current value (GetSecretValue, AWSCURRENT) and keep
+    # only its identity (agentreach.secretvalues), so a file secret is linked to the secret it is.
+    match_secret_values: bool = False
+    value_workers: int = 2  # concurrent GetSecretValue + scrypt per region (scrypt frees the GIL)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "AwsConfig":
@@ -66,7 +70,9 @@ class AwsConfig:
             raise ConnectorConfigError("connectors.aws.retry_mode: must be standard, adaptive or legacy")
         if values.get("role_last_used", "auto") not in ("auto", "gaad", "get_role"):
             raise ConnectorConfigError("connectors.aws.role_last_used: must be auto, gaad or get_role")
-        for key in ("max_workers", "region_workers", "key_workers", "max_attempts"):
+        if not isinstance(values.get("match_secret_values", False), bool):
+            raise ConnectorConfigError("connectors.aws.match_secret_values: true or false")
+        for key in ("max_workers", "region_workers", "key_workers", "max_attempts", "value_workers"):
             if key in values and (not isinstance(values[key], int) or values[key] < 1):
                 raise ConnectorConfigError(f"connectors.aws.{key}: must be a whole number >= 1")
         return cls(**values)

@@ -2,6 +2,7 @@
 reach deriver that evaluates IAM policies into edges, its ``scan`` options, and the node
 type that says which accounts a scan covered. Light on purpose: nothing here imports boto3."""
 
+from agentreach import secretvalues
 from agentreach.plugins import CliOption, Plugin, ShardDimension
 
 PLUGIN = Plugin(
@@ -19,5 +20,6 @@ PLUGIN = Plugin(
         CliOption("--organization", "organization", "AWS: every active account of the Organization.", "flag"),
         CliOption("--profile", "profile", "AWS: named profile."),
         CliOption("--endpoint-url", "endpoint_url", "AWS: one endpoint for every service (testing, proxies)."),
+        CliOption(secretvalues.OPTION_FLAG, secretvalues.OPTION_KEY, secretvalues.OPTION_HELP, "flag"),
     ),
 )

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
+from agentreach import secretvalues
 from agentreach.connector import Connector, ScanContext
 from agentreach.model import CoverageGap, Record
 
-from . import entra, people, resources
+from . import entra, keyvault, people, resources
 from .arm import get_arm
 from .auth import make_credential
 from .config import AzureConfig
@@ -34,6 +35,13 @@ class AzureConnector(Connector):
         super().__init__(config)
         self.cfg = AzureConfig.from_mapping(config)
         self.http: AzureHttp | None = None
+        self.values = secretvalues.ValueStats()  # what match_secret_values read and cost
+
+    def summary(self) -> dict[str, Any]:
+        return {"secret_values": self.values.summary()} if self.cfg.match_secret_values else {}
+
+    def summary_line(self) -> str:
+        return self.values.line() if self.cfg.match_secret_values else ""
 
     def scan(self, ctx: ScanContext) -> Iterator[Record]:
         try:
@@ -50,6 +58,9 @@ class AzureConnector(Connector):
             task.advance()
             tenant = raw.tenant_id if raw else self.cfg.tenant_id
             subs = get_arm(http, tenant)
+            if self.cfg.match_secret_values:
+                keyvault.read_values(http, subs, self.values)
+                ctx.log.info("azure: %s", self.values.line())
             task.advance()
             principals = entra.principal_ids(raw) if raw else {}
             users, groups = people.assigned(subs)

@@ -24,16 +24,19 @@ CLOUDS: dict[str, dict[str, str]] = {
     "public": {"authority_host": "https://login.microsoftonline.com", "graph_endpoint": "https://graph.microsoft.com",
                "arm_endpoint": "https://management.azure.com",
                "graph_scope": "https://graph.microsoft.com/.default",
-               "arm_scope": "https://management.azure.com/.default"},
+               "arm_scope": "https://management.azure.com/.default",
+               "vault_scope": "https://vault.azure.net/.default"},
     "usgov": {"authority_host": "https://login.microsoftonline.us", "graph_endpoint": "https://graph.microsoft.us",
               "arm_endpoint": "https://management.usgovcloudapi.net",
               "graph_scope": "https://graph.microsoft.us/.default",
-              "arm_scope": "https://management.usgovcloudapi.net/.default"},
+              "arm_scope": "https://management.usgovcloudapi.net/.default",
+              "vault_scope": "https://vault.usgovcloudapi.net/.default"},
     "china": {"authority_host": "https://login.chinacloudapi.cn",
               "graph_endpoint": "https://microsoftgraph.chinacloudapi.cn",
               "arm_endpoint": "https://management.chinacloudapi.cn",
               "graph_scope": "https://microsoftgraph.chinacloudapi.cn/.default",
-              "arm_scope": "https://management.chinacloudapi.cn/.default"},
+              "arm_scope": "https://management.chinacloudapi.cn/.default",
+              "vault_scope": "https://vault.azure.cn/.default"},
 }
 _GUIDISH = re.compile(r"^[0-9a-fA-F-]{36}$|^[a-z0-9.-]+\.[a-z]{2,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -52,6 +55,8 @@ class AzureConfig:
     arm_endpoint: str = CLOUDS["public"]["arm_endpoint"]
     graph_scope: str = CLOUDS["public"]["graph_scope"]  # the audience tokens for Graph are asked for
     arm_scope: str = CLOUDS["public"]["arm_scope"]
+    # Key Vault's data plane (secret values, only with match_secret_values): its own audience
+    vault_scope: str = CLOUDS["public"]["vault_scope"]
     subscriptions: tuple[str, ...] = ()  # empty: every subscription the caller sees
     beta: bool = True
     ca_bundle: str | None = None
@@ -59,6 +64,10 @@ class AzureConfig:
     timeout: float = 30.0
     max_retry_after: float = 60.0
     workers: int = 4
+    # Read each Key Vault secret's current value (secrets/list, secrets/get on the data plane)
+    # and keep only its identity (agentreach.secretvalues), to link the files holding it.
+    match_secret_values: bool = False
+    value_workers: int = 2
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "AzureConfig":
@@ -94,14 +103,14 @@ class AzureConfig:
         cloud = v.get("cloud", "public")
         if cloud not in CLOUDS:
             raise ConnectorConfigError(f"connectors.azure.cloud: must be one of {', '.join(CLOUDS)}")
-        for key in ("authority_host", "graph_endpoint", "arm_endpoint", "graph_scope", "arm_scope"):
+        for key in ("authority_host", "graph_endpoint", "arm_endpoint", "graph_scope", "arm_scope", "vault_scope"):
             if key in v:
                 if not isinstance(v[key], str) or not v[key].startswith("https://"):
                     raise ConnectorConfigError(f"connectors.azure.{key}: must be an https:// URL")
                 v[key] = v[key].rstrip("/") if not key.endswith("_scope") else v[key]
             else:
                 v[key] = CLOUDS[cloud][key]
-        for key in ("graph_scope", "arm_scope"):
+        for key in ("graph_scope", "arm_scope", "vault_scope"):
             if not v[key].endswith("/.default"):
                 raise ConnectorConfigError(f"connectors.azure.{key}: a resource's /.default scope, e.g. "
                                            f"{CLOUDS[cloud][key]}")
@@ -112,9 +121,10 @@ class AzureConfig:
             if not isinstance(subs, (list, tuple)) or not all(isinstance(s, str) for s in subs):
                 raise ConnectorConfigError("connectors.azure.subscriptions: must be a list of subscription ids")
             v["subscriptions"] = tuple(s.lower() for s in subs)
-        if "beta" in v and not isinstance(v["beta"], bool):
-            raise ConnectorConfigError("connectors.azure.beta: must be true or false")
-        for key in ("max_attempts", "workers"):
+        for key in ("beta", "match_secret_values"):
+            if key in v and not isinstance(v[key], bool):
+                raise ConnectorConfigError(f"connectors.azure.{key}: must be true or false")
+        for key in ("max_attempts", "workers", "value_workers"):
             if key in v and (not isinstance(v[key], int) or isinstance(v[key], bool) or v[key] < 1):
                 raise ConnectorConfigError(f"connectors.azure.{key}: must be a whole number >= 1")
         for key in ("timeout", "max_retry_after"):

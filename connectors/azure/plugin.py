@@ -1,6 +1,7 @@
 """What the Azure connector adds besides collection: its provider name, the RBAC / Graph
 reach deriver, its ``scan`` options and the node types of what a scan covered."""
 
+from agentreach import secretvalues
 from agentreach.plugins import CliOption, Plugin, ShardDimension
 
 PLUGIN = Plugin(
@@ -17,5 +18,6 @@ PLUGIN = Plugin(
         CliOption("--tenant", "tenant_id", "Azure: the Entra tenant id (overrides connectors.azure.tenant_id)."),
         CliOption("--subscriptions", "subscriptions",
                   "Azure: comma-separated subscription ids (default: every one the caller sees).", "csv"),
+        CliOption(secretvalues.OPTION_FLAG, secretvalues.OPTION_KEY, secretvalues.OPTION_HELP, "flag"),
     ),
 )

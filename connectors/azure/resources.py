@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Mapping
 
+from agentreach import secretvalues
 from agentreach.model import Credential, Edge, EdgeKind, Identity, Policy, Record, System, Workload, node_id
 
 from .arm import SubscriptionRaw
@@ -206,7 +207,7 @@ def _resource(sid: str, rid: str, res: Mapping[str, Any], tenant: str | None, pr
                          public_network_access=props.get("publicNetworkAccess"))
         elif low == "microsoft.keyvault/vaults":
             attrs.update(enable_rbac_authorization=bool(props.get("enableRbacAuthorization")),
-                         vault_uri=props.get("vaultUri"),
+                         vault_uri=props.get("vaultUri"), **_value_attrs(res.get("ValueRead")),
                          access_policies=[{"object_id": str(p.get("objectId") or "").lower(),
                                            "permissions": p.get("permissions") or {}}
                                           for p in props.get("accessPolicies") or []])
@@ -228,6 +229,15 @@ def _resource(sid: str, rid: str, res: Mapping[str, Any], tenant: str | None, pr
         for pid, kind, _ in runs_as:
             yield Edge(src=wl.id, dst=principals.get(pid, mi_id(pid)), kind=EdgeKind.RUNS_AS, source=SOURCE,
                        attrs={"identity": kind})
+
+
+def _value_attrs(read: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``value_identities`` and ``value_read`` of a vault whose secrets were read
+    (--match-secret-values); nothing otherwise."""
+    if not read:
+        return {}
+    read = dict(read)
+    return {secretvalues.ATTR: read.pop("identities", None) or [], secretvalues.READ_ATTR: read}
 
 
 def _rg_of(rid: str) -> str | None:

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
+from agentreach import secretvalues
 from agentreach.connector import Connector, ScanCancelled, ScanContext
 from agentreach.model import CoverageGap, Edge, Identity, Record, System
 
@@ -54,6 +55,13 @@ class GcpConnector(Connector):
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
         self.cfg = GcpConfig.from_mapping(config)
+        self.values = secretvalues.ValueStats()  # what match_secret_values read and cost
+
+    def summary(self) -> dict[str, Any]:
+        return {"secret_values": self.values.summary()} if self.cfg.match_secret_values else {}
+
+    def summary_line(self) -> str:
+        return self.values.line() if self.cfg.match_secret_values else ""
 
     def scan(self, ctx: ScanContext) -> Iterator[Record]:
         try:
@@ -68,6 +76,8 @@ class GcpConnector(Connector):
         finally:
             self.api_calls.update(calls.counts)
             calls.close()
+        if self.cfg.match_secret_values:
+            ctx.log.info("gcp: %s", self.values.line())
 
     def _scan(self, calls: GcpCalls, ctx: ScanContext) -> Iterator[Record]:
         cfg = self.cfg
@@ -158,7 +168,8 @@ class GcpConnector(Connector):
         service_records = list(cloudrun.transform(cloudrun.get(calls, pid, cfg.run_locations), pid, number,
                                                   out.emails, number_to_project))
         out.records += service_records
-        out.records += resources.transform(pid, resources.get_buckets(calls, pid), resources.get_secrets(calls, pid),
+        out.records += resources.transform(pid, resources.get_buckets(calls, pid),
+                                           resources.get_secrets(calls, pid, self.values),
                                            resources.get_datasets(calls, pid))
         out.policies = policies_in(out.records)
         # Service accounts engines and services run as but no listing produced: named like policy members.

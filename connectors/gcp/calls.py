@@ -148,8 +148,9 @@ class GcpCalls(CallLedger):
 
     # -- calls -----------------------------------------------------------------------
     def call(self, operation: str, fn: Callable[[], Any], *, project: str | None, service: str,
-             absent_ok: bool = True) -> Any:
-        """Run ``fn`` with retries; ``None`` when it failed (gap recorded) or found nothing."""
+             absent_ok: bool = True, errors: list[str] | None = None) -> Any:
+        """Run ``fn`` with retries; ``None`` when it failed (gap recorded, its status appended
+        to ``errors`` when given: a per-object call tells denied from absent) or found nothing."""
         for attempt in range(self.cfg.max_attempts):
             self.ctx.check_cancelled()
             self.count(f"{service}:{operation}")
@@ -166,6 +167,8 @@ class GcpCalls(CallLedger):
                             err.status if err else type(exc).__name__, (time.monotonic() - started) * 1000)
                 if err is None:
                     self._gap(operation, type(exc).__name__, first_line(exc), project, service)
+                    if errors is not None:
+                        errors.append(type(exc).__name__)
                     return None
                 if err.status in ABSENT_STATUSES and absent_ok:
                     return None
@@ -173,11 +176,13 @@ class GcpCalls(CallLedger):
                     self.backoff(operation, attempt + 1, base=self.cfg.retry_base_delay, jitter=True)
                     continue
                 self._gap(operation, err.status, f"HTTP {err.code}: {err.message}", project, service)
+                if errors is not None:
+                    errors.append(err.status)
                 return None
         return None
 
     def rest(self, api: str, path: str, params: Mapping[str, Any] | None = None, *, operation: str,
-             project: str | None, base: str | None = None) -> dict[str, Any] | None:
+             project: str | None, base: str | None = None, errors: list[str] | None = None) -> dict[str, Any] | None:
         """GET one REST resource as JSON (``None`` on failure, with the gap recorded)."""
         url = (base or self.cfg.endpoints[api]).rstrip("/") + path
 
@@ -186,7 +191,7 @@ class GcpCalls(CallLedger):
             if resp.status_code >= 400:
                 raise _rest_error(resp)
             return resp.json() if resp.content else {}
-        return self.call(operation, get, project=project, service=api)
+        return self.call(operation, get, project=project, service=api, errors=errors)
 
     def rest_pages(self, api: str, path: str, key: str, params: Mapping[str, Any] | None = None, *,
                    operation: str, project: str | None, base: str | None = None,

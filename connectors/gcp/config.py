@@ -46,6 +46,10 @@ class GcpConfig:
     timeout: float = 30.0  # per call, seconds
     workers: int = 4
     page_size: int = 100
+    # Access each Secret Manager secret's latest version and keep only its identity
+    # (agentreach.secretvalues), so a file secret is linked to the secret it is.
+    match_secret_values: bool = False
+    value_workers: int = 2  # concurrent versions.access + scrypt per project
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "GcpConfig":
@@ -80,10 +84,10 @@ class GcpConfig:
         creds = values.get("credentials", "adc")
         if not isinstance(creds, str) or not creds:
             raise ConnectorConfigError("connectors.gcp.credentials: 'adc' or the path of a service-account key file")
-        for key in ("anonymous", "grpc_insecure", "last_used"):
+        for key in ("anonymous", "grpc_insecure", "last_used", "match_secret_values"):
             if key in values and not isinstance(values[key], bool):
                 raise ConnectorConfigError(f"connectors.gcp.{key}: must be true or false")
-        for key in ("max_attempts", "workers", "page_size"):
+        for key in ("max_attempts", "workers", "page_size", "value_workers"):
             if key in values and (not isinstance(values[key], int) or isinstance(values[key], bool)
                                   or values[key] < 1):
                 raise ConnectorConfigError(f"connectors.gcp.{key}: must be a whole number >= 1")

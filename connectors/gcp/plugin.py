@@ -1,6 +1,7 @@
 """What the GCP connector adds besides collection: its provider name, the IAM reach deriver,
 its ``scan`` options and the node type of what a scan covered."""
 
+from agentreach import secretvalues
 from agentreach.plugins import CliOption, Plugin, ShardDimension
 
 PLUGIN = Plugin(
@@ -15,5 +16,6 @@ PLUGIN = Plugin(
         CliOption("--projects", "projects", "GCP: comma-separated project ids (default: every project search returns).",
                   "csv"),
         CliOption("--gcp-organization", "organization_id", "GCP: organization id whose folders and policies are read."),
+        CliOption(secretvalues.OPTION_FLAG, secretvalues.OPTION_KEY, secretvalues.OPTION_HELP, "flag"),
     ),
 )

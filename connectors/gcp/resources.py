@@ -8,9 +8,12 @@ into equivalent bindings (the basic dataset roles map to their predefined roles)
 
 from __future__ import annotations
 
+import base64
 import urllib.parse
-from typing import Any, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator, Mapping, Sequence
 
+from agentreach import secretvalues
 from agentreach.model import System, node_id
 
 from .calls import GcpCalls
@@ -30,7 +33,10 @@ def get_buckets(calls: GcpCalls, project: str) -> list[tuple[dict[str, Any], dic
     return out
 
 
-def get_secrets(calls: GcpCalls, project: str) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+def get_secrets(calls: GcpCalls, project: str,
+                stats: secretvalues.ValueStats | None = None) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each secret with its IAM policy; with ``match_secret_values`` also ``ValueRead``: its
+    latest version accessed and named in memory (:func:`get_value_identities`)."""
     out = []
     for secret in calls.rest_pages("secretmanager", f"/v1/projects/{project}/secrets", "secrets",
                                    operation="secrets.list", project=project):
@@ -38,7 +44,84 @@ def get_secrets(calls: GcpCalls, project: str) -> list[tuple[dict[str, Any], dic
         pol = calls.rest("secretmanager", f"/v1/projects/{project}/secrets/{short}:getIamPolicy",
                          {"options.requestedPolicyVersion": 3}, operation="secrets.getIamPolicy", project=project)
         out.append((secret, policy_dict(pol) if pol is not None else None))
+    if calls.cfg.match_secret_values and out:
+        scanners = secretvalues.secret_scanners()
+        with ThreadPoolExecutor(max_workers=calls.cfg.value_workers, thread_name_prefix="gcp-values") as pool:
+            reads = list(pool.map(lambda item: get_value_identities(
+                calls, project, item[0]["name"].rsplit("/", 1)[-1], scanners, stats), out))
+        out = [({**secret, "ValueRead": read}, pol) for (secret, pol), read in zip(out, reads, strict=True)]
     return out
+
+
+VALUE_OPERATION = "versions.access"
+VALUE_VERSION = "latest"
+
+
+def get_value_identities(calls: GcpCalls, project: str, short: str, scanners: Sequence[Any] = (),
+                         stats: secretvalues.ValueStats | None = None) -> dict[str, Any]:
+    """The latest version of one secret (``versions/latest:access``), its payload checked
+    against ``dataCrc32c``, decoded and named in memory: the ``value_read`` record, no value in
+    it. Denied (no ``secretmanager.versions.access``, a CMEK key the caller may not use), a
+    disabled latest version or a payload that fails its checksum is a gap for this secret."""
+    stats = stats if stats is not None else secretvalues.ValueStats()
+    errors: list[str] = []
+    body = calls.rest("secretmanager", f"/v1/projects/{project}/secrets/{short}/versions/{VALUE_VERSION}:access",
+                      operation=VALUE_OPERATION, project=project, errors=errors)
+    if body is None:
+        if errors:
+            status = secretvalues.failure_status(errors[-1])
+            stats.add(status)
+            return secretvalues.read_record(status, VALUE_OPERATION, VALUE_VERSION,
+                                            reason=f"{errors[-1]} (coverage gap)")
+        stats.add("absent")
+        return secretvalues.read_record("absent", VALUE_OPERATION, VALUE_VERSION, reason="the secret has no version")
+    version = str(body.get("name") or "").rsplit("/", 1)[-1] or None
+    payload = body.get("payload") if isinstance(body.get("payload"), Mapping) else {}
+    encoded, crc = payload.get("data"), payload.get("dataCrc32c")
+    body.clear()
+    del body, payload
+    try:
+        value = base64.b64decode(encoded or "", validate=True)
+    except (ValueError, TypeError):
+        value = None
+    del encoded
+    if value is None or (crc is not None and str(crc) != str(crc32c(value))):
+        calls.gap(VALUE_OPERATION, "DATA_LOSS", f"secret projects/{project}/secrets/{short}: the payload is not "
+                  "base64 or fails its dataCrc32c checksum", account=project, service="secretmanager")
+        stats.add("failed")
+        return secretvalues.read_record("failed", VALUE_OPERATION, VALUE_VERSION, version_id=version,
+                                        reason="DATA_LOSS (coverage gap)")
+    derive = calls.ctx.secret_id or calls.ctx.fingerprint
+    found, reason, took = secretvalues.timed_identities(value, derive, scanners)
+    del value
+    if reason:
+        stats.add("skipped")
+        return secretvalues.read_record("skipped", VALUE_OPERATION, VALUE_VERSION, version_id=version, reason=reason)
+    stats.add("read", len(found), took)
+    record = secretvalues.read_record("read", VALUE_OPERATION, VALUE_VERSION, version_id=version)
+    record["identities"] = found
+    return record
+
+
+def _crc_table() -> list[int]:
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC32C = _crc_table()
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli), what Secret Manager's ``dataCrc32c`` holds (RFC 3720 B.4)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
 
 
 def get_datasets(calls: GcpCalls, project: str) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
@@ -52,6 +135,14 @@ def get_datasets(calls: GcpCalls, project: str) -> list[tuple[dict[str, Any], di
                           operation="datasets.get", project=project)
         out.append((full or item, dataset_policy(full["access"]) if full and "access" in full else None))
     return out
+
+
+def _value_attrs(read: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``value_identities`` and ``value_read`` when values were matched; nothing otherwise."""
+    if not read:
+        return {}
+    read = dict(read)
+    return {secretvalues.ATTR: read.pop("identities", None) or [], secretvalues.READ_ATTR: read}
 
 
 def dataset_policy(access: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -108,7 +199,8 @@ def transform(project: str, buckets: list[tuple[dict[str, Any], Any]], secrets: 
         short = secret["name"].rsplit("/", 1)[-1]
         yield _system("secret", f"{project}/{short}", f"projects/{project}/secrets/{short}", short, project,
                       secret.get("createTime"), secret.get("labels"), pol,
-                      {"resource_name": secret["name"], "rotation": secret.get("rotation") or {}})
+                      {"resource_name": secret["name"], "rotation": secret.get("rotation") or {},
+                       **_value_attrs(secret.get("ValueRead"))})
     for ds, pol in datasets:
         ref = ds["datasetReference"]
         yield _system("bigquery_dataset", f"{ref['projectId']}:{ref['datasetId']}",

@@ -93,7 +93,7 @@ def scan_overrides(given: Mapping[str, Any]) -> dict[str, Any]:
     """Config overrides from the values of :func:`scan_options` (by ``CliOption.dest``);
     options left unset change nothing."""
     connectors: dict[str, dict[str, Any]] = {}
-    for plugin, opt in scan_options():
+    for plugin, opt in registry().cli_option_targets():
         value = given.get(opt.dest)
         if opt.kind == "csv" and isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
@@ -407,6 +407,12 @@ def edges_of(store: Store, info: SnapshotInfo, node_id: str) -> list[dict[str, A
     from . import render
 
     raw = store.edges(info.id, touching=node_id)
+    # A secret found in a file that is a live one (a key by its public id, a cloud secret by its
+    # value's identity): the link's edge into the file names the live object from this side too.
+    locations = [e["dst"] for e in raw if e["kind"] == "found_in" and e["src"] == node_id]
+    if locations and node_id.startswith("files:"):
+        raw = raw + [e for e in store.edges(info.id, kinds=["found_in"], dst_in=locations)
+                     if (e.get("attrs") or {}).get("file_credential") == node_id and e["src"] != node_id]
     ends = {e["src"] for e in raw} | {e["dst"] for e in raw}
     names = {n.node.id: n.node.name for n in store.nodes(info.id, ids=ends)}
     return [render.edge_json(e, names) for e in raw]

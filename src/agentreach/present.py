@@ -134,6 +134,11 @@ def print_scan(console: Console, result: ScanResult, store: Store) -> None:
     for item in scan_summary(result, store)["leaked_live"]:  # the most serious thing we report: never let it scroll
         who = f" of {', '.join(map(escape, item['identities']))}" if item["identities"] else ""
         name = escape(item["name"])
+        if item.get("kind") == "system":
+            console.print(f"LEAKED AND LIVE: the current value of the {escape(item['type'])} {name} is written in "
+                          f"{', '.join(map(escape, item['locations']))}. Rotate it now; 'agentreach who-can-reach "
+                          f"{name}' shows who else holds it.", style="bold red")
+            continue
         console.print(f"LEAKED AND LIVE: the active {escape(item['type'])} {name}{who} is written in "
                       f"{', '.join(map(escape, item['locations']))}. Deactivate it now; 'agentreach reach {name}' "
                       "shows what it unlocks.", style="bold red")

@@ -48,14 +48,25 @@ class Registry:
         return out
 
     def cli_options(self) -> list[tuple[Plugin, CliOption]]:
-        seen: dict[str, str] = {}
+        """One entry per flag, for the command line (the first plugin to declare it)."""
+        firsts: dict[str, tuple[Plugin, CliOption]] = {}
+        for p, opt in self.cli_option_targets():
+            firsts.setdefault(opt.flag, (p, opt))
+        return list(firsts.values())
+
+    def cli_option_targets(self) -> list[tuple[Plugin, CliOption]]:
+        """Every (plugin, option) a flag sets. Plugins may share a flag when they declare it
+        alike (same key and kind: ``--match-secret-values`` turns the option on for every cloud
+        connector); a flag declared otherwise by a second plugin is ignored with a warning."""
+        seen: dict[str, tuple[str, CliOption]] = {}
         out = []
         for p in self.plugins:
             for opt in p.cli_options:
-                if opt.flag in seen:
-                    log.warning("plugin %s: option %s already added by %s; ignored", p.name, opt.flag, seen[opt.flag])
+                first = seen.get(opt.flag)
+                if first is not None and (first[1].key, first[1].kind) != (opt.key, opt.kind):
+                    log.warning("plugin %s: option %s already added by %s; ignored", p.name, opt.flag, first[0])
                     continue
-                seen[opt.flag] = p.name
+                seen.setdefault(opt.flag, (p.name, opt))
                 out.append((p, opt))
         return out
 

@@ -317,6 +317,14 @@ def show_text(console: Console, obj: dict[str, Any], edges: Sequence[dict[str, A
         if value:
             console.print(f"  {key}:")
             console.print_json(json.dumps(value, default=str), indent=2)
+    live = {}
+    for e in edges:  # a file secret that is a live credential or a cloud secret's value: say which, first
+        attrs = e.get("attrs") or {}
+        if attrs.get("file_credential") == obj["id"] and e["src"] != obj["id"] and not attrs.get("public_only"):
+            live.setdefault(e["src"], (e.get("src_name") or e["src"],
+                                       attrs.get("evidence") or f"{attrs.get('via')} {attrs.get('matched')}"))
+    for name, why in live.values():
+        console.print(f"  {'is the live':<17}{escape(name)} ({escape(why)})", style="bold")
     if edges:
         table = Table(title="edges", header_style="bold")
         for col in ("direction", "kind", "other", "detail"):

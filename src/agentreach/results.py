@@ -43,18 +43,21 @@ def leaked_live(store: Store, snapshot_id: int) -> list[dict[str, Any]]:
     """Active cloud credentials that were found written in files: the one thing a scan must
     not let scroll past (AR-SECRET-LEAKED-LIVE has the full evidence). Cheap: the found_in
     edges of the snapshot and the nodes at their ends, no graph, no rules."""
-    from .model import Credential, CredentialStatus
+    from .model import Credential, CredentialStatus, System
+    from .secretvalues import ATTR
 
     places = {cid: p for cid, p in found_locations(store, snapshot_id).items() if not cid.startswith("files:")}
     if not places:
         return []
     creds = [n.node for n in store.nodes(snapshot_id, ids=set(places))]
-    live = [c for c in creds if isinstance(c, Credential) and c.status == CredentialStatus.ACTIVE]
+    # A cloud secret is there when a file holds its current value (--match-secret-values).
+    live = [c for c in creds if (isinstance(c, Credential) and c.status == CredentialStatus.ACTIVE)
+            or (isinstance(c, System) and c.attrs.get(ATTR))]
     idents: dict[str, list[str]] = {}
     for e in store.edges(snapshot_id, kinds=["authenticates"]):
         if e["src"] in places:
             idents.setdefault(e["src"], []).append(e["dst"])
     names = {n.node.id: n.node.name for n in store.nodes(snapshot_id, ids={i for v in idents.values() for i in v})}
-    return sorted(({"id": c.id, "name": c.name, "type": c.type,
+    return sorted(({"id": c.id, "name": c.name, "type": c.type, "kind": c.kind.value,
                     "identities": sorted(names.get(i, i) for i in idents.get(c.id, [])), "locations": places[c.id]}
                    for c in live), key=lambda i: i["name"])

@@ -257,6 +257,10 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
     finally:
         task.done()
         run.api_calls = dict(connector.api_calls)
+        try:
+            run.summary, run.summary_line = dict(connector.summary()), connector.summary_line()
+        except Exception:  # noqa: BLE001 - a connector's own summary never costs its records
+            ctx.log.debug("connector %s: no summary", connector.name, exc_info=True)
     if run.collected == 0 and len(ctx.gaps.gaps) > gaps_before:
         newest = ctx.gaps.gaps[-1]
         run.error = f"saw nothing ({newest.operation}: {newest.error_code})"

@@ -3,9 +3,10 @@ a scan includes it they are reported as skipped, never as passing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterator, Mapping
 
-from ...model import Credential, CredentialStatus, Node
+from ...model import Credential, CredentialStatus, Node, System
 from ...order import severity_rank, shift
 from ..base import Finding, FindingContext, RuleMeta, agent_line, owner_line, reach_line, rule
 
@@ -43,6 +44,16 @@ LEAKED_LIVE = RuleMeta(
                  "file was written, then move the workload to workload identity federation.",
     },
 )
+# When the live thing is a cloud secret whose value the file holds (--match-secret-values).
+SECRET_REMEDIATION = {
+    "aws": "Rotate the secret now (aws secretsmanager rotate-secret, or put-secret-value and change the system "
+           "it unlocks), remove it from the file and its history, and check who read it (CloudTrail "
+           "GetSecretValue) since the file was written.",
+    "azure": "Set a new version of the Key Vault secret and change the system it unlocks, remove it from the "
+             "file and its history, and check the vault's SecretGet audit events since the file was written.",
+    "gcp": "Add a new version of the secret, change the system it unlocks, disable the old version, remove it "
+           "from the file and its history, and check AccessSecretVersion in Data Access audit logs.",
+}
 
 
 IN_METADATA = RuleMeta(
@@ -83,21 +94,52 @@ def _leaks(ctx: FindingContext, node_id: str) -> list:
             if e["kind"] == "found_in" and not (e.get("attrs") or {}).get("public_only")]
 
 
-def _live_match(ctx: FindingContext, node: Credential) -> Credential | None:
+def _live_match(ctx: FindingContext, node: Credential) -> Credential | System | None:
     """The inventory credential a found secret is: itself, when a cloud credential has a
-    found_in edge (graph/link_edges.py matched its public id); the cloud credential with a
-    found_in edge into the same location; or the one ``attrs.matches`` names."""
+    found_in edge (graph/links.py matched its public id); the cloud credential with a
+    found_in edge into the same location; or the one ``attrs.matches`` names. Else the cloud
+    secret whose current value it is (graph/links.py matched the value's identity, read with
+    --match-secret-values): a secret manager's value is live while it is the current version."""
     if node.provider != "files" and node.status == CredentialStatus.ACTIVE:
         return node
     mids = list(node.attrs.get("matches") or ())
+    secrets: list[str] = []
     for edge in _leaks(ctx, node.id):
-        mids += [e["src"] for e in ctx.view.in_edges.get(edge["dst"], ())
-                 if e["kind"] == "found_in" and not (e.get("attrs") or {}).get("public_only")]
+        for e in ctx.view.in_edges.get(edge["dst"], ()):
+            attrs = e.get("attrs") or {}
+            if e["kind"] != "found_in" or attrs.get("public_only"):
+                continue
+            (secrets if attrs.get("via") == "secret value" and attrs.get("file_credential") == node.id
+             else mids).append(e["src"])
     for mid in mids:
         other = ctx.view.nodes.get(mid)
         if isinstance(other, Credential) and other.provider != "files" and other.status == CredentialStatus.ACTIVE:
             return other
+    for sid in sorted(set(secrets)):
+        other = ctx.view.nodes.get(sid)
+        if isinstance(other, System):
+            return other
     return None
+
+
+def _value_evidence(ctx: FindingContext, secret: System) -> list[str]:
+    """The links' own lines: which part of which version matched, read with what."""
+    return sorted({str((e.get("attrs") or {}).get("evidence")) for e in ctx.view.out_edges.get(secret.id, ())
+                   if e["kind"] == "found_in" and (e.get("attrs") or {}).get("evidence")})
+
+
+def _readers(ctx: FindingContext, secret: System) -> str:
+    """Who else holds the secret: every identity and credential that may read its value."""
+    from ...graph.query import who_can_reach
+
+    start = ctx.graph.node(secret.id)
+    rows = [r for r in who_can_reach(ctx.graph, start) if r.get("data_access")] if start is not None else []
+    if not rows:
+        return "no identity agentreach saw may read its value"
+    names = sorted({r["name"] for r in rows})
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return (f"{len(names)} identities and credentials may read its value ({', '.join(names[:5])}{more}; "
+            f"agentreach who-can-reach {secret.native_id or secret.id})")
 
 
 def _found(ctx: FindingContext) -> list[Credential]:
@@ -140,9 +182,21 @@ def secret_in_files(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, An
 
 @rule(LEAKED_LIVE)
 def secret_leaked_live(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
+    secrets_done: set[str] = set()
     for node in _found(ctx):
         live = _live_match(ctx, node)
         if live is None:
+            continue
+        if isinstance(live, System):
+            if live.id in secrets_done:
+                continue  # its password and its user name in two files: one finding names both
+            secrets_done.add(live.id)
+            where = [w.removeprefix("found in ") for w in _where(ctx, live)]
+            finding = ctx.finding(meta, live, meta.severity, [
+                f"the current value of the {live.type} {live.name} is written in {', '.join(where) or 'a file'}",
+                *_value_evidence(ctx, live), *_where(ctx, live), _readers(ctx, live),
+                agent_line(ctx, node.id), owner_line(ctx, live.id)])
+            yield replace(finding, remediation=SECRET_REMEDIATION.get(live.provider, finding.remediation))
             continue
         idents = ", ".join(ctx.name(i) for i in ctx.view.identities_of(live.id)) or "an unknown identity"
         used = f"last used {live.last_used.date()}" if live.last_used else "no recorded use"
