@@ -14,12 +14,12 @@ from typing import Any
 
 import boto3
 import pytest
+from agentreach_testing.faults import Fault
 from click.testing import CliRunner
 
 from agentreach.activity import aggregates_for
 from agentreach.cli import main
 from agentreach.store import Store
-from agentreach_testing.faults import Fault
 
 from .conftest import NOW, reset_moto
 
