@@ -151,3 +151,35 @@ def test_store_merges_parts_and_answers_by_subject_and_time(store_at) -> None:
     assert [a.action for a in recent] == ["s3:GetObject"]
     assert aggregates_for(store, ["aws:iam_user:someone-else"], None, snapshot_id=sid) == []
     store.close()
+
+
+# User agents as the frameworks' own code builds them (config/user-agents.yaml names each source).
+FRAMEWORK_UAS = {
+    "langchain": "Boto3/1.38.0 md/Botocore#1.38.0 ua/2.1 lang/python#3.12 x-client-framework:langchain-aws",
+    "llamaindex": "Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 x-client-framework:llama_index",
+    "strands": "Boto3/1.38.0 md/Botocore#1.38.0 ua/2.1 os/linux#6.8 cfg/retry-mode#standard Botocore/1.38.0 strands-agents",
+    "awslabs-mcp": "Boto3/1.38.0 md/Botocore#1.38.0 ua/2.1 md/awslabs#mcp#iam-mcp-server#1.0.5",
+    "haystack": "Boto3/1.34.0 md/Botocore#1.34.0 x-client-framework:haystack",
+}
+PLAIN_UAS = ["aws-cli/2.13.5 Python/3.11.4 Linux/4.14.255 exec-env/CloudShell exe/x86_64.amzn.2 prompt/off",
+             "[aws-cli/2.18.5]", "console.amazonaws.com", "AWS Internal",
+             "aws-sdk-java/2.20.160-SNAPSHOT Linux/5.10.216 OpenJDK_64-Bit_Server_VM/11.0.23+9-LTS Java/11.0.23 "
+             "vendor/Amazon.com_Inc. md/internal exec-env/AWS_Lambda_java11 io/sync http/Apache"]
+
+
+def test_user_agent_signal_names_the_framework_with_the_user_agent() -> None:
+    from agentreach.classify import signals_for
+    from agentreach.classify.matchers import _user_agent_patterns, match_user_agent
+    from agentreach.config import load_config
+    from agentreach.model import Identity
+
+    frameworks = {fw for fw, _ in _user_agent_patterns()}
+    assert {"Strands Agents", "AWS MCP server (awslabs/mcp)", "Claude Code", "CrewAI"} <= frameworks
+    sig = next(s for s in signals_for(load_config()) if s.id == "any.telemetry.framework-user-agent")
+    assert sig.strength == "medium"
+    node = Identity(id="aws:iam_role:r", provider="aws", source="aws", type="iam_role", name="r",
+                    attrs={"user_agents": [*PLAIN_UAS, *FRAMEWORK_UAS.values()]})
+    texts = [m.matched for m in match_user_agent(sig, node, None)]  # type: ignore[arg-type]
+    assert len(texts) == len(FRAMEWORK_UAS)  # each framework's user agent once, no plain SDK or CLI one
+    assert f"Strands Agents: {FRAMEWORK_UAS['strands']}" in texts
+    assert any(t.startswith("AWS MCP server") and "iam-mcp-server" in t for t in texts)
