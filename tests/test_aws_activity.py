@@ -188,3 +188,54 @@ def test_unreadable_bucket_falls_back_to_lookup_events(estate: dict[str, Any], f
     lookup = [a for a in got if a.source == "lookup_events"]
     assert [(a.action, a.count) for a in lookup] == [("ec2:StartInstances", 3)]  # three events over two pages
     assert frontdoor.calls[("cloudtrail", "LookupEvents")] >= 3  # throttled once, then two pages
+
+
+def _cli(db: str, *args: str) -> Any:
+    return CliRunner().invoke(main, ["--db", db, "-q", *args])
+
+
+def test_activity_answers_did_the_key_read_the_bucket(estate: dict[str, Any], scanned: str) -> None:
+    key = estate["key_id"]
+    result = _cli(scanned, "activity", key, "--system", "customer-data", "--format", "json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["subject"]["native_id"] == key and body["system"] == "arn:aws:s3:::customer-data"
+    rows = {(r["action"], r["outcome"]): r for r in body["activity"]}
+    assert set(rows) == {("s3:GetObject", "success"), ("s3:GetObject", "denied")}
+    assert rows[("s3:GetObject", "success")]["count"] == 3
+    assert rows[("s3:GetObject", "success")]["last_seen"] == _t(2)
+    assert body["summary"] == {"actions": 2, "calls": 4, "last_seen": _t(2)}
+    csv_out = _cli(scanned, "activity", key, "--format", "csv").output
+    assert csv_out.splitlines()[0].startswith("subject,identity,credential,action,resource")
+    assert "ec2:StartInstances" in csv_out
+    md_out = _cli(scanned, "activity", key, "--format", "md").output
+    assert "| `s3:GetObject` | `arn:aws:s3:::customer-data` | success | 3 |" in md_out
+    # --since keeps the aggregates last seen in it: the key's last call was two days ago.
+    assert "No activity recorded" in _cli(scanned, "activity", key, "--since", "1d", "--format", "md").output
+
+
+def test_activity_of_a_key_outside_the_inventory_and_of_an_identity(estate: dict[str, Any], scanned: str) -> None:
+    stranger = _cli(scanned, "activity", "AKIAZZZZZZZZZZZZZZZZ", "--format", "json")
+    assert stranger.exit_code == 0, stranger.output
+    assert json.loads(stranger.output)["activity"] == []
+    assert json.loads(stranger.output)["subject"]["in_inventory"] is False
+    role = json.loads(_cli(scanned, "activity", "agent-runner", "--format", "json").output)
+    assert {(r["action"], r["source"]) for r in role["activity"]} >= {("s3:PutObject", "cloudtrail"),
+                                                                      ("s3:PutObject", "last_accessed")}
+
+
+def test_reach_and_who_can_reach_mark_exercised_paths(estate: dict[str, Any], scanned: str) -> None:
+    reach = json.loads(_cli(scanned, "reach", estate["key_id"], "--format", "json").output)
+    bucket = next(s for s in reach["systems"] if s["name"] == "customer-data")
+    assert bucket["exercised"]["count"] == 3 and bucket["exercised"]["actions"] == ["s3:GetObject"]
+    assert bucket["exercised"]["last_seen"] == _t(2)
+    unused = [s for s in reach["systems"] if s["name"] == "ct-logs"]
+    assert all(s["exercised"] is None for s in unused)
+    who = json.loads(_cli(scanned, "who-can-reach", "customer-data", "--format", "json").output)
+    by_name = {s["name"]: s for s in who["subjects"]}
+    assert by_name["agent-runner"]["exercised"]["count"] == 2
+    assert by_name["agent-runner"]["exercised"]["actions"] == ["s3:PutObject"]
+    old = json.loads(_cli(scanned, "who-can-reach", "customer-data", "--since", "12h", "--format", "json").output)
+    assert all(s["exercised"] is None for s in old["subjects"])  # nothing in the last 12 hours
+    table = _cli(scanned, "reach", estate["key_id"]).output
+    assert "used" in table and "3× last" in table

@@ -381,3 +381,18 @@ def iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def path_evidence(path: Sequence[Mapping[str, Any]], start_id: str, start_kind: str | None, system_native: str | None,
+                  granted: Iterable[str] | None, aggregates: Sequence[ActivityAggregate]) -> Exercised | None:
+    """Whether a reach path (hops as ``reach`` / ``who-can-reach`` print them) was used in
+    the window: its last grant's holder (the hop's ``from``) successfully did one of the
+    granted actions on the system. When the path is a credential straight to its identity's
+    grant, only calls that named that credential count (a user's other key is not this one)."""
+    if not path or path[-1].get("edge") not in ("can_access", "can_escalate"):
+        return None
+    holder = path[-1]["from"]
+    if start_kind == "credential" and len(path) == 2 and path[0].get("edge") == "authenticates":
+        scoped = [a for a in aggregates if a.credential == start_id]
+        return exercised(scoped, actors=[start_id], resource=system_native, granted=granted)
+    return exercised(aggregates, actors=[holder], resource=system_native, granted=granted)
