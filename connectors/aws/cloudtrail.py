@@ -18,7 +18,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, TypedDict
+
+import msgspec
 
 from agentreach.activity import MAX_TEXT, ActivityEvent
 
@@ -61,6 +63,58 @@ _PARAM_ARNS: tuple[tuple[str, str], ...] = (
 )
 
 
+# What a log file is decoded into: only the fields an activity event is made of. msgspec skips
+# every other field without building it (requestParameters but for its naming keys,
+# responseElements, additionalEventData, tlsDetails …), which is most of a record's bytes and
+# most of the time a generic JSON decode spends; the result is plain dicts, as json gives.
+class _SessionIssuer(TypedDict, total=False):
+    type: str
+    arn: str
+
+
+class _SessionContext(TypedDict, total=False):
+    sessionIssuer: _SessionIssuer
+
+
+class _UserIdentity(TypedDict, total=False):
+    type: str
+    arn: str
+    accountId: str
+    accessKeyId: str
+    sessionContext: _SessionContext
+
+
+class _Resource(TypedDict, total=False):
+    ARN: str
+    arn: str
+    type: str
+
+
+# The requestParameters keys that name a resource (_PARAM_ARNS); the rest of it is never built.
+_Params = TypedDict("_Params", {name: Any for name, template in _PARAM_ARNS if template}, total=False)  # type: ignore[misc]
+
+
+class _Record(TypedDict, total=False):
+    eventTime: str
+    eventSource: str
+    eventName: str
+    awsRegion: str
+    sourceIPAddress: str
+    userAgent: str
+    errorCode: str
+    recipientAccountId: str
+    userIdentity: _UserIdentity
+    resources: list[_Resource]
+    requestParameters: _Params | None
+
+
+class _LogFile(TypedDict):
+    Records: list[_Record]
+
+
+_DECODER = msgspec.json.Decoder(_LogFile)
+
+
 def key_date(key: str) -> str | None:
     """``YYYY/MM/DD`` of a log file key in the standard layout, else None (a digest file,
     an object that is not a CloudTrail log)."""
@@ -87,13 +141,29 @@ def records_of(data: bytes) -> list[Mapping[str, Any]]:
     held whole: the listing and the other files are streamed."""
     try:
         text = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-        doc = json.loads(text)
     except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
         raise LogFileError(f"not a CloudTrail log file ({type(exc).__name__}: {str(exc)[:120]})") from None
+    try:
+        return _DECODER.decode(text)["Records"]
+    except msgspec.ValidationError as exc:
+        if "Records" in str(exc) and "missing required field" in str(exc):
+            raise LogFileError("not a CloudTrail log file (no Records list)") from None
+        # A field of an unexpected type somewhere: fall back to the generic decode, and let
+        # event_of skip what it cannot read, rather than lose the file's other records.
+        doc = _loads(text)
+    except msgspec.DecodeError as exc:
+        raise LogFileError(f"not a CloudTrail log file (not JSON: {str(exc)[:120]})") from None
     records = doc.get("Records") if isinstance(doc, dict) else None
     if not isinstance(records, list):
         raise LogFileError("not a CloudTrail log file (no Records list)")
     return records
+
+
+def _loads(text: bytes) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise LogFileError(f"not a CloudTrail log file (not JSON: {str(exc)[:120]})") from None
 
 
 def _node_id(type_: str, public: str) -> str:
@@ -195,15 +265,48 @@ def event_of(record: Mapping[str, Any], source: str = "cloudtrail") -> ActivityE
 
 
 def events_of(records: Any, since: str | None = None, source: str = "cloudtrail") -> Iterator[ActivityEvent]:
-    """The events of records at or after ``since`` (ISO 8601 UTC), skipping the rest."""
+    """The events of records at or after ``since`` (ISO 8601 UTC), skipping the rest. Same
+    answers as :func:`event_of` per record; who made a call and what action it was are
+    worked out once per distinct principal and action (a log repeats them endlessly)."""
+    who_cache: dict[tuple[Any, ...], tuple[str, str | None, str] | None] = {}
+    action_cache: dict[tuple[Any, Any], str | None] = {}
     for record in records:
         if not isinstance(record, dict):
             continue
-        if since is not None and (record.get("eventTime") or "") < since:
+        when = record.get("eventTime")
+        if not isinstance(when, str) or (since is not None and when < since):
             continue
-        ev = event_of(record, source)
-        if ev is not None:
-            yield ev
+        ui = record.get("userIdentity")
+        if not isinstance(ui, dict):
+            continue
+        issuer = (ui.get("sessionContext") or {}).get("sessionIssuer") or {}
+        wkey = (ui.get("type"), ui.get("arn"), ui.get("accessKeyId"), issuer.get("arn"), issuer.get("type"),
+                ui.get("accountId"))
+        who = who_cache.get(wkey, _MISSING)
+        if who is _MISSING:
+            who = who_cache[wkey] = principal_of(ui)
+        if who is None:
+            continue
+        akey = (record.get("eventSource"), record.get("eventName"))
+        action = action_cache.get(akey, _MISSING)
+        if action is _MISSING:
+            action = action_cache[akey] = action_of(record)
+        if action is None:
+            continue
+        code = record.get("errorCode")
+        if code:
+            outcome, code = outcome_of(record)
+        else:
+            outcome = "success"
+        ua = record.get("userAgent")
+        ip = record.get("sourceIPAddress")
+        yield ActivityEvent(
+            who[0], action, resource_of(record), when, outcome, who[1], who[2],
+            ip[:MAX_TEXT] if isinstance(ip, str) else None, ua[:MAX_TEXT] if isinstance(ua, str) else None,
+            PROVIDER, record.get("recipientAccountId") or ui.get("accountId"), source, code)
+
+
+_MISSING: Any = object()
 
 
 def lookup_records(events: Any) -> Iterator[Mapping[str, Any]]:

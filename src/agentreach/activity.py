@@ -24,7 +24,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
 # Distinct source addresses / user agents kept per aggregate (the rest are counted only).
 MAX_VALUES = 8
@@ -37,14 +37,14 @@ OUTCOMES = ("success", "denied", "error")
 COUNTLESS_SOURCES = frozenset({"last_accessed"})
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityEvent:
+class ActivityEvent(NamedTuple):
     """One observed call. ``identity`` is the node id of the principal that made it (an IAM
     user or role, a service principal, a service account); ``credential`` the node id of the
     long-lived credential the log names (an access key id, a key id, an app credential),
     ``None`` for session credentials; ``action`` in the cloud's own vocabulary
     (``s3:GetObject``); ``resource`` the ARN or resource name of the system acted on, ``""``
-    for calls on no particular resource; ``time`` ISO 8601 UTC."""
+    for calls on no particular resource; ``time`` ISO 8601 UTC. A named tuple: millions are
+    made per log, and a tuple is the cheapest immutable record Python builds."""
 
     identity: str
     action: str
@@ -194,13 +194,18 @@ class Aggregator:
         t = ev.time
         if t < acc.first:
             acc.first = t
-        if t > acc.last:
+        elif t > acc.last:
             acc.last = t
         if ev.source not in COUNTLESS_SOURCES:
             acc.count += 1
         self.events += 1
-        if not (_bounded_add(acc.ips, ev.source_ip) & _bounded_add(acc.uas, ev.user_agent)
-                & _bounded_add(acc.codes, ev.error_code)):
+        # The bounded sets, inlined: this is the hot path of a five-million-event log.
+        ip, ua, code = ev.source_ip, ev.user_agent, ev.error_code
+        if ip and ip not in acc.ips and not _bounded_add(acc.ips, ip):
+            acc.truncated = True
+        if ua and ua not in acc.uas and not _bounded_add(acc.uas, ua):
+            acc.truncated = True
+        if code and code not in acc.codes and not _bounded_add(acc.codes, code):
             acc.truncated = True
 
     def add_all(self, events: Iterable[ActivityEvent]) -> None:
