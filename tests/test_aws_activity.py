@@ -105,6 +105,9 @@ def estate(moto_url: str, frontdoor_session: Any) -> dict[str, Any]:
     s3.put_object(Bucket="ct-logs", Key=log_key("AWSLogs/", "us-east-1", _t(200), "OLDOLDOLDOLDOLD1"), Body=b"x")
     s3.put_object(Bucket="ct-logs", Key=f"AWSLogs/{ACCOUNT}/CloudTrail-Digest/us-east-1/2026/01/01/d.json.gz",
                   Body=b"x")
+    # In the window but not a CloudTrail log: a gap naming its key, the other files still read.
+    bad_key = log_key("AWSLogs/", "us-east-1", _t(3), "BADBADBADBADBAD1")
+    s3.put_object(Bucket="ct-logs", Key=bad_key, Body=gzip.compress(b'{"NotRecords": 1}'))
     put_log(s3, "org-ct-logs", log_key(f"org/AWSLogs/{ORG}/", "eu-west-1", _t(1), "Zz0KsOhtH1ar15QQ"),
             [role_put_object(role["Arn"], _t(1), "eu-west-1"), role_put_object(role["Arn"], _t(1.5), "eu-west-1")])
     frontdoor_session.serve_service_specific_credentials({})
@@ -119,7 +122,7 @@ def estate(moto_url: str, frontdoor_session: Any) -> dict[str, Any]:
     ]}, in_progress_polls=1)
     lookup = [user_start_instances(user["Arn"], key_id, _t(d)) for d in (1, 2, 3)]
     frontdoor_session.serve_lookup_events({ACCOUNT: lookup}, page_size=2)
-    return {"user": user, "key_id": key_id, "role": role, "moto": moto_url}
+    return {"user": user, "key_id": key_id, "role": role, "moto": moto_url, "bad_key": bad_key}
 
 
 def _scan(door: Any, db: str, *extra: str) -> Any:
@@ -132,7 +135,7 @@ def _scan(door: Any, db: str, *extra: str) -> Any:
 def scanned(estate: dict[str, Any], frontdoor_session: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
     db = str(tmp_path_factory.mktemp("activity") / "inv.db")
     result = _scan(frontdoor_session, db)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # the one bad log file is a coverage gap
     return db
 
 
@@ -149,8 +152,11 @@ def test_trail_files_become_aggregates_per_key_action_and_resource(estate: dict[
     assert ("ec2:StartInstances", "", "success", "cloudtrail") in got
     # The trail bucket was readable: LookupEvents was not needed.
     assert not any(source == "lookup_events" for *_, source in got)
-    # Neither the file older than the window nor the digest was read (both would be gaps).
-    assert not [g for g in store.gaps(store.latest_snapshot().id) if g.error_code == "LogFileMalformed"]
+    # Only the bad file in the window is a gap, named by its key; neither the file older than
+    # the window nor the digest was read (both would be gaps too).
+    bad = [g for g in store.gaps(store.latest_snapshot().id) if g.error_code == "LogFileMalformed"]
+    assert len(bad) == 1 and estate["bad_key"] in bad[0].message and "no Records list" in bad[0].message
+    assert [g for g in store.gaps(store.latest_snapshot().id) if g.error_code != "LogFileMalformed"] == []
 
 
 def test_organization_trail_and_last_accessed_fill_the_role(estate: dict[str, Any], scanned: str) -> None:
