@@ -59,6 +59,9 @@ class AzureConfig:
     timeout: float = 30.0
     max_retry_after: float = 60.0
     workers: int = 4
+    # Workload sign-ins as activity (auditLogs/signIns, beta, AuditLog.Read.All): off unless asked.
+    activity: bool = False
+    activity_since: str = "90d"
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "AzureConfig":
@@ -112,6 +115,18 @@ class AzureConfig:
             if not isinstance(subs, (list, tuple)) or not all(isinstance(s, str) for s in subs):
                 raise ConnectorConfigError("connectors.azure.subscriptions: must be a list of subscription ids")
             v["subscriptions"] = tuple(s.lower() for s in subs)
+        if "activity" in v and not isinstance(v["activity"], bool):
+            raise ConnectorConfigError("connectors.azure.activity: must be true or false")
+        if "activity_since" in v:
+            import datetime as _dt
+
+            from agentreach.activity import window_start
+
+            v["activity_since"] = str(v["activity_since"])
+            try:
+                window_start(_dt.datetime.now(_dt.timezone.utc), v["activity_since"])
+            except ValueError as exc:
+                raise ConnectorConfigError(f"connectors.azure.activity_since: {exc}") from None
         if "beta" in v and not isinstance(v["beta"], bool):
             raise ConnectorConfigError("connectors.azure.beta: must be true or false")
         for key in ("max_attempts", "workers"):

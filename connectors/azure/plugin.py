@@ -17,5 +17,7 @@ PLUGIN = Plugin(
         CliOption("--tenant", "tenant_id", "Azure: the Entra tenant id (overrides connectors.azure.tenant_id)."),
         CliOption("--subscriptions", "subscriptions",
                   "Azure: comma-separated subscription ids (default: every one the caller sees).", "csv"),
+        CliOption("--entra-activity", "activity", "Azure: also read service-principal and managed-identity "
+                  "sign-ins (auditLogs/signIns) since connectors.azure.activity_since (90d).", "flag"),
     ),
 )
