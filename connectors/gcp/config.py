@@ -22,6 +22,7 @@ DEFAULT_ENDPOINTS: dict[str, str] = {
     "secretmanager": "https://secretmanager.googleapis.com",
     "bigquery": "https://bigquery.googleapis.com",
     "cloudidentity": "https://cloudidentity.googleapis.com",
+    "logging": "https://logging.googleapis.com",
 }
 
 DEFAULT_OWNER_CONVENTIONS = (r"owner[:=]\s*(?P<owner>[\w.@-]+)",)
@@ -44,6 +45,9 @@ class GcpConfig:
     timeout: float = 30.0  # per call, seconds
     workers: int = 4
     page_size: int = 100
+    # Cloud Audit Logs of service accounts as activity (entries:list): off unless asked for.
+    activity: bool = False
+    activity_since: str = "90d"
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "GcpConfig":
@@ -78,7 +82,17 @@ class GcpConfig:
         creds = values.get("credentials", "adc")
         if not isinstance(creds, str) or not creds:
             raise ConnectorConfigError("connectors.gcp.credentials: 'adc' or the path of a service-account key file")
-        for key in ("anonymous", "grpc_insecure", "last_used"):
+        if "activity_since" in values:
+            import datetime as _dt
+
+            from agentreach.activity import window_start
+
+            values["activity_since"] = str(values["activity_since"])
+            try:
+                window_start(_dt.datetime.now(_dt.timezone.utc), values["activity_since"])
+            except ValueError as exc:
+                raise ConnectorConfigError(f"connectors.gcp.activity_since: {exc}") from None
+        for key in ("anonymous", "grpc_insecure", "last_used", "activity"):
             if key in values and not isinstance(values[key], bool):
                 raise ConnectorConfigError(f"connectors.gcp.{key}: must be true or false")
         for key in ("max_attempts", "workers", "page_size"):
