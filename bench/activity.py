@@ -10,11 +10,14 @@ management events, a share of AccessDenied, SDK user agents with ``md/`` tokens,
 frameworks'.
 
 Then it parses them in a process pool (``--workers``, default 2): each worker takes one file
-at a time, reads it, runs ``agentreach_connectors.aws.cloudtrail.records_of`` and
-``events_of`` (what the AWS connector runs on each object it fetches) and folds the events
+at a time, reads it, runs ``agentreach_connectors.aws.cloudtrail.records_of`` and ``fold``
+(what the AWS connector runs on each object it fetches) and folds the events
 into an ``agentreach.activity.Aggregator`` bounded by ``--max-keys``, draining it whenever it
-fills; the parent merges the drained parts. Printed: events, files, aggregates, wall time of
-the parse, events per second, and the peak RSS of the parent and of the largest worker.
+fills; the parent merges the drained parts. Each worker is handed its whole share of the files
+as one task (``--batch 0``), so that it keeps one aggregator for all of them. Printed: events,
+files, aggregates, wall time of the parse, events per second, the workers' CPU time (events per
+CPU-second: what the machine's other load does not change much) and the peak RSS of the parent
+and of the largest worker.
 
     .venv/bin/python bench/activity.py [--events 5000000] [--workers 2] [--dir /tmp/agentreach-ct-bench]
 """
@@ -141,7 +144,7 @@ def _parse_files(args: tuple[list[str], int]) -> tuple[int, list[Any], int]:
     parts: list[Any] = []
     for path in paths:
         data = Path(path).read_bytes()
-        agg.add_all(cloudtrail.events_of(cloudtrail.records_of(data)))
+        cloudtrail.fold(cloudtrail.records_of(data), agg)  # what the connector runs on each object
         if agg.full:
             parts.extend(agg.drain())
     events = agg.events
@@ -152,6 +155,7 @@ def _parse_files(args: tuple[list[str], int]) -> tuple[int, list[Any], int]:
 def parse(files: list[Path], workers: int, max_keys: int, batch: int) -> tuple[int, list[Any], int]:
     from agentreach.activity import merge_all
 
+    batch = batch or -(-len(files) // workers)  # a new task starts a new aggregator: as few as balance allows
     chunks = [([str(p) for p in files[i:i + batch]], max_keys) for i in range(0, len(files), batch)]
     total, parts, child_peak = 0, [], 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -171,7 +175,8 @@ def main() -> int:
     ap.add_argument("--principals", type=int, default=3000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--max-keys", type=int, default=200_000, help="aggregates a worker holds before draining")
-    ap.add_argument("--batch", type=int, default=20, help="files per task handed to a worker")
+    ap.add_argument("--batch", type=int, default=0,
+                    help="files per task handed to a worker (0: each worker's whole share, one aggregator each)")
     ap.add_argument("--seed", type=int, default=18)
     ap.add_argument("--dir", default="/tmp/agentreach-ct-bench")
     args = ap.parse_args()

@@ -183,3 +183,13 @@ def test_user_agent_signal_names_the_framework_with_the_user_agent() -> None:
     assert len(texts) == len(FRAMEWORK_UAS)  # each framework's user agent once, no plain SDK or CLI one
     assert f"Strands Agents: {FRAMEWORK_UAS['strands']}" in texts
     assert any(t.startswith("AWS MCP server") and "iam-mcp-server" in t for t in texts)
+
+
+def test_folding_records_is_the_same_as_adding_their_events() -> None:
+    records = [dict(r, eventTime=f"2026-11-0{i % 9 + 1}T00:00:00Z") for i, r in enumerate(list(EXAMPLES.values()) * 3)]
+    records[1] = dict(records[1], errorCode="AccessDenied")
+    records.append({"userIdentity": {"type": "AWSService"}, "eventTime": "2026-11-01T00:00:00Z"})
+    slow, fast = Aggregator(), Aggregator()
+    slow.add_all(cloudtrail.events_of(records, "2026-11-02T00:00:00Z"))
+    assert cloudtrail.fold(records, fast, "2026-11-02T00:00:00Z") == slow.events > 0
+    assert [a.to_dict() for a in fast.drain()] == [a.to_dict() for a in slow.drain()]

@@ -179,11 +179,10 @@ def _read_file(calls: AwsCalls, bucket: str, key: str, since_iso: str, agg: Aggr
         calls.gap("GetObject", "LogFileMalformed", f"s3://{bucket}/{key}: {exc}"[:500], account=calls.account,
                   service="s3")
         return
-    before = agg.events
-    agg.add_all(cloudtrail.events_of(records, since_iso))
+    folded = cloudtrail.fold(records, agg, since_iso)
     with shared.lock:
         shared.files += 1
-        shared.events += agg.events - before
+        shared.events += folded
 
 
 def _from_lookup(calls: AwsCalls, region: str, opts: ActivityOptions, agg: Aggregator,

@@ -22,7 +22,7 @@ from typing import Any, Iterator, Mapping, TypedDict
 
 import msgspec
 
-from agentreach.activity import MAX_TEXT, ActivityEvent
+from agentreach.activity import MAX_TEXT, ActivityEvent, Aggregator
 
 PROVIDER = "aws"
 
@@ -307,6 +307,53 @@ def events_of(records: Any, since: str | None = None, source: str = "cloudtrail"
 
 
 _MISSING: Any = object()
+
+
+def fold(records: Any, agg: Aggregator, since: str | None = None, source: str = "cloudtrail") -> int:
+    """Fold records straight into ``agg`` (what :func:`events_of` then ``agg.add`` would do,
+    without building an event per record: the path a log file's records take). Returns how
+    many records became activity."""
+    who_cache: dict[tuple[Any, ...], tuple[str, str, str] | None] = {}
+    action_cache: dict[tuple[Any, Any], str | None] = {}
+    add = agg.add_parts
+    n = 0
+    for record in records:
+        if type(record) is not dict:
+            continue
+        when = record.get("eventTime")
+        if type(when) is not str or (since is not None and when < since):
+            continue
+        ui = record.get("userIdentity")
+        if type(ui) is not dict:
+            continue
+        context = ui.get("sessionContext")
+        issuer = context.get("sessionIssuer") if type(context) is dict else None
+        wkey = (ui.get("type"), ui.get("arn"), ui.get("accessKeyId"), ui.get("accountId"),
+                (issuer.get("arn"), issuer.get("type")) if type(issuer) is dict else None)
+        who = who_cache.get(wkey, _MISSING)
+        if who is _MISSING:
+            found = principal_of(ui)
+            who = who_cache[wkey] = (found[0], found[1] or "", found[2]) if found else None
+        if who is None:
+            continue
+        akey = (record.get("eventSource"), record.get("eventName"))
+        action = action_cache.get(akey, _MISSING)
+        if action is _MISSING:
+            action = action_cache[akey] = action_of(record)
+        if action is None:
+            continue
+        code = record.get("errorCode")
+        if code:
+            outcome, code = outcome_of(record)
+        else:
+            outcome = "success"
+        ua = record.get("userAgent")
+        ip = record.get("sourceIPAddress")
+        add(who[0], who[1], action, resource_of(record), outcome, source, when,
+            ip[:MAX_TEXT] if type(ip) is str else None, ua[:MAX_TEXT] if type(ua) is str else None, code, PROVIDER,
+            record.get("recipientAccountId") or ui.get("accountId"), who[2])
+        n += 1
+    return n
 
 
 def lookup_records(events: Any) -> Iterator[Mapping[str, Any]]:
