@@ -12,7 +12,8 @@ Three sources, in this order:
 2. **LookupEvents** (management events, the last 90 days) per region, for an account none
    of whose trails' buckets could be read.
 3. **IAM last-accessed data** (``GenerateServiceLastAccessedDetails`` at ``ACTION_LEVEL``,
-   then ``GetServiceLastAccessedDetails``) for each user and role: the last time each
+   then ``GetServiceLastAccessedDetails``) for each user and role, every job started before
+   any is polled (AWS runs them side by side): the last time each
    service (and, for the services IAM tracks actions of, each action) was used. It gives no
    count and no resource: its aggregates have ``count`` 0 and resource ``""``.
 
@@ -92,8 +93,11 @@ def collect(calls: AwsCalls, account: str, opts: ActivityOptions, shared: Shared
         for region in opts.regions or (calls.cfg.default_region,):
             yield from _from_lookup(calls, region, opts, agg, shared)
     if "last_accessed" in opts.sources:
-        for arn in principals:
-            _from_last_accessed(calls, arn, opts, agg, sleep)
+        # Every job is started first and polled after: AWS runs them side by side, so the wait
+        # is the slowest job's, not the sum of all of them.
+        jobs = [(arn, job) for arn in principals if (job := _start_job(calls, arn)) is not None]
+        for arn, job in jobs:
+            _from_last_accessed(calls, arn, job, opts, agg, sleep)
             if agg.full:
                 yield from agg.drain()
     yield from agg.drain()
@@ -200,20 +204,24 @@ def _from_lookup(calls: AwsCalls, region: str, opts: ActivityOptions, agg: Aggre
         shared.events += agg.events - before
 
 
-def _from_last_accessed(calls: AwsCalls, arn: str, opts: ActivityOptions, agg: Aggregator,
-                        sleep: Callable[[float], None]) -> None:
-    """One principal's last-accessed data at action level, folded in as count-0 events."""
+def _start_job(calls: AwsCalls, arn: str) -> str | None:
+    """Start one principal's last-accessed report at action level; its job id, or None."""
+    if _identity_of(arn) is None:
+        return None
     job = calls.call("iam", "GenerateServiceLastAccessedDetails", Arn=arn, Granularity="ACTION_LEVEL",
                      need=("JobId",))
-    if job is None:
-        return
+    return str(job["JobId"]) if job is not None else None
+
+
+def _from_last_accessed(calls: AwsCalls, arn: str, job_id: str, opts: ActivityOptions, agg: Aggregator,
+                        sleep: Callable[[float], None]) -> None:
+    """One principal's last-accessed data at action level, folded in as count-0 events."""
     deadline = time.monotonic() + opts.job_timeout
     marker: str | None = None
     identity = _identity_of(arn)
-    if identity is None:
-        return
+    assert identity is not None  # _start_job started no job for anything else
     while True:
-        params: dict[str, Any] = {"JobId": job["JobId"]}
+        params: dict[str, Any] = {"JobId": job_id}
         if marker:
             params["Marker"] = marker
         page = calls.call("iam", "GetServiceLastAccessedDetails", need=("JobStatus",), **params)
