@@ -1291,6 +1291,139 @@ class AwsFrontDoor:
 
         return self.answer("iam", operation, handler)
 
+    def serve_lookup_events(
+        self, events_by_account: Mapping[str, list[Mapping[str, Any]]], *, page_size: int = 50
+    ) -> FrontDoorRule:
+        """Implement CloudTrail ``LookupEvents`` (moto lacks it), as the CloudTrail API
+        Reference documents it: ``StartTime``/``EndTime`` bound ``EventTime``, the newest
+        event comes first, ``MaxResults`` is 1..50 (default 50), ``NextToken`` pages, and a
+        token that was not handed out is ``InvalidNextTokenException``. Each event is the
+        CloudTrail record (a dict) of ``events_by_account[account]``; the reply carries the
+        documented ``Events`` members with the record as the JSON string ``CloudTrailEvent``.
+        Only the calling region's records (``awsRegion``) are listed, as LookupEvents is
+        regional. Throttling (2 requests a second per account and region on AWS) is a fault
+        a test adds: ``Fault("throttle", api="cloudtrail", operation="LookupEvents")``."""
+
+        def epoch(value: Any) -> float | None:
+            if value in (None, ""):
+                return None
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+        def handler(request: FrontDoorRequest) -> FrontDoorResponse:
+            body = request.json_body if isinstance(request.json_body, dict) else {}
+            try:
+                start, end = epoch(body.get("StartTime")), epoch(body.get("EndTime"))
+            except ValueError:
+                return error_response(request, "InvalidTimeRangeException", "Invalid StartTime or EndTime.")
+            if start is not None and end is not None and start > end:
+                return error_response(request, "InvalidTimeRangeException",
+                                      "Start time must be before end time.")
+            size = int(body.get("MaxResults") or page_size)
+            if not 1 <= size <= 50:
+                return error_response(request, "InvalidMaxResultsException", "MaxResults must be 1 to 50.")
+            rows = []
+            for record in events_by_account.get(request.account_id, ()):
+                if record.get("awsRegion") != request.region:
+                    continue
+                when = _dt.datetime.fromisoformat(str(record["eventTime"]).replace("Z", "+00:00")).timestamp()
+                if (start is not None and when < start) or (end is not None and when > end):
+                    continue
+                rows.append((when, record))
+            rows.sort(key=lambda r: -r[0])
+            token = body.get("NextToken")
+            offset = 0
+            if token:
+                if not (isinstance(token, str) and token.startswith("lookup-") and token[7:].isdigit()):
+                    return error_response(request, "InvalidNextTokenException", "Invalid NextToken.")
+                offset = int(token[7:])
+            page = rows[offset:offset + size]
+            events = []
+            for when, record in page:
+                ui = record.get("userIdentity") or {}
+                events.append({
+                    "EventId": record.get("eventID") or "", "EventName": record.get("eventName"),
+                    "ReadOnly": str(record.get("readOnly", "")).lower(), "AccessKeyId": ui.get("accessKeyId"),
+                    "EventTime": when, "EventSource": record.get("eventSource"),
+                    "Username": ui.get("userName") or (ui.get("sessionContext") or {}).get(
+                        "sessionIssuer", {}).get("userName"),
+                    "Resources": [{"ResourceType": r.get("type"), "ResourceName": r.get("ARN")}
+                                  for r in record.get("resources") or []],
+                    "CloudTrailEvent": json.dumps(record),
+                })
+            result: dict[str, Any] = {"Events": [{k: v for k, v in e.items() if v is not None} for e in events]}
+            if offset + size < len(rows):
+                result["NextToken"] = f"lookup-{offset + size}"
+            return json_response(result)
+
+        return self.answer("cloudtrail", "LookupEvents", handler)
+
+    def serve_last_accessed(
+        self, details_by_arn: Mapping[str, list[Mapping[str, Any]]], *, in_progress_polls: int = 1,
+        page_size: int = 100,
+    ) -> list[FrontDoorRule]:
+        """Implement IAM ``GenerateServiceLastAccessedDetails`` and
+        ``GetServiceLastAccessedDetails`` (moto lacks both), as the IAM API Reference documents
+        them: Generate takes ``Arn`` and ``Granularity`` (``SERVICE_LEVEL`` default or
+        ``ACTION_LEVEL``) and returns a ``JobId``; Get reports ``JobStatus`` ``IN_PROGRESS``
+        for the first ``in_progress_polls`` calls of a job, then ``COMPLETED`` with
+        ``ServicesLastAccessed`` (``TrackedActionsLastAccessed`` only at ``ACTION_LEVEL``),
+        paged by ``MaxItems``/``Marker``/``IsTruncated``; an unknown job id is
+        ``NoSuchEntity``. ``details_by_arn`` maps a principal ARN to its
+        ``ServicesLastAccessed`` entries; an ARN it lacks has used no service."""
+        jobs: dict[str, dict[str, Any]] = {}
+        lock = threading.Lock()
+
+        def generate(request: FrontDoorRequest) -> FrontDoorResponse:
+            arn = request.form.get("Arn") or ""
+            granularity = request.form.get("Granularity") or "SERVICE_LEVEL"
+            if not arn.startswith("arn:"):
+                return error_response(request, "InvalidInput", "Arn is not a valid ARN.")
+            if granularity not in ("SERVICE_LEVEL", "ACTION_LEVEL"):
+                return error_response(request, "InvalidInput", "Granularity must be SERVICE_LEVEL or ACTION_LEVEL.")
+            with lock:
+                job_id = f"{len(jobs) + 1:08d}-0000-4000-8000-{abs(hash(arn)) % 10**12:012d}"
+                jobs[job_id] = {"arn": arn, "granularity": granularity, "polls": 0,
+                                "created": _dt.datetime.now(_dt.UTC)}
+            return query_xml_response(request.service_model or "iam", "GenerateServiceLastAccessedDetails",
+                                      {"JobId": job_id})
+
+        def get(request: FrontDoorRequest) -> FrontDoorResponse:
+            job_id = request.form.get("JobId") or ""
+            with lock:
+                job = jobs.get(job_id)
+                if job is not None:
+                    job["polls"] += 1
+            if job is None:
+                return error_response(request, "NoSuchEntity", f"The job {job_id} cannot be found.")
+            result: dict[str, Any] = {"JobType": job["granularity"], "JobCreationDate": job["created"]}
+            if job["polls"] <= in_progress_polls:
+                result.update(JobStatus="IN_PROGRESS", ServicesLastAccessed=[])
+                return query_xml_response(request.service_model or "iam", "GetServiceLastAccessedDetails", result)
+            services = []
+            for entry in details_by_arn.get(job["arn"], ()):
+                item = dict(entry)
+                if job["granularity"] != "ACTION_LEVEL":
+                    item.pop("TrackedActionsLastAccessed", None)
+                services.append(item)
+            try:
+                size = int(request.form.get("MaxItems") or page_size)
+                start = int(request.form.get("Marker") or "0")
+            except ValueError:
+                return error_response(request, "InvalidInput", "Invalid MaxItems or Marker.")
+            result.update(JobStatus="COMPLETED", JobCompletionDate=job["created"],
+                          ServicesLastAccessed=services[start:start + size])
+            if start + size < len(services):
+                result.update(IsTruncated=True, Marker=str(start + size))
+            else:
+                result["IsTruncated"] = False
+            return query_xml_response(request.service_model or "iam", "GetServiceLastAccessedDetails", result)
+
+        return [self.answer("iam", "GenerateServiceLastAccessedDetails", generate),
+                self.answer("iam", "GetServiceLastAccessedDetails", get)]
+
     def clear_rules(self) -> None:
         """Withdraw every fault and every answer rule."""
         self.faults.clear()

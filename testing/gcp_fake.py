@@ -116,7 +116,7 @@ def resolve_dates(value: Any, now: dt.datetime) -> Any:
 
 #: The APIs the fakes serve, as faults name them ("iam" is the gRPC IAM admin API).
 GCP_APIS = ("iam", "resourcemanager", "iam_v2", "iam_rest", "policyanalyzer", "apikeys", "aiplatform", "storage",
-            "secretmanager", "bigquery", "cloudidentity", "run")
+            "secretmanager", "bigquery", "cloudidentity", "run", "logging")
 # The service name Google puts in a SERVICE_DISABLED error, per fake API.
 _SERVICE = {"iam": "iam", "iam_v2": "iam", "iam_rest": "iam", "resourcemanager": "cloudresourcemanager"}
 # google.rpc.Code names and the HTTP status Google maps each to.
@@ -555,6 +555,7 @@ class RestFake:
              "bigquery.datasets.list"),
             ("GET", rf"^/bigquery/v2/projects/{P}/datasets/(?P<d>[^/]+)$", "bigquery", self._dataset,
              "datasets.get", "bigquery.datasets.get"),
+            ("POST", r"^/v2/entries:list$", "logging", self._log_entries, "entries.list", "logging.logEntries.list"),
             ("GET", r"^/v1/groups:lookup$", "cloudidentity", self._group_lookup, "groups.lookup",
              "cloudidentity.groups.get"),
             ("GET", r"^/v1/groups/(?P<g>[^/:]+)/memberships:searchTransitiveMemberships$", "cloudidentity",
@@ -610,6 +611,8 @@ class RestFake:
             self.estate.count(f"{route.api}:{route.handler.__name__.lstrip('_')}")
             groups = {k: v if k == "a" else urllib.parse.unquote(v) for k, v in m.groupdict().items()}
             project = self._project_of(groups, qs)
+            if project is None and isinstance(body, dict) and body.get("resourceNames"):
+                project = str(body["resourceNames"][0]).removeprefix("projects/")  # entries:list names it here
             fault = self.faults.take(route.api, route.operation, project)
             if fault is not None and fault.kind == "reset":
                 return reset_connection(h)
@@ -772,6 +775,39 @@ class RestFake:
         return 200, page(items, "workloadIdentityPoolProviders", self._q(qs, "pageToken"), self._q(qs, "pageSize"))
 
     # -- Policy Analyzer activities
+    _LOG_TIME = re.compile(r'timestamp\s*>=\s*"([^"]+)"')
+    _LOG_NAME = re.compile(r'logName\s*=\s*"([^"]+)"')
+    _PRINCIPAL_HAS = re.compile(r'protoPayload\.authenticationInfo\.principalEmail\s*:\s*"([^"]+)"')
+
+    def _log_entries(self, body: Mapping[str, Any], permission: str, **_: Any) -> tuple[int, Any]:
+        """``entries:list`` (Logging API v2) over one project's ``auditLogEntries``: the filter
+        terms the connector sends (``timestamp>=``, ``logName=`` or'ed, ``principalEmail:``
+        substring) applied, ``orderBy`` ``timestamp asc|desc``, ``pageSize`` / ``pageToken``
+        paging. Any other filter term is refused with INVALID_ARGUMENT rather than ignored."""
+        names = list(body.get("resourceNames") or [])
+        if len(names) != 1 or not str(names[0]).startswith("projects/"):
+            return 400, {"status": "INVALID_ARGUMENT", "message": "resourceNames: one projects/ID expected"}
+        project = self._proj(str(names[0]).removeprefix("projects/"), permission)
+        flt = str(body.get("filter") or "")
+        rest = self._PRINCIPAL_HAS.sub("", self._LOG_NAME.sub("", self._LOG_TIME.sub("", flt)))
+        if re.sub(r"\b(AND|OR)\b|[()\s]", "", rest):
+            return 400, {"status": "INVALID_ARGUMENT", "message": f"unsupported filter: {rest.strip()[:80]}"}
+        since = self._LOG_TIME.search(flt)
+        logs = set(self._LOG_NAME.findall(flt))
+        has = self._PRINCIPAL_HAS.search(flt)
+        items = []
+        for entry in project.get("auditLogEntries") or []:
+            if since and entry["timestamp"] < since.group(1):
+                continue
+            if logs and entry.get("logName") not in logs:
+                continue
+            email = ((entry.get("protoPayload") or {}).get("authenticationInfo") or {}).get("principalEmail") or ""
+            if has and has.group(1) not in email:
+                continue
+            items.append(entry)
+        items.sort(key=lambda e: e["timestamp"], reverse=str(body.get("orderBy") or "").endswith("desc"))
+        return 200, page(items, "entries", body.get("pageToken"), body.get("pageSize"))
+
     def _activities(self, p: str, t: str, permission: str, qs: Mapping[str, list[str]], **_: Any) -> tuple[int, Any]:
         project = self._proj(p, permission)
         period = {"startTime": rfc3339(self.estate.now - dt.timedelta(days=400)), "endTime": rfc3339(self.estate.now)}

@@ -18,7 +18,22 @@ from agentreach import secretvalues
 from agentreach.connector import Connector, ScanCancelled, ScanContext, first_line
 from agentreach.model import CoverageGap, Record, System, node_id
 
-from . import acm, apprunner, bedrock, dynamodb, ec2, ecs, eks, functions, iam, kms, organizations, s3, secrets
+from . import (
+    acm,
+    activity as activity_logs,
+    apprunner,
+    bedrock,
+    dynamodb,
+    ec2,
+    ecs,
+    eks,
+    functions,
+    iam,
+    kms,
+    organizations,
+    s3,
+    secrets,
+)
 from .accounts import base_session, caller_account, open_account, plan_targets
 from .calls import AwsCalls
 from .config import AccountTarget, AwsConfig
@@ -51,6 +66,7 @@ class AwsConnector(Connector):
         super().__init__(config)
         self.cfg = AwsConfig.from_mapping(config)
         self._lock = threading.Lock()
+        self._activity = activity_logs.SharedState()
         self.values = secretvalues.ValueStats()  # what match_secret_values read and cost
 
     def summary(self) -> dict[str, Any]:
@@ -146,10 +162,13 @@ class AwsConnector(Connector):
         try:
             aliases: list[str] = []
             profile_roles: dict[str, list[str]] = {}
+            principals: list[str] = []  # user and role ARNs, for last-accessed data
 
             def collect_iam() -> Iterable[Record]:
                 raw = iam.get_iam(calls)
                 aliases.extend(raw.aliases)
+                principals.extend(u["Arn"] for u in raw.users if u.get("Arn"))
+                principals.extend(r["Arn"] for r in raw.roles if r.get("Arn"))
                 for role in raw.roles:
                     for profile in role.get("InstanceProfileList", []):
                         profile_roles.setdefault(profile["Arn"], []).append(role["Arn"])
@@ -183,9 +202,32 @@ class AwsConnector(Connector):
                 for future in [pool.submit(scan_region, r) for r in regions]:
                     future.result()
             task.done()
+            if self.cfg.activity:
+                self._collect_activity(calls, account, regions, principals, now, ctx, put)
         finally:
             with self._lock:
                 self.api_calls.update(calls.counts)
+
+    def _collect_activity(self, calls: AwsCalls, account: str, regions: list[str], principals: list[str],
+                          now: Any, ctx: ScanContext, put: Callable[[Iterable[Record]], None]) -> None:
+        """The account's activity aggregates, handed on in batches as they are drained (never
+        the whole window's at once); a surprise is a gap for activity, not the account."""
+        from agentreach.activity import iter_chunks, window_start
+
+        opts = activity_logs.ActivityOptions(
+            since=window_start(now, self.cfg.activity_since), now=now, sources=self.cfg.activity_sources,
+            max_keys=self.cfg.activity_max_keys, job_timeout=self.cfg.last_accessed_timeout,
+            regions=tuple(regions))
+        try:
+            for chunk in iter_chunks(activity_logs.collect(calls, account, opts, self._activity, principals), 1000):
+                put(chunk)  # type: ignore[arg-type]
+        except ScanCancelled:
+            raise
+        except Exception as exc:
+            _log_failure(ctx, f"{account} activity", exc)
+            ctx.gaps.record(CoverageGap(connector="aws", account=account, service="cloudtrail",
+                                        operation="collect:activity", error_code=type(exc).__name__,
+                                        message=str(exc)[:500]))
 
 
 def _log_failure(ctx: ScanContext, what: str, exc: BaseException) -> None:

@@ -47,6 +47,12 @@ class AwsConfig:
     # only its identity (agentreach.secretvalues), so a file secret is linked to the secret it is.
     match_secret_values: bool = False
     value_workers: int = 2  # concurrent GetSecretValue + scrypt per region (scrypt frees the GIL)
+    # Activity (CloudTrail files, LookupEvents, IAM last-accessed): off unless asked for.
+    activity: bool = False
+    activity_since: str = "90d"  # a duration (90d, 12h, 2w) or an ISO date
+    activity_sources: tuple[str, ...] = ("cloudtrail", "lookup_events", "last_accessed")
+    activity_max_keys: int = 200_000  # aggregates held in memory before they are written out
+    last_accessed_timeout: float = 60.0  # per principal's GenerateServiceLastAccessedDetails job
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "AwsConfig":
@@ -63,6 +69,22 @@ class AwsConfig:
                 raise ConnectorConfigError(
                     f"connectors.aws.services: unknown service(s) {', '.join(bad)} "
                     f"(known: {', '.join(ALL_SERVICES)})")
+        if "activity_sources" in values:
+            values["activity_sources"] = _str_tuple("activity_sources", values["activity_sources"])
+            known = ("cloudtrail", "lookup_events", "last_accessed")
+            bad = sorted(set(values["activity_sources"]) - set(known))
+            if bad:
+                raise ConnectorConfigError(f"connectors.aws.activity_sources: unknown source(s) {', '.join(bad)} "
+                                           f"(known: {', '.join(known)})")
+        if "activity_since" in values:
+            from agentreach.activity import checked_since
+
+            try:
+                values["activity_since"] = checked_since(values["activity_since"])
+            except ValueError as exc:
+                raise ConnectorConfigError(f"connectors.aws.activity_since: {exc}") from None
+        if "activity" in values and not isinstance(values["activity"], bool):
+            raise ConnectorConfigError("connectors.aws.activity: must be true or false")
         if "accounts" in values:
             values["accounts"] = tuple(_account(i, a, values.get("role_name", cls.role_name))
                                        for i, a in enumerate(values["accounts"]))
@@ -72,7 +94,8 @@ class AwsConfig:
             raise ConnectorConfigError("connectors.aws.role_last_used: must be auto, gaad or get_role")
         if not isinstance(values.get("match_secret_values", False), bool):
             raise ConnectorConfigError("connectors.aws.match_secret_values: true or false")
-        for key in ("max_workers", "region_workers", "key_workers", "max_attempts", "value_workers"):
+        for key in ("max_workers", "region_workers", "key_workers", "max_attempts", "value_workers",
+                    "activity_max_keys"):
             if key in values and (not isinstance(values[key], int) or values[key] < 1):
                 raise ConnectorConfigError(f"connectors.aws.{key}: must be a whole number >= 1")
         return cls(**values)

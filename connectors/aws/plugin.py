@@ -19,6 +19,10 @@ PLUGIN = Plugin(
                   "csv"),
         CliOption("--organization", "organization", "AWS: every active account of the Organization.", "flag"),
         CliOption("--profile", "profile", "AWS: named profile."),
+        CliOption("--activity", "activity", "AWS: also read what principals and keys did (CloudTrail files, "
+                  "LookupEvents, IAM last-accessed).", "flag"),
+        CliOption("--activity-since", "activity_since", "AWS: with --activity, how far back (90d default, 12h, 2w, "
+                  "an ISO date)."),
         CliOption("--endpoint-url", "endpoint_url", "AWS: one endpoint for every service (testing, proxies)."),
         CliOption(secretvalues.OPTION_FLAG, secretvalues.OPTION_KEY, secretvalues.OPTION_HELP, "flag"),
     ),

@@ -75,6 +75,12 @@ class AzureConnector(Connector):
             emitted: set[str] = set()
             for sub in subs:
                 yield from resources.transform(sub, tenant, principals, emitted, problems)
+            if self.cfg.activity and raw is not None:
+                from agentreach.activity import window_start
+
+                from . import signins
+
+                yield from signins.collect(http, tenant, window_start(now, self.cfg.activity_since))
             for problem in problems:
                 ctx.gaps.record(CoverageGap(connector="azure", operation="transform", error_code="MalformedObject",
                                             message=problem[:500], account=tenant))

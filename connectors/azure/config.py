@@ -68,6 +68,9 @@ class AzureConfig:
     # and keep only its identity (agentreach.secretvalues), to link the files holding it.
     match_secret_values: bool = False
     value_workers: int = 2
+    # Workload sign-ins as activity (auditLogs/signIns, beta, AuditLog.Read.All): off unless asked.
+    activity: bool = False
+    activity_since: str = "90d"
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "AzureConfig":
@@ -121,9 +124,16 @@ class AzureConfig:
             if not isinstance(subs, (list, tuple)) or not all(isinstance(s, str) for s in subs):
                 raise ConnectorConfigError("connectors.azure.subscriptions: must be a list of subscription ids")
             v["subscriptions"] = tuple(s.lower() for s in subs)
-        for key in ("beta", "match_secret_values"):
+        for key in ("beta", "match_secret_values", "activity"):
             if key in v and not isinstance(v[key], bool):
                 raise ConnectorConfigError(f"connectors.azure.{key}: must be true or false")
+        if "activity_since" in v:
+            from agentreach.activity import checked_since
+
+            try:
+                v["activity_since"] = checked_since(v["activity_since"])
+            except ValueError as exc:
+                raise ConnectorConfigError(f"connectors.azure.activity_since: {exc}") from None
         for key in ("max_attempts", "workers", "value_workers"):
             if key in v and (not isinstance(v[key], int) or isinstance(v[key], bool) or v[key] < 1):
                 raise ConnectorConfigError(f"connectors.azure.{key}: must be a whole number >= 1")

@@ -19,5 +19,7 @@ PLUGIN = Plugin(
         CliOption("--subscriptions", "subscriptions",
                   "Azure: comma-separated subscription ids (default: every one the caller sees).", "csv"),
         CliOption(secretvalues.OPTION_FLAG, secretvalues.OPTION_KEY, secretvalues.OPTION_HELP, "flag"),
+        CliOption("--entra-activity", "activity", "Azure: also read service-principal and managed-identity "
+                  "sign-ins (auditLogs/signIns) since connectors.azure.activity_since (90d).", "flag"),
     ),
 )

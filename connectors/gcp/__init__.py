@@ -171,6 +171,12 @@ class GcpConnector(Connector):
         out.records += resources.transform(pid, resources.get_buckets(calls, pid),
                                            resources.get_secrets(calls, pid, self.values),
                                            resources.get_datasets(calls, pid))
+        if cfg.activity:
+            from agentreach.activity import window_start
+
+            from . import audit
+
+            out.records += list(audit.collect(calls, pid, window_start(now, cfg.activity_since)))
         out.policies = policies_in(out.records)
         # Service accounts engines and services run as but no listing produced: named like policy members.
         runs_as = [e.attrs.get("runs_as_member") for e in engine_records + service_records

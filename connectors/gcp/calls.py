@@ -193,6 +193,18 @@ class GcpCalls(CallLedger):
             return resp.json() if resp.content else {}
         return self.call(operation, get, project=project, service=api, errors=errors)
 
+    def rest_post(self, api: str, path: str, body: Mapping[str, Any], *, operation: str,
+                  project: str | None) -> dict[str, Any] | None:
+        """POST a JSON body (a query such as ``entries:list``), the answer as JSON or ``None``."""
+        url = self.cfg.endpoints[api].rstrip("/") + path
+
+        def post() -> dict[str, Any]:
+            resp = self._session().post(url, json=dict(body), timeout=self.cfg.timeout)
+            if resp.status_code >= 400:
+                raise _rest_error(resp)
+            return resp.json() if resp.content else {}
+        return self.call(operation, post, project=project, service=api)
+
     def rest_pages(self, api: str, path: str, key: str, params: Mapping[str, Any] | None = None, *,
                    operation: str, project: str | None, base: str | None = None,
                    size_param: str = "pageSize") -> Iterator[dict[str, Any]]:

@@ -23,6 +23,7 @@ DEFAULT_ENDPOINTS: dict[str, str] = {
     "bigquery": "https://bigquery.googleapis.com",
     "cloudidentity": "https://cloudidentity.googleapis.com",
     "run": "https://run.googleapis.com",
+    "logging": "https://logging.googleapis.com",
 }
 
 DEFAULT_OWNER_CONVENTIONS = (r"owner[:=]\s*(?P<owner>[\w.@-]+)",)
@@ -50,6 +51,9 @@ class GcpConfig:
     # (agentreach.secretvalues), so a file secret is linked to the secret it is.
     match_secret_values: bool = False
     value_workers: int = 2  # concurrent versions.access + scrypt per project
+    # Cloud Audit Logs of service accounts as activity (entries:list): off unless asked for.
+    activity: bool = False
+    activity_since: str = "90d"
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> "GcpConfig":
@@ -84,7 +88,14 @@ class GcpConfig:
         creds = values.get("credentials", "adc")
         if not isinstance(creds, str) or not creds:
             raise ConnectorConfigError("connectors.gcp.credentials: 'adc' or the path of a service-account key file")
-        for key in ("anonymous", "grpc_insecure", "last_used", "match_secret_values"):
+        if "activity_since" in values:
+            from agentreach.activity import checked_since
+
+            try:
+                values["activity_since"] = checked_since(values["activity_since"])
+            except ValueError as exc:
+                raise ConnectorConfigError(f"connectors.gcp.activity_since: {exc}") from None
+        for key in ("anonymous", "grpc_insecure", "last_used", "activity", "match_secret_values"):
             if key in values and not isinstance(values[key], bool):
                 raise ConnectorConfigError(f"connectors.gcp.{key}: must be true or false")
         for key in ("max_attempts", "workers", "page_size", "value_workers"):

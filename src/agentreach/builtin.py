@@ -36,6 +36,7 @@ CORE = Plugin(
         "credential_location": SignalKind(f"{_M}:match_credential_location", required=("pattern",),
                                           regex_keys=("pattern",)),
         "vendor_trust": SignalKind(f"{_M}:match_vendor_trust", regex_keys=("description",)),
+        "user_agent": SignalKind(f"{_M}:match_user_agent", required=("field",)),
         "all_of": SignalKind(f"{_M}:match_all_of", required=("signals",)),
     },
     formats={

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from . import exitcodes
+from .activity import ActivityAggregate
 from .classify import classify_snapshot, signals_for
 from .config import ConfigError, digest
 from .connector import (
@@ -42,6 +43,7 @@ class ConnectorRun:
     api_calls: dict[str, int] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)  # the connector's own (files scanned, skipped …)
     summary_line: str = ""
+    activity: int = 0  # activity aggregates (agentreach.activity) the connector reported
     # Records read from the source: every record but the scope nodes a connector emits for
     # the accounts it was asked to look into (those say where it looked, not what it saw).
     collected: int = 0
@@ -72,7 +74,8 @@ class ScanResult:
         return {
             "snapshot": self.snapshot.to_dict(),
             "connectors": [{"name": r.name, "version": r.version, "nodes": r.nodes, "edges": r.edges,
-                            "collected": r.collected, "error": r.error, "api_calls": r.api_calls,
+                            "collected": r.collected, "activity": r.activity, "error": r.error,
+                            "api_calls": r.api_calls,
                             "summary": r.summary} for r in self.runs],
             "coverage_gaps": [g.to_dict() for g in self.gaps],
             "exit_code": self.exit_code,
@@ -178,6 +181,14 @@ def _after_collection(store: Store, snapshot_id: int, config: Mapping[str, Any],
     from .graph.snapshot import derive_reach
 
     try:
+        from .activity_enrich import enrich_user_agents
+
+        enrich_user_agents(store, snapshot_id)
+    except Exception as exc:  # noqa: BLE001
+        ctx.log.exception("user agents from activity failed")
+        ctx.gaps.record(CoverageGap(connector="activity", operation="user_agents", error_code=type(exc).__name__,
+                                    message=str(exc)[:500]))
+    try:
         for gap in derive_reach(store, snapshot_id, config):
             ctx.gaps.record(gap)
     except Exception as exc:  # noqa: BLE001
@@ -220,6 +231,7 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
              batch: int) -> None:
     nodes: list[Node] = []
     edges: list[Edge] = []
+    activity: list[ActivityAggregate] = []
     gaps_before = len(ctx.gaps.gaps)
     # A secret in a tag or a description is redacted before it is stored (files are the
     # files connector's own business: its records hold no value).
@@ -230,9 +242,11 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
     def flush() -> None:
         store.add_nodes(snapshot_id, nodes)
         store.add_edges(snapshot_id, edges)
+        store.add_activity(snapshot_id, activity)
         task.advance(len(nodes) + len(edges))
         nodes.clear()
         edges.clear()
+        activity.clear()
 
     try:
         for record in connector.scan(ctx):
@@ -240,11 +254,14 @@ def _run_one(store: Store, snapshot_id: int, connector: Connector, run: Connecto
                 edges.append(record)
                 run.edges += 1
                 run.collected += 1
+            elif isinstance(record, ActivityAggregate):
+                activity.append(record)  # what was done, not an object: counted apart
+                run.activity += 1
             else:
                 nodes.append(scrub(record, scanners, ctx.fingerprint) if scanners else record)
                 run.nodes += 1
                 run.collected += record.type not in scope_types
-            if len(nodes) + len(edges) >= batch:
+            if len(nodes) + len(edges) + len(activity) >= batch:
                 flush()
         flush()
     except ScanCancelled:

@@ -15,6 +15,9 @@ SQLAlchemy Core, one code path for SQLite (the default: one file) and PostgreSQL
   of the agentreach that reads it (``findings --recompute`` re-evaluates on purpose).
 - ``runs`` / ``run_shards``: sharded scans (:mod:`agentreach.runs`): one snapshot that many
   workers write, the shards it waits for and what each reported.
+- ``activity``: what each credential and identity was seen doing in the window a scan read
+  (:mod:`agentreach.activity`), one row per (identity, credential, action, resource, outcome,
+  log) with first / last seen and a count; never an event or a request body.
 - ``meta``: the store's fingerprint salt and schema version.
 
 A scan writes its rows as it goes under status ``running``; readers only ever look at
@@ -169,6 +172,33 @@ rule_results_table = sa.Table(
     _snapshot_ref(primary_key=True),
     _text("rule", primary_key=True),
     _text("body", nullable=False),
+)
+activity_table = sa.Table(
+    # Activity aggregates per snapshot (agentreach.activity.ActivityAggregate): the key's
+    # digest is the primary key, its parts are columns for the queries (by subject, by
+    # resource); addresses and user agents are bounded JSON lists.
+    "activity", metadata,
+    _snapshot_ref(primary_key=True),
+    _text("key", primary_key=True),
+    _text("identity", nullable=False),
+    _text("credential", nullable=False),  # "" when the log named no long-lived credential
+    _text("action", nullable=False),
+    _text("resource", nullable=False),
+    _text("outcome", nullable=False),
+    _text("source", nullable=False),
+    _text("provider", nullable=False),
+    _text("account"),
+    _text("principal"),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("source_ips", sa.JSON, nullable=False),
+    sa.Column("user_agents", sa.JSON, nullable=False),
+    sa.Column("error_codes", sa.JSON, nullable=False),
+    sa.Column("truncated", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_activity_identity", "snapshot_id", "identity"),
+    sa.Index("ix_activity_credential", "snapshot_id", "credential"),
+    sa.Index("ix_activity_resource", "snapshot_id", "resource"),
 )
 runs_table = sa.Table(
     # A sharded scan: many workers (one per account, subscription, project or path shard)
@@ -814,6 +844,67 @@ class Store:
         return [CoverageGap(**{k: r[k] for k in ("connector", "operation", "error_code", "message",
                                                   "account", "region", "service")}) for r in rows]
 
+    # -- activity ------------------------------------------------------------------------------
+    def add_activity(self, snapshot_id: int, aggregates: Sequence[Any]) -> None:
+        """Add activity aggregates (agentreach.activity.ActivityAggregate) to a snapshot,
+        merged with the parts of the same key already stored (an aggregator drained in parts,
+        several accounts' trails, shards of a run): earliest first, latest last, counts added."""
+        from .activity import merge, merge_all
+
+        parts = merge_all(aggregates)
+        for start in range(0, len(parts), UPSERT_BATCH):
+            chunk = parts[start:start + UPSERT_BATCH]
+            by_key = {a.key_hash: a for a in chunk}
+            with self.engine.begin() as conn:
+                rows = conn.execute(sa.select(activity_table).where(
+                    activity_table.c.snapshot_id == snapshot_id,
+                    self._any_of(activity_table.c.key, list(by_key)))).mappings().all()
+                for row in rows:
+                    by_key[row["key"]] = merge(_aggregate_of(row), by_key[row["key"]])
+                self._upsert(conn, activity_table, [
+                    {"snapshot_id": snapshot_id, "key": h, "identity": a.identity, "credential": a.credential or "",
+                     "action": a.action, "resource": a.resource, "outcome": a.outcome, "source": a.source,
+                     "provider": a.provider, "account": a.account, "principal": a.principal,
+                     "first_seen": _aware(a.first_seen), "last_seen": _aware(a.last_seen), "count": a.count,
+                     "source_ips": list(a.source_ips), "user_agents": list(a.user_agents),
+                     "error_codes": list(a.error_codes), "truncated": a.truncated}
+                    for h, a in by_key.items()], ["snapshot_id", "key"])
+
+    def activity(self, snapshot_id: int, *, subjects: Iterable[str] | None = None,
+                 since: dt.datetime | None = None, outcome: str | None = None,
+                 resource_prefix: str | None = None) -> list[Any]:
+        """The snapshot's activity aggregates (of ``subjects``, identity or credential ids;
+        last seen at or after ``since``), ordered by subject, action, resource, outcome, source."""
+        t = activity_table
+        q = sa.select(t).where(t.c.snapshot_id == snapshot_id)
+        if subjects is not None:
+            subjects = list(subjects)
+            q = q.where(sa.or_(self._any_of(t.c.identity, subjects), self._any_of(t.c.credential, subjects)))
+        if since is not None:
+            q = q.where(t.c.last_seen >= _aware(since))
+        if outcome:
+            q = q.where(t.c.outcome == outcome)
+        if resource_prefix:
+            q = q.where(t.c.resource.like(f"{_like_escape(resource_prefix)}%", escape="\\"))
+        q = q.order_by(t.c.identity, t.c.credential, t.c.action, t.c.resource, t.c.outcome, t.c.source)
+        with self.engine.connect() as conn:
+            return [_aggregate_of(r) for r in conn.execute(q).mappings()]
+
+    def activity_user_agents(self, snapshot_id: int) -> Iterator[tuple[str, str, list[str]]]:
+        """(identity, credential or "", user agents) of every aggregate of the snapshot, streamed."""
+        t = activity_table
+        q = (sa.select(t.c.identity, t.c.credential, t.c.user_agents).where(t.c.snapshot_id == snapshot_id)
+             .order_by(t.c.identity, t.c.credential, t.c.first_seen, t.c.key))
+        with self.engine.connect() as conn:
+            for identity, credential, uas in conn.execution_options(stream_results=True).execute(q):
+                if uas:
+                    yield identity, credential, list(uas)
+
+    def has_activity(self, snapshot_id: int) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(activity_table.c.key).where(
+                activity_table.c.snapshot_id == snapshot_id).limit(1)).first() is not None
+
     # -- sharded runs ------------------------------------------------------------------------
     def open_run(self, name: str, *, expected: int, config_digest: str, connectors: Mapping[str, str],
                  options: Mapping[str, Any], announce: Sequence[tuple[str, str]] = (),
@@ -902,6 +993,18 @@ class Store:
 
 def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _aggregate_of(row: Mapping[str, Any]) -> Any:
+    from .activity import ActivityAggregate
+
+    return ActivityAggregate(
+        identity=row["identity"], credential=row["credential"] or None, action=row["action"],
+        resource=row["resource"], outcome=row["outcome"], source=row["source"],
+        first_seen=_aware(row["first_seen"]), last_seen=_aware(row["last_seen"]), count=row["count"],
+        provider=row["provider"], account=row["account"], principal=row["principal"],
+        source_ips=tuple(row["source_ips"] or ()), user_agents=tuple(row["user_agents"] or ()),
+        error_codes=tuple(row["error_codes"] or ()), truncated=bool(row["truncated"]))
 
 
 def _snapshot_info(row: Mapping[str, Any]) -> SnapshotInfo:

@@ -52,6 +52,33 @@ def match_field(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     return [_own(node, field, text) for text in _texts(field_value(node, field)) if sig.regex["pattern"].search(text)]
 
 
+def _user_agent_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """(framework, compiled pattern) of config/user-agents.yaml, in file order."""
+    global _UA_PATTERNS
+    if _UA_PATTERNS is None:
+        from ..config import shipped_data
+
+        data = shipped_data("user-agents.yaml") or {}
+        _UA_PATTERNS = [(str(e["framework"]), re.compile(e["pattern"])) for e in data.get("frameworks") or []]
+    return _UA_PATTERNS
+
+
+_UA_PATTERNS: list[tuple[str, re.Pattern[str]]] | None = None
+
+
+def match_user_agent(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
+    """Each user agent of the node that names an agent framework (config/user-agents.yaml),
+    once: the evidence is the framework and the user agent as the log gave it."""
+    field = sig.params["field"]
+    out = []
+    for text in _texts(field_value(node, field)):
+        for framework, pattern in _user_agent_patterns():
+            if pattern.search(text):
+                out.append(_own(node, field, f"{framework}: {text}"))
+                break
+    return out
+
+
 def match_tag(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     out = []
     for key, value in (getattr(node, "tags", None) or {}).items():

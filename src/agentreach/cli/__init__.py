@@ -4,7 +4,7 @@ plugins bring (``agentreach demo`` among them) are added from the plugin registr
 
 from __future__ import annotations
 
-from . import findings, graph, inventory, profile, reach, run, scan, triage  # noqa: F401  (each adds its commands to main)
+from . import activity, findings, graph, inventory, profile, reach, run, scan, triage  # noqa: F401  (each adds its commands to main)
 from .base import Fail
 from .main import main
 

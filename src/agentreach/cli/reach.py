@@ -89,15 +89,51 @@ def _classes(row: Mapping[str, Any]) -> str:
     return text + (" (by escalation)" if row.get("via_escalation") else "")
 
 
+def _used(row: Mapping[str, Any]) -> str:
+    used = row.get("exercised")
+    if not used:
+        return "-"
+    return f"{used['count'] or 'yes'}× last {str(used['last_seen'])[:10]} ({', '.join(used['actions'][:2])})"
+
+
+def mark_exercised(store: Store, info: SnapshotInfo, rows: list[dict[str, Any]], since_text: str, *,
+                   start: Mapping[str, Any] | None = None, system: Mapping[str, Any] | None = None) -> bool:
+    """Add ``exercised`` (count, first/last seen, actions, by) to each row whose path was used
+    in the window, from the snapshot's activity; False (rows untouched) when it holds none."""
+    import datetime as dt
+
+    from ..activity import aggregates_for, path_evidence, window_start
+
+    if not rows or not store.has_activity(info.id):
+        return False
+    try:
+        since = window_start(dt.datetime.now(dt.timezone.utc), since_text)
+    except ValueError as exc:
+        raise Fail(str(exc)) from None
+    holders = {r["path"][-1]["from"] for r in rows if r.get("path")}
+    starts = {start["id"]} if start else {r["subject"] for r in rows}
+    aggs = aggregates_for(store, sorted(holders | starts), since, snapshot_id=info.id, outcome="success")
+    system_ids = [system["id"]] if system else [r["system"] for r in rows]
+    natives = {n.node.id: n.node.native_id for n in store.nodes(info.id, ids=system_ids)}
+    for r in rows:
+        sid = system["id"] if system else r["system"]
+        who = start or {"id": r["subject"], "kind": r.get("kind")}
+        granted = [str(a) for a in r.get("actions") or ()] or None
+        found = path_evidence(r.get("path") or [], who["id"], who.get("kind"), natives.get(sid), granted, aggs)
+        r["exercised"] = found.to_dict() if found else None
+    return True
+
+
 def reach_table(obj: Mapping[str, Any], systems: Sequence[Mapping[str, Any]],
-                escalations: Sequence[Mapping[str, Any]]) -> list[Table]:
+                escalations: Sequence[Mapping[str, Any]], *, used: bool = False) -> list[Table]:
     table = Table(title=f"what {obj['name']} can reach ({len(systems)} systems)", header_style="bold")
-    for col in ("system", "type", "account", "sensitivity", "access", "classes", "path"):
+    for col in ("system", "type", "account", "sensitivity", "access", "classes", *(("used",) if used else ()),
+                "path"):
         table.add_column(col, overflow="fold")
     for s in systems:
         access = (s["access"] or "?") + (" (admin)" if s.get("admin") else "") + (" ?" if s["conditional"] else "")
         table.add_row(s["name"], s.get("type") or "", s.get("account") or "-", s.get("sensitivity") or "",
-                      access, _classes(s), render.hops_line(s["path"]))
+                      access, _classes(s), *((_used(s),) if used else ()), render.hops_line(s["path"]))
     out = [table]
     if escalations:
         esc = Table(title=f"escalations open to {obj['name']} ({len(escalations)}; --escalation follows them)",
@@ -116,11 +152,14 @@ def reach_table(obj: Mapping[str, Any], systems: Sequence[Mapping[str, Any]],
 @click.argument("ref")
 @click.option("--depth", type=click.IntRange(1, 20), default=5, show_default=True, help="Most hops to follow.")
 @click.option("--sensitive-only", is_flag=True, help="Only systems with a sensitivity (config/sensitive-systems.yaml).")
+@click.option("--since", "since_text", metavar="WHEN", default="90d", show_default=True,
+              help="Window in which a path counts as exercised (from the snapshot's activity).")
 @question_options
 @snapshot_options(["table", "json", "dot"])
 @session_command
-def reach(session: app.Session, ref: str, depth: int, sensitive_only: bool, access: str | None, action: str | None,
-          context_text: str | None, escalation: bool, snapshot: int | None, fmt: str, output: str | None) -> None:
+def reach(session: app.Session, ref: str, depth: int, sensitive_only: bool, since_text: str, access: str | None,
+          action: str | None, context_text: str | None, escalation: bool, snapshot: int | None, fmt: str,
+          output: str | None) -> None:
     """What a credential, identity or workload can reach, hop by hop, with the grant behind
     each hop. REF is an ARN, access key id, name or id, a file location, or - for a pasted secret."""
     from ..graph.query import escalations_of, reach as reach_query
@@ -132,6 +171,7 @@ def reach(session: app.Session, ref: str, depth: int, sensitive_only: bool, acce
     if sensitive_only:
         systems = [s for s in systems if s.get("sensitivity")]
     escalations = escalations_of(graph, start, depth=depth)
+    used = mark_exercised(store, info, systems, since_text, start=obj)
     _note(session, note)
     if fmt == "json":
         write(render.to_json({"snapshot": info.id, "from": {k: obj.get(k) for k in FROM_KEYS},
@@ -142,7 +182,7 @@ def reach(session: app.Session, ref: str, depth: int, sensitive_only: bool, acce
                                f"what {obj['name']} can reach"), output, quiet=session.quiet)
     else:
         with console_for(output) as console:
-            for table in reach_table(obj, systems, escalations):
+            for table in reach_table(obj, systems, escalations, used=used):
                 console.print(table)
 
 
@@ -150,12 +190,14 @@ def reach(session: app.Session, ref: str, depth: int, sensitive_only: bool, acce
 @click.argument("system")
 @click.option("--agents-only", is_flag=True, help="Only subjects whose agent verdict is agent or possible.")
 @click.option("--depth", type=click.IntRange(1, 20), default=5, show_default=True)
+@click.option("--since", "since_text", metavar="WHEN", default="90d", show_default=True,
+              help="Window in which a path counts as exercised (from the snapshot's activity).")
 @question_options
 @snapshot_options(["table", "json", "dot"])
 @session_command
-def who_can_reach(session: app.Session, system: str, agents_only: bool, depth: int, access: str | None,
-                  action: str | None, context_text: str | None, escalation: bool, snapshot: int | None, fmt: str,
-                  output: str | None) -> None:
+def who_can_reach(session: app.Session, system: str, agents_only: bool, depth: int, since_text: str,
+                  access: str | None, action: str | None, context_text: str | None, escalation: bool,
+                  snapshot: int | None, fmt: str, output: str | None) -> None:
     """Every credential, identity and workload that can reach SYSTEM, with paths, owners
     and agent verdicts (``--access read-data``: who can read its data)."""
     from ..graph import who_can_reach as who_query
@@ -171,6 +213,7 @@ def who_can_reach(session: app.Session, system: str, agents_only: bool, depth: i
         s["owner"] = owners.get(s["subject"])
     if agents_only:
         subjects = [s for s in subjects if (s.get("agent") or {}).get("verdict") in ("agent", "possible")]
+    used = mark_exercised(store, info, subjects, since_text, system=obj)
     _note(session, note)
     if fmt == "json":
         keys = ("id", "type", "name", "native_id", "account")
@@ -182,14 +225,16 @@ def who_can_reach(session: app.Session, system: str, agents_only: bool, depth: i
               quiet=session.quiet)
     else:
         table = Table(title=f"who can reach {obj['name']} ({len(subjects)})", header_style="bold")
-        for col in ("subject", "type", "account", "access", "classes", "agent", "owner", "path"):
+        for col in ("subject", "type", "account", "access", "classes", "agent", "owner", *(("used",) if used else ()),
+                    "path"):
             table.add_column(col, overflow="fold")
         for s in subjects:
             agent, owner = s.get("agent") or {}, s.get("owner") or {}
             table.add_row(s["name"], s.get("type") or "", s.get("account") or "-",
                           (s["access"] or "?") + (" ?" if s["conditional"] else ""), _classes(s),
                           agent.get("verdict", "") if agent.get("verdict") != "none" else "",
-                          owner.get("name") or owner.get("status") or "", render.hops_line(s["path"]))
+                          owner.get("name") or owner.get("status") or "", *((_used(s),) if used else ()),
+                          render.hops_line(s["path"]))
         with console_for(output) as console:
             console.print(table)
 
