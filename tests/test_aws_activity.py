@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from agentreach_testing.faults import Fault
 from click.testing import CliRunner
 
@@ -245,3 +246,48 @@ def test_reach_and_who_can_reach_mark_exercised_paths(estate: dict[str, Any], sc
     assert all(s["exercised"] is None for s in old["subjects"])  # nothing in the last 12 hours
     table = _cli(scanned, "reach", estate["key_id"]).output
     assert "used" in table and "3× last" in table
+
+
+def _reviewed(tmp: Path, user_arn: str, actions: list[str]) -> str:
+    path = tmp / "reviewed.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, "reviewed": [{
+        "id": f"aws:iam_user:{user_arn}", "name": "leaky-bot",
+        "triage": {"decision": "agent", "reason": "the support bot", "by": "sec@example.com",
+                   "at": "2026-01-01T00:00:00Z"},
+        "profile": {"owner": "support@example.com", "purpose": "reads customer records for tickets",
+                    "systems": ["arn:aws:s3:::customer-data/*", "aws:account_service:*:ec2"],
+                    "actions": actions, "review_by": "2099-01-01"}}]}))
+    return str(path)
+
+
+def _rules(db: str) -> dict[str, dict[str, Any]]:
+    body = json.loads(_cli(db, "findings", "--format", "json").output)
+    return {r["rule"]: {**r, "findings": [f for f in body["findings"] if f["rule"] == r["rule"]]}
+            for r in body["rules"]}
+
+
+def test_stored_activity_feeds_the_run_time_profile_rules(estate: dict[str, Any], frontdoor_session: Any,
+                                                          tmp_path: Path) -> None:
+    """A scan with activity hands what was seen to the run-time rules: the key started
+    instances its approved profile does not list (drift, with when and how often); approved,
+    the same use is quiet; a scan that collected no activity skips them (nobody looked)."""
+    (tmp_path / "a").mkdir()
+    narrow = _reviewed(tmp_path / "a", estate["user"]["Arn"], ["s3:GetObject"])
+    db = str(tmp_path / "drift.db")
+    assert _scan(frontdoor_session, db, "--reviewed", narrow).exit_code == 3
+    drift = _rules(db)["AR-PROFILE-RUNTIME-DRIFT"]
+    assert drift["status"] == "evaluated" and [f["subject_name"] for f in drift["findings"]] == ["leaky-bot"]
+    assert any("ec2:StartInstances" in e for e in drift["findings"][0]["evidence"]), drift["findings"][0]["evidence"]
+    assert not any("s3:GetObject" in e and "beyond" in e for e in drift["findings"][0]["evidence"])
+
+    (tmp_path / "b").mkdir()
+    wide = _reviewed(tmp_path / "b", estate["user"]["Arn"], ["s3:GetObject", "ec2:StartInstances"])
+    db = str(tmp_path / "approved.db")
+    assert _scan(frontdoor_session, db, "--reviewed", wide).exit_code == 3
+    assert _rules(db)["AR-PROFILE-RUNTIME-DRIFT"]["findings"] == []
+
+    db = str(tmp_path / "no-activity.db")
+    res = CliRunner().invoke(main, ["--db", db, "-q", "scan", "--only", "aws", "--endpoint-url", frontdoor_session.url,
+                                    "--regions", "us-east-1", "--reviewed", narrow])
+    assert res.exit_code == 0, res.output
+    assert _rules(db)["AR-PROFILE-RUNTIME-DRIFT"]["status"] == "skipped"

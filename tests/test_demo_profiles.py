@@ -93,5 +93,8 @@ def test_the_reports_show_the_right_sized_grant(demo_db: str) -> None:
     doc = json.loads(block)
     assert list(doc) == ["Version", "Statement"] and list(doc["Statement"][0])[:2] == ["Sid", "Effect"]
     html = app.report(store, info, load_config(None), "html")
-    # langchain-bot and research-agent-runtime; ops-autopilot-agent's proposes nothing (no approved system is granted)
-    assert html.count("Right-sized grant</strong> for") == 2
+    # drift: langchain-bot and research-agent-runtime (ops-autopilot-agent's proposes nothing: no approved system
+    # is granted); unused grants: ops-autopilot-agent's policy of what CloudTrail shows it did
+    assert html.count("Right-sized grant</strong> for") == 3
+    assert html.count("(approved profile ∩ granted)</summary>") == 2
+    assert "for ops-autopilot-agent (activity (successful calls in the window))</summary>" in html

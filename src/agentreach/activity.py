@@ -64,6 +64,11 @@ class ActivityEvent(NamedTuple):
 Key = tuple[str, str, str, str, str, str]  # identity, credential or "", action, resource, outcome, source
 
 
+#: The snapshot option naming the connectors its scan asked for activity (scan.scheme_options):
+#: the run-time findings tell "nothing was seen" from "nobody looked" by it.
+ACTIVITY_OPTION = "activity"
+
+
 @dataclass(frozen=True, slots=True)
 class ActivityAggregate:
     """Every event of one (identity, credential, action, resource, outcome, source) in the

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from . import exitcodes
-from .activity import ActivityAggregate
+from .activity import ACTIVITY_OPTION, ActivityAggregate
 from .classify import classify_snapshot, signals_for
 from .config import ConfigError, digest
 from .connector import (
@@ -136,11 +136,18 @@ def run_scan(store: Store, config: Mapping[str, Any], connectors: Sequence[Conne
 
 
 def scheme_options(store: Store, config: Mapping[str, Any]) -> dict[str, Any]:
-    """What a snapshot records of how its file secrets are named (the gate compares it with
-    the baseline's): every worker of a sharded run names them alike, from the same config."""
+    """What a snapshot records of how it was taken: how its file secrets are named (the gate
+    compares it with the baseline's; every worker of a sharded run names them alike, from the
+    same config), and which connectors were asked for activity (``activity``), so the run-time
+    findings know "nothing was seen" from "nobody looked"."""
     from .gate import SCHEME_OPTION, scan_scheme, scheme_record
 
-    return {SCHEME_OPTION: scheme_record(scan_scheme(config, store.salt), store.salt)}
+    options: dict[str, Any] = {SCHEME_OPTION: scheme_record(scan_scheme(config, store.salt), store.salt)}
+    asked = sorted(name for name, cfg in (config.get("connectors") or {}).items()
+                   if isinstance(cfg, Mapping) and cfg.get("activity") is True)
+    if asked:
+        options[ACTIVITY_OPTION] = asked
+    return options
 
 
 def collect(store: Store, snapshot_id: int, config: Mapping[str, Any], connectors: Sequence[Connector],

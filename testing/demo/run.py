@@ -93,6 +93,9 @@ def demo_estate(now: dt.datetime) -> Iterator[tuple[str, Any]]:
         try:
             url = door.start()
             estate = seed_estate(moto_url, now=now)
+            from .activity import seed_trail
+
+            seed_trail(moto_url, estate.expected["main_account"], "us-east-1", now)  # what agents were seen doing
             door.serve_service_specific_credentials(estate.service_specific_credentials)
             yield url, estate
         finally:
@@ -133,6 +136,8 @@ def demo_clouds(now: dt.datetime, clouds: tuple[str, ...], notes: list[str]) -> 
                     "endpoint_url": endpoint, "regions": DEMO_REGIONS, "profile": None,
                     "accounts": [{"id": a, "alias": alias} for a, alias in estate.accounts.items()],
                     "role_name": estate.readonly_role, "max_attempts": 3,
+                    # CloudTrail from the trail's bucket (no LookupEvents or last-accessed stand-in)
+                    "activity": True, "activity_since": "90d", "activity_sources": ["cloudtrail"],
                 }
                 # A leaked agent repository holding one of these live keys, for the files connector.
                 repo, _ = write_leaked_repo(Path(stack.enter_context(tempfile.TemporaryDirectory())),
@@ -342,6 +347,28 @@ def _print_profiles(console: Any, findings: list[dict[str, Any]]) -> None:
     for f in findings:
         if f["rule"] == "AR-PROFILE-REVIEW-OVERDUE":
             console.print(f"  profile review overdue: {f['subject_name']}: {f['evidence'][0]}", markup=False)
+    _print_activity(console, findings)
+
+
+def _print_activity(console: Any, findings: list[dict[str, Any]]) -> None:
+    """What CloudTrail showed against profiles and grants: use beyond the approved profile,
+    and grants never used with the policy of what was done."""
+    import json
+
+    from agentreach.profiles import readable
+
+    for f in (f for f in findings if f["rule"] == "AR-PROFILE-RUNTIME-DRIFT"):
+        console.print(f"\nSeen beyond its profile: {f['subject_name']} ({f['severity']}, AR-PROFILE-RUNTIME-DRIFT):")
+        for line in f["evidence"][:2]:
+            console.print(f"  {line}", markup=False)
+    for f in (f for f in findings if f["rule"] == "AR-AGENT-UNUSED-GRANTS"):
+        console.print(f"\nGranted, never used: {f['subject_name']} ({f['severity']}, AR-AGENT-UNUSED-GRANTS):")
+        console.print(f"  {f['evidence'][0]}", markup=False)
+        for grant in (f.get("right_sized") or {}).get("grants") or ():
+            doc = grant.get("policy") or grant.get("role")
+            console.print(f"  policy generated from what it did ({f['right_sized']['generated_from']}):")
+            console.print("\n".join("    " + ln for ln in json.dumps(readable(doc), indent=2).splitlines()),
+                          markup=False)
 
 
 def _invocation() -> str:

@@ -16,6 +16,7 @@ from .builders import (
     DAY,
     NOW,
     Run,
+    access,
     bucket,
     context,
     edge,
@@ -31,6 +32,7 @@ from .builders import (
 
 RUNTIME, FIRST, ORPHANED, AFTER = ("AR-PROFILE-RUNTIME-DRIFT", "AR-AGENT-FIRST-SENSITIVE-USE",
                                    "AR-ORPHANED-CREDENTIAL-ACTIVITY", "AR-CREDENTIAL-USED-AFTER-RETIREMENT")
+UNUSED = "AR-AGENT-UNUSED-GRANTS"
 TRUST = trust_service("bedrock.amazonaws.com", guarded=True)
 OWNED = {"Owner": "ml@example.com"}
 
@@ -101,7 +103,27 @@ def after_retirement() -> Run:
                   seen(quiet.id, "bedrock:InvokeModel", first=190, last=150)]))
 
 
+@pytest.fixture(scope="module")
+def unused() -> Run:
+    """An agent granted everything on an account-wide system and reads on a bucket, seen for a
+    month only reading the bucket and writing metrics: the admin grant is unused. Near misses:
+    an agent that uses every service it is granted; one whose activity spans two days only."""
+    docs, everything = bucket("docs"), bucket("account-everything")
+    ops, tidy, fresh = (role(n, TRUST, tags=OWNED) for n in ("ops-agent", "tidy-agent", "fresh-agent"))
+    return run(context(
+        [docs, everything, ops, tidy, fresh],
+        [access(ops, everything, "permissions-management", admin=True, actions=["*"]),
+         access(ops, docs, "read", actions=["s3:GetObject"]), access(tidy, docs, "read", actions=["s3:GetObject"]),
+         access(fresh, everything, "permissions-management", admin=True, actions=["*"])],
+        agents=[ops, tidy, fresh],
+        activity=[seen(ops.id, "s3:GetObject", docs.id, first=30), seen(ops.id, "cloudwatch:PutMetricData", first=28),
+                  seen(tidy.id, "s3:GetObject", docs.id, first=30),
+                  seen(fresh.id, "s3:GetObject", docs.id, first=2)]))
+
+
 CASES = [
+    (UNUSED, "unused", "ops-agent", "tidy-agent"),
+    (UNUSED, "unused", "ops-agent", "fresh-agent"),
     (RUNTIME, "runtime", "wandering-agent", "steady-agent"),
     (FIRST, "first_use", "curious-agent", "veteran-agent"),
     (FIRST, "first_use", "curious-agent", "etl-batch"),
@@ -120,11 +142,23 @@ def test_runtime_drift_names_each_call_beyond_the_profile(runtime: Run) -> None:
                for e in f.evidence)
 
 
+def test_unused_grants_propose_the_policy_of_what_was_used(unused: Run) -> None:
+    f = unused.of(UNUSED)["ops-agent"]
+    assert f.severity == "high" and any(e.startswith("severity raised from medium to high") for e in f.evidence)
+    assert any(e.startswith("unused on account-everything: *") for e in f.evidence)
+    assert not any(e.startswith("unused on docs") for e in f.evidence)  # s3 was used
+    [grant] = f.right_sized["grants"]
+    assert grant["identity_name"] == "ops-agent"
+    assert grant["policy"]["Statement"] == [
+        {"Sid": "Used1", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"},
+        {"Sid": "Used2", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::docs"]}]
+
+
 def test_without_activity_the_rules_are_skipped_and_an_empty_window_passes(runtime: Run) -> None:
     bare = run(context(list(runtime.ctx.view.nodes.values()), agents=[], profiles=runtime.ctx.profiles))
     empty = run(context(list(runtime.ctx.view.nodes.values()), agents=[], profiles=runtime.ctx.profiles,
                         activity=[]))
-    for rid in (RUNTIME, FIRST, ORPHANED, AFTER):
+    for rid in (RUNTIME, FIRST, ORPHANED, AFTER, UNUSED):
         assert bare.results[rid].status == "skipped" and "activity" in bare.results[rid].note
         assert empty.results[rid].status == "evaluated" and not empty.results[rid].findings
 

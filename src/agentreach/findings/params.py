@@ -91,6 +91,11 @@ class SensitiveFirstUse(AgentsScope):
     window_days: int = Field(ge=1, description="a first use this recent is reported")
 
 
+class UnusedGrants(AgentsScope):
+    min_days_observed: int = Field(ge=1, description="activity must span at least this many days before a grant "
+                                                     "is called unused")
+
+
 class OrphanedActivity(RuleParams):
     owner_statuses: list[Literal["orphaned", "ownerless"]] = Field(
         min_length=1, description="owner verdicts whose credentials' activity is reported")

@@ -19,6 +19,22 @@ from ..store import SnapshotInfo, Store
 from ..view import SnapshotView
 
 
+def stored_activity(store: Store, snapshot_id: int) -> list[Any] | None:
+    """The snapshot's successful calls as the run-time rules read them, or None when its scan
+    asked no connector for activity (the rules then skip: nobody looked). A call denied is
+    not a use; a last-accessed row (a last time, no count) is one use at that time."""
+    from ..activity import ACTIVITY_OPTION
+    from .activity import ActivityAggregate
+
+    info = store.snapshot(snapshot_id)
+    if info is None or not (info.options or {}).get(ACTIVITY_OPTION):
+        return None
+    return [ActivityAggregate(principal=a.credential or a.identity, action=a.action, resource=a.resource,
+                              first_seen=a.first_seen, last_seen=a.last_seen, count=max(a.count, 1),
+                              identity=a.identity)
+            for a in store.activity(snapshot_id, outcome="success")]
+
+
 def evaluate_snapshot(store: Store, snapshot_id: int, config: Mapping[str, Any], now: dt.datetime | None = None,
                       view: SnapshotView | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(findings, rule results) as public JSON, from the snapshot's inventory, annotations
@@ -26,7 +42,8 @@ def evaluate_snapshot(store: Store, snapshot_id: int, config: Mapping[str, Any],
     from .base import FindingContext
     from .engine import evaluate
 
-    ctx = FindingContext.from_store(store, snapshot_id, now=now, view=view)
+    ctx = FindingContext.from_store(store, snapshot_id, now=now, view=view,
+                                    activity=stored_activity(store, snapshot_id))
     results = evaluate(ctx, config)
     findings = [f.to_dict() for r in results for f in r.findings]
     findings.sort(key=lambda f: (most_serious_first(f["severity"]), f["rule"], f.get("subject_name") or f["subject"]))

@@ -235,6 +235,8 @@ def _item(f: Mapping[str, Any], severity: str, paths: Mapping[str, Any]) -> dict
         "cloud": provider_of(f) or "unknown", "owner": owner or "", "owner_key": owner or NO_OWNER,
         "owner_status": status or "",
         "right_sized": [{"identity": one_line(g.get("identity_name")),
+                         "basis": one_line((f.get("right_sized") or {}).get("generated_from")
+                                           or "approved profile ∩ granted"),
                          "document": json.dumps(readable(g.get("policy") or g.get("role")), indent=2,
                                                ensure_ascii=True)}
                         for g in (f.get("right_sized") or {}).get("grants") or ()],

@@ -114,12 +114,13 @@ def _right_sized(finding: Mapping[str, Any]) -> list[str]:
     """The grant a drift finding proposes, per identity, as a fenced JSON block (ASCII-escaped,
     fenced longer than any backtick run it holds)."""
     proposal = finding.get("right_sized") or {}
+    basis = text(proposal.get("generated_from") or "approved profile ∩ granted")
     out = []
     for grant in proposal.get("grants") or ():
         doc = grant.get("policy") or grant.get("role")
         body = json.dumps(readable(doc), indent=2, ensure_ascii=True)
         fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", body)), default=0))
-        out += [f"- **Right-sized grant for {text(grant.get('identity_name'))}** (approved profile ∩ granted):", "",
+        out += [f"- **Right-sized grant for {text(grant.get('identity_name'))}** ({basis}):", "",
                 f"  {fence}json", *[f"  {ln}" for ln in body.splitlines()], f"  {fence}"]
     return out
 

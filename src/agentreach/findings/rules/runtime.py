@@ -12,15 +12,15 @@ authenticates as.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ...model import Node
-from ...order import shift
+from ...order import access_rank, shift
 from ...profiles import action_covered, planned_retirement, system_approved
 from ..activity import ACTIVITY_CAPABILITY, ActivityAggregate
 from ..base import PROFILES, Finding, FindingContext, RuleMeta, agent_line, owner_line, possible_demotion, rule
-from ..params import OrphanedActivity, Retirement, SensitiveFirstUse
-from ._common import include_possible
+from ..params import OrphanedActivity, Retirement, SensitiveFirstUse, UnusedGrants
+from ._common import include_possible, primary_subjects
 
 RUNTIME_DRIFT = RuleMeta(
     id="AR-PROFILE-RUNTIME-DRIFT",
@@ -49,6 +49,28 @@ FIRST_SENSITIVE = RuleMeta(
     nist_csf="DE.CM-03, DE.AE-02",
     requires=(ACTIVITY_CAPABILITY,),
     params=SensitiveFirstUse,
+)
+
+UNUSED_GRANTS = RuleMeta(
+    id="AR-AGENT-UNUSED-GRANTS",
+    title="Agent holds grants it did not use in the activity window",
+    severity="medium",
+    rationale="What an agent can do and what it does drift apart: every service it is granted and never calls "
+              "is access a prompt injection or a stolen key can use and the task does not need (Repokid and IAM "
+              "Access Analyzer's unused-access findings remove such grants).",
+    remediation="Replace the grants with the generated policy of what was used (the finding's right_sized "
+                "field), or narrow them to the services used; keep the window long enough to cover rare tasks.",
+    remediation_by={
+        "aws": "Replace the role's policies with the generated policy (Access Analyzer policy generation does the "
+               "same from CloudTrail), or remove the services never used.",
+        "azure": "Replace broad role assignments with a custom role of the actions used, on the scopes used.",
+        "gcp": "Replace broad roles with a custom role of the permissions used (IAM Recommender's role "
+               "recommendations do the same).",
+    },
+    owasp_nhi="NHI5:2025 Overprivileged NHI",
+    nist_csf="PR.AA-05",
+    requires=(ACTIVITY_CAPABILITY,),
+    params=UnusedGrants,
 )
 
 ORPHANED_ACTIVITY = RuleMeta(
@@ -116,6 +138,100 @@ def _grouped(ctx: FindingContext, items: Iterable[ActivityAggregate]) -> dict[st
     for a in items:
         out.setdefault(_subject_of(ctx, a), []).append(a)
     return out
+
+
+def service_of(action: str, provider: str) -> str:
+    """The service an action belongs to, as each cloud names it: ``s3`` of ``s3:GetObject``,
+    ``Microsoft.Storage`` of ``Microsoft.Storage/storageAccounts/read``, ``storage`` of
+    ``storage.objects.get``; ``*`` for a grant of everything. Services compare case-insensitively
+    where the cloud does (AWS, Azure)."""
+    if action.strip() in ("*", "*:*", "*/*"):
+        return "*"
+    if provider == "aws":
+        return action.split(":", 1)[0].lower()
+    if provider == "azure":
+        return action.split("/", 1)[0].lower()
+    return action.split(".", 1)[0]
+
+
+def generated_policy(provider: str, used: Sequence[ActivityAggregate], resource_name: Any,
+                     identity: tuple[str, str]) -> dict[str, Any]:
+    """What the agent did, as a grant: AWS an IAM policy (one statement per service, the
+    actions used, on the resources the log named, else ``*``), Azure a custom role's actions,
+    GCP a custom role's permissions. Generated from successful calls, so every action in it
+    was granted (a denied call is no use)."""
+    by_service: dict[str, tuple[set[str], set[str]]] = {}
+    for a in used:
+        acts, res = by_service.setdefault(service_of(a.action, provider), (set(), set()))
+        acts.add(a.action)
+        res.add(resource_name(a.resource) if a.resource else "*")
+    if provider == "aws":
+        statements = [{"Sid": f"Used{i}", "Effect": "Allow", "Action": sorted(acts),
+                       "Resource": "*" if "*" in res else sorted(res)}
+                      for i, (_, (acts, res)) in enumerate(sorted(by_service.items()), start=1)]
+        body: dict[str, Any] = {"policy": {"Version": "2012-10-17", "Statement": statements}}
+    elif provider == "azure":
+        body = {"role": {"Actions": sorted(a for acts, _ in by_service.values() for a in acts),
+                         "AssignableScopes": sorted({r for _, res in by_service.values() for r in res} - {"*"})}}
+    else:
+        body = {"role": {"includedPermissions": sorted(a for acts, _ in by_service.values() for a in acts),
+                         "resources": sorted({r for _, res in by_service.values() for r in res} - {"*"})}}
+    return {"provider": provider, "generated_from": "activity (successful calls in the window)",
+            "grants": [{"identity": identity[0], "identity_name": identity[1], **body}]}
+
+
+@rule(UNUSED_GRANTS)
+def unused_grants(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
+    """Service-level, as Repokid and Access Advisor judge: a granted service the agent never
+    called is unused; an action-level verdict inside a used service would need every data
+    event logged, which most trails do not."""
+    min_days = int(params.get("min_days_observed") or 7)
+    used_by = _grouped(ctx, _activity(ctx))
+    for node in primary_subjects(ctx, include_possible(params)):
+        if node.kind.value != "identity" or node.id not in used_by:
+            continue  # an identity with no activity at all is the stale rules' to report
+        used = used_by[node.id]
+        first, last = min(a.first_seen for a in used), max(a.last_seen for a in used)
+        observed = max((ctx.now - first).days, (last - first).days)
+        if observed < min_days:
+            continue
+        services = {service_of(a.action, node.provider) for a in used}
+        unused: dict[str, list[str]] = {}  # system name -> granted actions of services never used
+        admin = []
+        for row in ctx.reach_of(node.id):
+            system = ctx.view.nodes.get(row.get("system"))
+            if system is None or not row.get("path") or len(row["path"]) != 1:
+                continue  # the identity's own grants; a role it may assume answers for its own
+            idle = [g for g in row.get("actions") or () if service_of(g, node.provider) not in services
+                    or service_of(g, node.provider) == "*"]
+            if idle:
+                unused[system.name] = idle
+                if access_rank(row.get("access")) >= access_rank("permissions-management"):
+                    admin.append(system.name)
+        if not unused:
+            continue
+        severity = shift(meta.severity, +1) if admin else meta.severity
+        why = ([f"severity raised from {meta.severity} to {severity}: admin or permissions-management on "
+                f"{len(admin)} system(s) never exercised ({', '.join(sorted(admin)[:3])})"] if admin else [])
+        names = sorted(unused)
+        proposal = generated_policy(node.provider, used,
+                                    lambda r: getattr(_resource_node(ctx, r), "native_id", None) or r,
+                                    (node.id, node.name))
+        grant = proposal["grants"][0]
+        yield ctx.finding(meta, node, severity, [
+            f"{sum(len(v) for v in unused.values())} granted action(s) on {len(unused)} system(s) belong to services "
+            f"it never called between {first.date().isoformat()} and {last.date().isoformat()} (used: "
+            f"{', '.join(sorted(services)) or 'none'})",
+            *[f"unused on {n}: {', '.join(sorted(unused[n])[:6])}{' …' if len(unused[n]) > 6 else ''}"
+              for n in names[:5]],
+            *([f"and {len(names) - 5} more system(s)"] if len(names) > 5 else []),
+            f"generated from use: {sum(len(s['Action']) for s in grant['policy']['Statement'])} action(s) in "
+            f"{len(grant['policy']['Statement'])} statement(s) (the finding's right_sized field)"
+            if "policy" in grant else "generated from use: the finding's right_sized field",
+            "service-level, as IAM last-accessed data judges: data events (s3:GetObject …) count only where the "
+            "trail logs them",
+            agent_line(ctx, node.id), owner_line(ctx, node.id), *why,
+        ], right_sized=proposal)
 
 
 @rule(RUNTIME_DRIFT)
