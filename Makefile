@@ -16,7 +16,7 @@ demo: $(STAMP)  ## the whole flow on the embedded estate: no network, no cloud a
 	$(BIN)/agentreach demo
 
 test: $(STAMP)  ## the test suite, against a real moto server, real SQLite files and a throwaway PostgreSQL
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)  ## figures for the closing note: wall time, API calls, peak RSS
 	$(BIN)/python bench/aws_scan.py
