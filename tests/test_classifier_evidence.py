@@ -321,3 +321,22 @@ def test_a_user_vocabulary_extends_every_signal_that_uses_it(tmp_path: Path) -> 
     r = role("svc", description="runs AcmeFlow pipelines")
     out = classify(SnapshotView.build([r], []), load_signals(f), Thresholds())
     assert "any.text.agent-framework" in signals_of(out[r.id])
+
+
+@pytest.mark.parametrize("image, fires", [
+    ("us-central1-docker.pkg.dev/database-toolbox/toolbox/toolbox:0.13.0", True),  # Google's MCP Toolbox
+    ("ghcr.io/github/github-mcp-server:v0.13.0", True),
+    ("docker.io/mcp/grafana:latest", True), ("mcp/grafana@sha256:" + "0" * 64, True),
+    ("mcr.microsoft.com/azure-sdk/azure-mcp", True),
+    ("ghcr.io/github/github-mcp-server-fork:1", False),  # another repository whose name merely starts alike
+    ("us-docker.pkg.dev/cloudrun/container/hello", False), ("grafana/grafana:11.0.0", False),
+])
+def test_a_workload_running_an_mcp_servers_image(image: str, fires: bool) -> None:
+    """Container images of the MCP servers ToolHive's registry lists (the signal's vocabulary,
+    its source in config/agent-signals.yaml): the identity the server runs as acts for agents."""
+    svc = Workload(id="gcp:cloud_run_service:p/toolbox", provider="gcp", source="gcp", type="gcp_cloud_run_service",
+                   name="toolbox", attrs={"containers": [{"name": "toolbox", "image": image}]})
+    sa = Identity(id="gcp:sa:toolbox-identity@p.iam.gserviceaccount.com", provider="gcp", source="gcp",
+                  type="gcp_sa", name="toolbox-identity", native_id="toolbox-identity@p.iam.gserviceaccount.com")
+    out = verdicts([svc, sa, Edge(src=svc.id, dst=sa.id, kind=EdgeKind.RUNS_AS, source="gcp")])
+    assert ("any.workload.mcp-server-image" in signals_of(out[sa.id])) is fires

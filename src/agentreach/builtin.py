@@ -22,6 +22,7 @@ CORE = Plugin(
         "runs_workload": SignalKind(f"{_M}:match_runs_workload", required=("workload_type",),
                                     regex_keys=("workload_type",)),
         "workload_env": SignalKind(f"{_M}:match_workload_env", required=("pattern",), regex_keys=("pattern",)),
+        "workload_image": SignalKind(f"{_M}:match_workload_image", required=("pattern",), regex_keys=("pattern",)),
         "invoked_by_agent": SignalKind(f"{_M}:match_invoked_by_agent", required=("principal",),
                                        regex_keys=("principal", "source_arn")),
         "human_console": SignalKind(f"{_M}:match_human_console"),

@@ -191,6 +191,20 @@ def match_workload_env(sig: Signal, node: Node, view: SnapshotView) -> list[Matc
     return out
 
 
+def match_workload_image(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
+    """Container images of workloads that run as this identity (ECS task definitions, Cloud
+    Run services, Azure Container Apps keep ``containers[].image``)."""
+    out = []
+    for w in view.workloads_running_as(node.id):
+        images = [str(c.get("image")) for c in w.attrs.get("containers") or ()
+                  if isinstance(c, dict) and c.get("image")]
+        hits = [i for i in images if sig.regex["pattern"].search(i)]
+        if hits:
+            out.append(Match(matched=", ".join(hits), field="containers.image", object=w.id, object_name=w.name,
+                             via="runs_as"))
+    return out
+
+
 def match_invoked_by_agent(sig: Signal, node: Node, view: SnapshotView) -> list[Match]:
     out = []
     for w in view.workloads_running_as(node.id):
