@@ -16,7 +16,7 @@ default) checks found keys live. Links to cloud credentials are made at reach ti
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -240,6 +240,7 @@ class FilesConnector(Connector):
         chunks = [entries[i:i + CHUNK] for i in range(0, len(entries), CHUNK)]
         for chunk, results in zip(chunks, self._chunk_results(root, root_name, chunks, local, pool, ctx), strict=True):
             ctx.check_cancelled()
+            self._name_values(ctx, [f for result in results for f in result.found])
             for result in results:
                 yield from self._settle_file(result, root_name, ctx, present)
             task.advance(len(chunk))
@@ -356,6 +357,27 @@ class FilesConnector(Connector):
             yield loc
             yield Edge(src=node_id("files", "secret", self._ids[f.fp]), dst=loc.id, kind=EdgeKind.FOUND_IN,
                        source="files")
+
+    def _name_values(self, ctx: ScanContext, found: list[Found]) -> None:
+        """Derive the shared ids of a chunk's new values together, on ``workers`` threads: each
+        is one scrypt (~0.15 s and 32 MiB, memory-hard on purpose, so that a committed baseline
+        confirms a guess only at that price), and scrypt runs outside the GIL, so a tree with
+        hundreds of distinct secrets costs that sum divided by the cores."""
+        if ctx.secret_id is None or self.workers < 2:
+            return
+        todo: dict[str, str] = {}
+        for f in found:
+            fp = ctx.fingerprint(f.value)
+            if fp not in self._ids:
+                todo.setdefault(fp, f.value)
+        if len(todo) < 2:
+            return
+        try:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as threads:
+                for fp, ident in zip(todo, threads.map(ctx.secret_id, todo.values()), strict=True):
+                    self._ids[fp] = ident
+        finally:
+            todo.clear()  # no value outlives the chunk
 
     def _secret_id(self, ctx: ScanContext, fp: str, value: str) -> str:
         """The id part of a found secret, derived once per distinct value: its shared identity
