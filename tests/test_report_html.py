@@ -239,7 +239,12 @@ class Chromium:
         for event in self.events:
             params = event.get("params") or {}
             if event["method"] == "Runtime.exceptionThrown":
-                out.append(json.dumps(params.get("exceptionDetails"))[:500])
+                # the message itself, not a cut of the whole record: the record starts with the
+                # page's URL, whose length follows the temporary directory's, and a cut there
+                # once dropped the very name the check looks for
+                details = params.get("exceptionDetails") or {}
+                described = (details.get("exception") or {}).get("description") or ""
+                out.append(f"{details.get('text', '')} {described}".strip()[:500])
             elif event["method"] == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
                 out.append(params["entry"].get("text", ""))
             elif event["method"] == "Runtime.consoleAPICalled" and params.get("type") == "error":
