@@ -29,12 +29,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from agentreach.activity import ActivityAggregate, ActivityEvent, Aggregator
+from agentreach.activity import ActivityAggregate, ActivityEvent, Aggregator, iter_chunks
 
 from . import cloudtrail
 from .calls import AwsCalls
 
 SOURCES = ("cloudtrail", "lookup_events", "last_accessed")
+LOOKUP_BATCH = 50  # records folded at a time from LookupEvents (a page holds at most 50)
 JOB_POLL_S = 1.0  # between GetServiceLastAccessedDetails polls while the job is IN_PROGRESS
 
 
@@ -195,13 +196,13 @@ def _from_lookup(calls: AwsCalls, region: str, opts: ActivityOptions, agg: Aggre
     start = max(opts.since, opts.now - dt.timedelta(days=90))
     events = calls.paginate("cloudtrail", "LookupEvents", "Events", region=region, StartTime=start,
                             EndTime=opts.now)
-    before = agg.events
-    for ev in cloudtrail.events_of(cloudtrail.lookup_records(events), _iso(start), source="lookup_events"):
-        agg.add(ev)
+    folded = 0
+    for batch in iter_chunks(cloudtrail.lookup_records(events), LOOKUP_BATCH):
+        folded += cloudtrail.fold(batch, agg, _iso(start), source="lookup_events")
         if agg.full:
             yield from agg.drain()
     with shared.lock:
-        shared.events += agg.events - before
+        shared.events += folded
 
 
 def _start_job(calls: AwsCalls, arn: str) -> str | None:
