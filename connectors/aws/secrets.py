@@ -67,16 +67,8 @@ def get_value_identities(calls: AwsCalls, region: str, arn: str, scanners: list[
         stats.add("absent")
         return secretvalues.read_record("absent", VALUE_OPERATION, VALUE_STAGE, version_id=version_id,
                                         reason="the answer holds neither SecretString nor SecretBinary")
-    derive = calls.ctx.secret_id or calls.ctx.fingerprint
-    found, reason, took = secretvalues.timed_identities(value, derive, scanners)
+    record = secretvalues.named_record(value, calls.ctx, scanners, stats, VALUE_OPERATION, VALUE_STAGE, version_id)
     del value
-    if reason:
-        stats.add("skipped")
-        return secretvalues.read_record("skipped", VALUE_OPERATION, VALUE_STAGE, version_id=version_id,
-                                        reason=reason)
-    stats.add("read", len(found), took)
-    record = secretvalues.read_record("read", VALUE_OPERATION, VALUE_STAGE, version_id=version_id)
-    record["identities"] = found
     return record
 
 

@@ -91,15 +91,8 @@ def get_value_identities(calls: GcpCalls, project: str, short: str, scanners: Se
         stats.add("failed")
         return secretvalues.read_record("failed", VALUE_OPERATION, VALUE_VERSION, version_id=version,
                                         reason="DATA_LOSS (coverage gap)")
-    derive = calls.ctx.secret_id or calls.ctx.fingerprint
-    found, reason, took = secretvalues.timed_identities(value, derive, scanners)
+    record = secretvalues.named_record(value, calls.ctx, scanners, stats, VALUE_OPERATION, VALUE_VERSION, version)
     del value
-    if reason:
-        stats.add("skipped")
-        return secretvalues.read_record("skipped", VALUE_OPERATION, VALUE_VERSION, version_id=version, reason=reason)
-    stats.add("read", len(found), took)
-    record = secretvalues.read_record("read", VALUE_OPERATION, VALUE_VERSION, version_id=version)
-    record["identities"] = found
     return record
 
 

@@ -187,6 +187,19 @@ def read_record(status: str, operation: str, version: str, *, reason: str | None
     return out
 
 
+def named_record(value: str | bytes, ctx: Any, scanners: Iterable[Callable[[str], Any]], stats: Any,
+                 operation: str, version: str, version_id: str | None) -> dict[str, Any]:
+    """Name one value read (the scan's secret-id scheme, else its fingerprint), count it in
+    ``stats``, and return the ``value_read`` record with its identities; the value itself goes
+    no further than here."""
+    found, reason, took = timed_identities(value, ctx.secret_id or ctx.fingerprint, scanners)
+    if reason:
+        stats.add("skipped")
+        return read_record("skipped", operation, version, version_id=version_id, reason=reason)
+    stats.add("read", len(found), took)
+    return {**read_record("read", operation, version, version_id=version_id), "identities": found}
+
+
 def timed_identities(value: str | bytes, derive: Callable[[str], str],
                      scanners: Iterable[Callable[[str], Any]] = ()) -> tuple[list[dict[str, str]], str | None, float]:
     """:func:`identities` and the seconds it took. A surprise while naming (a scheme's memory
