@@ -103,6 +103,10 @@ MAKERS: dict[str, tuple[str, Callable[[], str]]] = {
     "Twilio Auth Token": ("TWILIO_AUTH_TOKEN", lambda: r(32, HEX)),
     "Slack App Token": ("SLACK_APP_TOKEN", lambda: f"xapp-1-A{r(10, string.ascii_uppercase)}-{r(13, string.digits)}-"
                         + r(64, HEX)),
+    "Slack Token With Letters": ("SLACK_BOT_TOKEN", lambda: f"xoxb-{r(3, string.digits)}{r(5, string.ascii_uppercase)}-"
+                                 f"{r(12)}-{r(32)}"),
+    "Telegram Bot Token Short": ("TELEGRAM_BOT_TOKEN", lambda: r(10, string.digits) + ":AA" + r(32, AN_)),
+    "PyPI Token Short": ("TWINE_PASSWORD", lambda: "pypi-AgEIcHlwaS5vcmc" + r(54, AN_)),
     "npm Access Token": ("NODE_AUTH_TOKEN", lambda: "npm_" + r(36)),
     "Stripe Secret Key": ("STRIPE_SECRET_KEY", lambda: "sk_live_51" + r(97)),
     "OpenAI Plugin Verification Token": ("OPENAI_VERIFICATION_TOKEN", lambda: r(32, HEX)),

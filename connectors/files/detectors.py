@@ -145,6 +145,9 @@ def load_specs() -> tuple[DetectorSpec, ...]:
             generic=bool(item.get("generic")), weak_values=item.get("weak_values") == "report",
         )
         re.compile(spec.pattern)
+        if spec.class_name in BUILTIN_PLUGINS:  # detect-secrets would load its own class under that name
+            raise ValueError(f"secret detector {spec.id!r}: its class name {spec.class_name} is a detect-secrets "
+                             "plugin's; give it another id")
         out.append(spec)
     return tuple(out)
 
@@ -438,7 +441,7 @@ class Scanner:
                                 why = None  # reported, and marked a likely fixture (fixtures.value_reason)
                             if why is not None:
                                 self.dropped[why] = self.dropped.get(why, 0) + 1
-                                if hit.ours:
+                                if hit.ours and not generic:  # a shape's verdict never vetoes a format
                                     floored.add((hit.line, value))
                                 continue
                             key = (hit.line, hit.value)
