@@ -99,11 +99,12 @@ def test_entropy_floor_boundary(tmp_path: Path, detector: str) -> None:
     rng = random.Random(detector)
     above = prefix + with_entropy(n, alphabet, floor, floor + 0.15, rng)
     below = prefix + with_entropy(n, alphabet, floor - 0.15, floor, rng)
-    (tmp_path / "above.py").write_text(template.format(above) + "\n")
-    (tmp_path / "below.py").write_text(template.format(below) + "\n")
+    ext = ".sh" if spec.variables_in else ".py"  # in Python an unquoted identifier is a variable
+    (tmp_path / f"above{ext}").write_text(template.format(above) + "\n")
+    (tmp_path / f"below{ext}").write_text(template.format(below) + "\n")
     found = {c.name.rsplit(" in ", 1)[1]: c.attrs["detector"] for c in creds(scan({"paths": [str(tmp_path)]}))}
-    assert found.get("above.py:1") == spec.secret_type, found
-    assert "below.py:1" not in found, found
+    assert found.get(f"above{ext}:1") == spec.secret_type, found
+    assert f"below{ext}:1" not in found, found
 
 
 def test_exactly_at_the_floor_is_kept(tmp_path: Path) -> None:
@@ -413,3 +414,16 @@ def test_a_shape_dropping_a_value_does_not_veto_a_format(tmp_path: Path) -> None
     token = f"M{seg(23)}.{seg(6)}.{seg(27)}"
     (tmp_path / ".env").write_text(f"DISCORD_TOKEN={token}\n")
     assert [c.attrs["detector"] for c in creds(scan({"paths": [str(tmp_path)]}))] == ["Discord Bot Token"]
+
+
+def test_an_unquoted_identifier_is_a_variable_in_code_and_a_literal_in_env_files(tmp_path: Path) -> None:
+    """``token = nextchar`` in Python reads a variable (dateutil's parser, seen in the site-packages
+    review); the same line in a .env file or a shell script assigns that literal. A value that is
+    no identifier (hyphens) is still read in code, and a placeholder in a documented URL is none."""
+    files = {"parser.py": "    token = tokZ4q_Wm8pXr2vN\n", "app.env": "token = tokZ4q_Wm8pXr2vN\n",
+             "run.sh": "export API_TOKEN=runQ8v_Xe3kLp7sT\n", "cfg.py": "deploy_token = abc7d2-9fQ1x-Zr84kLm\n",
+             "db.py": '    db = FalkorDB.from_url("falkor://[[username]:[password]]@localhost:6379")\n'}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    found = sorted(c.name.rsplit(" in ", 1)[1] for c in creds(scan({"paths": [str(tmp_path)], "all_files": True})))
+    assert found == ["app.env:1", "cfg.py:1", "run.sh:1"]

@@ -118,6 +118,9 @@ class DetectorSpec:
     min_entropy: float | None = None  # Shannon bits/char of the body; None: the format is proof enough
     generic: bool = False  # matches a shape, not a format: placeholder and reference noise apply
     weak_values: bool = False  # a default or placeholder value is reported (marked), not dropped
+    # file suffixes of languages where an unquoted identifier is a variable: an env-style
+    # ``NAME=value`` means a literal in .env and shell files, a variable in Python (``token = nextchar``)
+    variables_in: tuple[str, ...] = ()
 
     @property
     def class_name(self) -> str:
@@ -143,6 +146,7 @@ def load_specs() -> tuple[DetectorSpec, ...]:
             near_lines=int(item["near_lines"]) if item.get("near_lines") is not None else 20,
             min_entropy=float(item["min_entropy"]) if item.get("min_entropy") is not None else None,
             generic=bool(item.get("generic")), weak_values=item.get("weak_values") == "report",
+            variables_in=tuple(str(x).lower() for x in item.get("variables_in") or ()),
         )
         re.compile(spec.pattern)
         if spec.class_name in BUILTIN_PLUGINS:  # detect-secrets would load its own class under that name
@@ -162,6 +166,8 @@ def shannon(text: str) -> float:
 
 WEAK = "weak value"
 CODE = "code or digest"
+VARIABLE = "a variable in code"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -402,6 +408,7 @@ class Scanner:
         found: dict[tuple[int, str], Hit] = {}
         # values one of our detectors judged noise: a built-in's generic hit on them is noise too
         floored: set[tuple[int, str]] = set()
+        name = filename.lower()
         with self.session():
             plugins = self._plugins
             for n in sorted(which):
@@ -439,6 +446,9 @@ class Scanner:
                             spec = self.by_type.get(hit.secret_type)
                             if why in (WEAK, CODE) and spec is not None and spec.weak_values:
                                 why = None  # reported, and marked a likely fixture (fixtures.value_reason)
+                            if why is None and spec is not None and spec.variables_in and name.endswith(
+                                    spec.variables_in) and _IDENTIFIER.fullmatch(value):
+                                why = VARIABLE
                             if why is not None:
                                 self.dropped[why] = self.dropped.get(why, 0) + 1
                                 if hit.ours and not generic:  # a shape's verdict never vetoes a format
