@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from agentreach.lifecycle import load_lifecycle_config, lifecycle_facts
+from agentreach.lifecycle import lifecycle_facts, load_lifecycle_config
 from agentreach.model import Edge, Node
 from agentreach.ownership import load_owner_config, resolve_owners
 from agentreach.view import SnapshotView
