@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-graph bench-profiles bench-files bench-secrets bench-values bench-azure bench-gcp bench-org eval lint clean
+.PHONY: demo test bench bench-graph bench-profiles bench-files bench-secrets bench-values bench-azure bench-gcp bench-org eval eval-lifecycle lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench-org: $(STAMP)  ## an AWS Organization of 10, 30 and 100 accounts: wall tim
 
 eval: $(STAMP)  ## the agent classifier on the labelled estate: precision, recall, traps
 	$(BIN)/python bench/classifier_eval.py
+
+eval-lifecycle: $(STAMP)  ## owner and stale verdicts against others' labelled checks and the clouds' docs
+	$(BIN)/python bench/lifecycle_eval.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check .
