@@ -125,6 +125,21 @@ def test_expired_expiring_and_lifetime() -> None:
     assert out[expiring.id].facts["last_use_tracked"] is False
 
 
+def test_a_secret_with_no_end_date_never_expires() -> None:
+    """Entra issues client secrets with an end date; one without never expires (Prowler's
+    entra_app_registration_credential_not_expired fails it). Access keys have none by design."""
+    forever = Credential(id="azure:client_secret:k2", provider="azure", source="azure", type="azure_client_secret",
+                         name="legacy secret", created=ago(10), expires=None)
+    disabled = Credential(id="azure:client_secret:k3", provider="azure", source="azure", type="azure_client_secret",
+                          name="old secret", created=ago(10), expires=None, status=CredentialStatus.DISABLED)
+    u = user("svc", last_used=ago(1))
+    k, e = access_key("AKIAEXAMPLE000000009", u, created=ago(10), last_used=ago(1))
+    out = facts([forever, disabled, u, k], [e])
+    assert out[forever.id].codes() == {"no_expiry"} and not out[forever.id].value
+    assert out[disabled.id].codes() == set() and out[k.id].codes() == set()
+
+
+
 def iso(d: dt.datetime | None) -> str | None:
     return d.isoformat().replace("+00:00", "Z") if d else None
 

@@ -147,6 +147,23 @@ def test_owns_edge_from_owner_node() -> None:
     assert (v.name, v.status, v.evidence[0].source) == ("Gina", "owned", "owns_edge")
 
 
+
+@pytest.mark.parametrize(("enabled", "status"), [(True, "owned"), (False, "orphaned")])
+def test_a_service_principal_owning_another_is_judged_by_its_enabled_flag(enabled: bool, status: str) -> None:
+    """Entra lets a service principal own another (provisioning automation); GraphTools'
+    Get-GTOrphanedServicePrincipal counts it, AllOwnersDisabled when it is disabled. A people
+    directory does not list it, so it is judged by its own accountEnabled."""
+    owned = Identity(id="azure:sp:a", provider="azure", source="azure", type="azure_sp", name="billing-app")
+    owner = Identity(id="azure:sp:b", provider="azure", source="azure", type="azure_sp", name="provisioner",
+                     enabled=enabled)
+    people = Directory.of([DirectoryEntry("Gina", "gina@contoso.com", True)])  # the SP is in no people directory
+    v = resolve([owned, owner], [Edge(src=owner.id, dst=owned.id, kind=EdgeKind.OWNS, source="azure")],
+                directory=people)
+    assert (v[owned.id].name, v[owned.id].status) == ("provisioner", status)
+    assert v[owned.id].evidence[0].source == "owns_edge"
+    assert ("enabled" if enabled else "disabled") in v[owned.id].evidence[-1].note
+
+
 def test_mapping_file_last_match_wins_and_only_for_untagged(tmp_path: Path) -> None:
     path = tmp_path / "owners-map.yaml"
     path.write_text("- {pattern: 'data-*', owner: data-team}\n"

@@ -27,7 +27,8 @@ DATA = Path(__file__).resolve().parent / "data"
 # Our codes behind each stale-family question.
 CODES = {"rotation": frozenset({"rotation_overdue", "never_rotated"}),
          "two_active_keys": frozenset({"two_active_keys"}),
-         "expiry": frozenset({"expired", "expiring"})}
+         # no_expiry: the sources' expiry checks (Prowler's credential_not_expired) fail a secret with no end date
+         "expiry": frozenset({"expired", "expiring", "no_expiry"})}
 
 
 def load_cases(files: Iterable[Path] | None = None) -> list[Case]:

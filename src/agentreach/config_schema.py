@@ -117,6 +117,7 @@ class LifecycleSection(_Section):
     usage_exempt_types: list[str]
     rotation_exempt_types: list[str]
     lifetime_exempt_types: list[str]
+    expiry_expected_types: list[str]
     single_active_types: list[str]
     secret_types: list[str]
 

@@ -2,7 +2,7 @@
 
 ``stale.value`` answers one question, "is this still in use?", and only the codes in
 ``lifecycle.stale_codes`` (unused, never_used, identity_unused) set it. The other codes
-(rotation_overdue, two_active_keys, expired, expiring, lifetime_too_long, never_rotated)
+(rotation_overdue, two_active_keys, expired, expiring, lifetime_too_long, no_expiry, never_rotated)
 are facts the findings layer turns into findings; they do not make a live key stale.
 
 Semantics the well-known checkers get wrong, and why we decide otherwise:
@@ -70,6 +70,7 @@ class LifecycleConfig:
     usage_exempt_types: frozenset[str] = frozenset()
     rotation_exempt_types: frozenset[str] = frozenset()
     lifetime_exempt_types: frozenset[str] = frozenset()
+    expiry_expected_types: frozenset[str] = frozenset()
     single_active_types: frozenset[str] = frozenset({"aws_access_key"})
     secret_types: frozenset[str] = frozenset({"aws_secretsmanager_secret"})
 
@@ -176,6 +177,8 @@ def _credential(c: Credential, now: dt.datetime, cfg: LifecycleConfig, reasons: 
                                            f"issued for {life} days (more than {cfg.max_lifetime_days})", life))
     elif expired:
         reasons.append(StaleReason("expired", "the source marks it expired", None))
+    elif c.type in cfg.expiry_expected_types and c.status == CredentialStatus.ACTIVE:
+        reasons.append(StaleReason("no_expiry", "never expires: the source gives it no end date", None))
     if c.status != CredentialStatus.ACTIVE or expired:
         return
     _usage(c, c.last_used, now, cfg, "unused", reasons, facts)

@@ -297,6 +297,7 @@ class _Candidate:
     name: str
     email: str | None = None
     active: bool | None = None  # what the naming source says, if anything
+    principal: bool = False  # a workload identity (an Entra service principal), judged by its own enabled flag
 
 
 @dataclass
@@ -339,6 +340,12 @@ def _own_claim(view: SnapshotView, node: Node, cfg: OwnerConfig) -> _Claim | Non
             if owners_:
                 return _Claim([_Candidate(o.name, o.attrs.get("email"), o.active) for o in owners_],
                               [_ev("owns_edge", o.name, "owns", o, via=f"owns -> {node.name}") for o in owners_])
+            # Entra lets a service principal own another (automation that provisions apps);
+            # GraphTools and Prowler count it, owned while it is enabled
+            principals = sorted((o for o in owners if isinstance(o, Identity)), key=lambda o: o.id)
+            if principals:
+                return _Claim([_Candidate(o.name, None, o.enabled, principal=True) for o in principals],
+                              [_ev("owns_edge", o.name, "owns", o, via=f"owns -> {node.name}") for o in principals])
     return None
 
 
@@ -358,9 +365,12 @@ def _judge(claim: _Claim, directory: Directory | None, subject: Node) -> tuple[s
     """Name and status from a claim: the first candidate who is owned, else the first."""
     judged: list[tuple[_Candidate, str, OwnerEvidence]] = []
     for c in claim.candidates:
-        entry = directory.find(c.email, c.name) if directory else None
+        entry = directory.find(c.email, c.name) if directory and not c.principal else None
         email = c.email or (c.name if "@" in c.name else None)
-        if directory and entry is None and c.active is not False and directory.covers(email):
+        if c.principal:  # a people directory does not list workload identities
+            status = OWNED if c.active else ORPHANED
+            note = f"the owning principal {c.name} is {'enabled' if c.active else 'disabled'}"
+        elif directory and entry is None and c.active is not False and directory.covers(email):
             status = ORPHANED
             note = (f"{c.name} is unknown to the {directory.description}, which lists the people of "
                     f"{email.rsplit('@', 1)[1].lower() if email else 'their domain'}: removed or gone")

@@ -45,7 +45,7 @@ class AgentsOnly(RuleParams):
 
 
 class LongLived(AgentsOnly):
-    codes: list[Literal["lifetime_too_long", "never_rotated", "rotation_overdue"]] = Field(
+    codes: list[Literal["lifetime_too_long", "no_expiry", "never_rotated", "rotation_overdue"]] = Field(
         min_length=1, description="lifecycle codes this rule reports")
 
 

@@ -130,7 +130,7 @@ def _lifecycle_subjects(ctx: FindingContext, params: Mapping[str, Any]) -> list[
 
 @rule(LONG_LIVED)
 def secret_long_lived(ctx: FindingContext, meta: RuleMeta, params: Mapping[str, Any]) -> Iterator[Finding]:
-    codes = set(params.get("codes") or ("lifetime_too_long", "never_rotated", "rotation_overdue"))
+    codes = set(params.get("codes") or ("lifetime_too_long", "no_expiry", "never_rotated", "rotation_overdue"))
     for node in _lifecycle_subjects(ctx, params):
         lines = stale_lines(ctx, node.id, codes)
         if not lines:
