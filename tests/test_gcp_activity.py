@@ -10,15 +10,21 @@ requestMetadata.callerIp / callerSuppliedUserAgent, status)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import yaml
 from agentreach_connectors.gcp import GcpConnector, audit
 from agentreach_testing.faults import Fault
 from agentreach_testing.gcp_fake import Faults, GcpFakes, start_fakes
+from click.testing import CliRunner
 
-from agentreach.activity import ActivityAggregate
+from agentreach.activity import ACTIVITY_OPTION, ActivityAggregate
+from agentreach.cli import main
 from agentreach.connector import ScanContext
+from agentreach.store import Store
 
 from .test_gcp_connector import AGENT_SA, NEVER_USED_KEY, NOW, estate
 
@@ -103,3 +109,26 @@ def test_throttled_entries_are_retried_and_a_denied_log_is_a_gap(fakes: GcpFakes
     assert aggs == []
     assert [(g.operation, g.error_code) for g in ctx.gaps.gaps if g.service == "logging"] == [
         (audit.OPERATION, "PERMISSION_DENIED")]
+
+
+def test_the_gcp_activity_flag_reads_the_audit_logs_and_the_snapshot_says_it_looked(fakes: GcpFakes,
+                                                                                     tmp_path: Path) -> None:
+    """``scan --gcp-activity`` is ``connectors.gcp.activity: true`` for one run, as --entra-activity is for
+    Azure: the entries become the service account's activity, and the snapshot records that GCP
+    was asked, so the run-time rules tell "nothing seen" from "nobody looked"."""
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump({"connectors": {"gcp": fakes.config(projects=[PROJECT], activity_since="30d")}}))
+    db = str(tmp_path / "inv.db")
+    runner = CliRunner()
+    plain = runner.invoke(main, ["--db", db, "--config", str(cfg), "-q", "scan", "--only", "gcp"])
+    assert plain.exit_code == 0, plain.output
+    assert not [r for r in fakes.rest.requests if r.endswith("/v2/entries:list")]
+    store = Store(db, create=False)
+    assert ACTIVITY_OPTION not in (store.latest_snapshot().options or {})
+    asked = runner.invoke(main, ["--db", db, "--config", str(cfg), "-q", "scan", "--only", "gcp", "--gcp-activity"])
+    assert asked.exit_code == 0, asked.output
+    assert Store(db, create=False).latest_snapshot().options[ACTIVITY_OPTION] == ["gcp"]
+    result = runner.invoke(main, ["--db", db, "activity", AGENT_SA, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {(r["action"], r["outcome"]): r["count"] for r in json.loads(result.output)["activity"]}
+    assert rows[("storage.objects.get", "success")] == 3 and rows[("storage.objects.delete", "denied")] == 1

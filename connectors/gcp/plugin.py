@@ -17,5 +17,7 @@ PLUGIN = Plugin(
                   "csv"),
         CliOption("--gcp-organization", "organization_id", "GCP: organization id whose folders and policies are read."),
         CliOption(secretvalues.OPTION_FLAG, secretvalues.OPTION_KEY, secretvalues.OPTION_HELP, "flag"),
+        CliOption("--gcp-activity", "activity", "GCP: also read service accounts' Cloud Audit Logs (entries:list) "
+                  "since connectors.gcp.activity_since (90d).", "flag"),
     ),
 )
