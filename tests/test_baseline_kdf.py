@@ -173,3 +173,39 @@ def test_a_baseline_asking_for_an_odd_scheme_is_refused(field: str, value: objec
     path.write_text(json.dumps({"version": 2, "fingerprints": scheme, "findings": []}))
     with pytest.raises(ConfigError, match=message):
         load_baseline(path)
+
+
+def test_a_rescan_takes_the_names_it_already_derived_and_pays_scrypt_for_new_values_only(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scheduled rescan finds the secrets it found last time: their shared ids are in the
+    store beside their fingerprints, so no scrypt is paid for them again; a new value, or a
+    snapshot named under another scheme (another baseline), is derived."""
+    derived: list[str] = []
+    real = IdScheme.identity
+
+    def counted(self: IdScheme, value: str) -> str:
+        derived.append(self.salt)
+        return real(self, value)
+
+    monkeypatch.setattr(IdScheme, "identity", counted)
+    db, config = str(tmp_path / "inv.db"), str(repo / "scan.yaml")
+
+    def scan(*extra: str) -> set[str]:
+        code, out = cli("--db", db, "--config", config, "-q", "scan", "--only", "files", *extra)
+        assert code == exitcodes.OK, out
+        code, out = cli("--db", db, "inventory", "--kind", "credential", "--format", "json")
+        return {o["id"] for o in json.loads(out)["objects"] if o["type"] == "file_secret"}
+
+    first = scan()
+    assert len(first) == 2 and len(derived) == 2
+    derived.clear()
+    assert scan() == first and derived == []  # both known: not one scrypt
+    (repo / "svc" / ".env").write_text(f"DB_PASSWORD={WEAK}\nOPENAI_API_KEY={OTHER}\nAPI_TOKEN=nv7Qp2Lx9Rk4Tz8W\n")
+    third = scan()
+    assert len(third) == 3 and first < third and len(derived) == 1  # the new value only
+    derived.clear()
+    code, out = cli("precommit", "--all-files", "--update-baseline")  # a repository scheme: a new salt
+    assert code in (exitcodes.OK, exitcodes.GATE_BLOCKED), out
+    derived.clear()
+    renamed = scan("--baseline", str(repo / ".agentreach-baseline.json"))
+    assert len(renamed) == 3 and not renamed & third and len(derived) == 3

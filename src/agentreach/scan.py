@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from . import exitcodes
 from .activity import ACTIVITY_OPTION, ActivityAggregate
@@ -24,7 +24,8 @@ from .connector import (
     ScanContext,
     load_connector,
 )
-from .model import CoverageGap, Edge, Node
+from .fingerprints import IdScheme
+from .model import CoverageGap, Credential, Edge, Node, node_id
 from .registry import registry
 from .scrub import scrub
 from .store import SnapshotInfo, Store
@@ -150,6 +151,33 @@ def scheme_options(store: Store, config: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
+def remembered_ids(store: Store, scheme: IdScheme) -> Callable[[str], str]:
+    """``scheme.identity``, but for a value the store already named under the same scheme: a
+    scheduled rescan of a repository finds mostly the secrets it found last time, and each
+    costs one scrypt (~0.15 s, on purpose). The newest complete snapshot whose file secrets
+    were named under ``scheme`` holds, for each, its fingerprint (the store's own keyed hash)
+    beside its shared id, so a value whose fingerprint is there takes that id. The store
+    learns nothing new: both names were in it already."""
+    from .gate import snapshot_scheme
+
+    known: dict[str, str] = {}
+    prefix = node_id("files", "secret", "")
+    for snap in reversed(store.snapshots()):
+        if snap.status != "complete" or "files" not in (snap.connectors or {}):
+            continue
+        if snapshot_scheme(snap.options, store.salt) == scheme:
+            for stored in store.nodes(snap.id, types=("file_secret",)):
+                node = stored.node
+                if isinstance(node, Credential) and node.fingerprint and node.id.startswith(prefix):
+                    known[node.fingerprint] = node.id[len(prefix):]
+        break  # the newest files scan only: an older one's names may be of a scheme since replaced
+
+    def identity(value: str) -> str:
+        return known.get(store.fingerprint(value)) or scheme.identity(value)
+
+    return identity
+
+
 def collect(store: Store, snapshot_id: int, config: Mapping[str, Any], connectors: Sequence[Connector],
             ctx: ScanContext) -> list[ConnectorRun]:
     """Stream every connector's records into a ``running`` snapshot; a connector that fails
@@ -159,7 +187,7 @@ def collect(store: Store, snapshot_id: int, config: Mapping[str, Any], connector
     from .gate import scan_scheme
 
     ctx.fingerprint = store.fingerprint
-    ctx.secret_id = scan_scheme(config, store.salt).identity  # the scheme scheme_options records
+    ctx.secret_id = remembered_ids(store, scan_scheme(config, store.salt))  # the scheme scheme_options records
     runs = [ConnectorRun(c.name, c.version) for c in connectors]
     batch = int((config.get("scan") or {}).get("batch_size") or DEFAULT_BATCH)
     for connector, run in zip(connectors, runs, strict=True):
