@@ -9,6 +9,7 @@ snapshot in batches; the snapshot becomes the latest only when every connector i
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -161,18 +162,26 @@ def remembered_ids(store: Store, scheme: IdScheme) -> Callable[[str], str]:
     from .gate import snapshot_scheme
 
     known: dict[str, str] = {}
-    prefix = node_id("files", "secret", "")
-    for snap in reversed(store.snapshots()):
-        if snap.status != "complete" or "files" not in (snap.connectors or {}):
-            continue
-        if snapshot_scheme(snap.options, store.salt) == scheme:
-            for stored in store.nodes(snap.id, types=("file_secret",)):
-                node = stored.node
-                if isinstance(node, Credential) and node.fingerprint and node.id.startswith(prefix):
-                    known[node.fingerprint] = node.id[len(prefix):]
-        break  # the newest files scan only: an older one's names may be of a scheme since replaced
+    lock, loaded = threading.Lock(), threading.Event()
+
+    def load() -> None:  # on the first name asked for: a scan that finds no secret reads nothing
+        prefix = node_id("files", "secret", "")
+        for snap in reversed(store.snapshots()):
+            if snap.status != "complete" or "files" not in (snap.connectors or {}):
+                continue
+            if snapshot_scheme(snap.options, store.salt) == scheme:
+                for stored in store.nodes(snap.id, types=("file_secret",)):
+                    node = stored.node
+                    if isinstance(node, Credential) and node.fingerprint and node.id.startswith(prefix):
+                        known[node.fingerprint] = node.id[len(prefix):]
+            break  # the newest files scan only: an older one's names may be of a scheme since replaced
 
     def identity(value: str) -> str:
+        if not loaded.is_set():
+            with lock:  # the files connector names values on several threads at once
+                if not loaded.is_set():
+                    load()
+                    loaded.set()
         return known.get(store.fingerprint(value)) or scheme.identity(value)
 
     return identity
