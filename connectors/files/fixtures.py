@@ -2,8 +2,11 @@
 plainly made up (``sk-test-…``, ``aaaaaa``, ``abcdef123456``), is most likely not a live key.
 
 It is still reported by default (a real key pasted into a test is a real leak), only marked
-``attrs.likely_test_fixture`` with the reason, so the findings rules keep it low. The rules
-are data (``test_fixtures:`` in config/secret-detectors.yaml); these functions are pure.
+``attrs.likely_test_fixture`` with the reason, so the findings rules keep it low. A value a
+detector's entropy floor drops never gets here: forty ``a``s under ``aws_secret_access_key``
+are noise, not a fixture (the gate blocks found secrets at any severity, so a marked filler
+value in a template would fail commits). The rules are data (``test_fixtures:`` in
+config/secret-detectors.yaml); these functions are pure.
 """
 
 from __future__ import annotations
