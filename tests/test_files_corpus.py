@@ -265,6 +265,16 @@ def build(root: Path) -> Corpus:
         rel, text = f"certs{i}/signing.p8", key
         write(rel, text)
         plants.append(Plant(rel, 1, "Encrypted Private Key", "".join(key.splitlines()[1:-1])))
+        key = pem_key().replace("PRIVATE KEY", "ECDSA PRIVATE KEY")  # a label outside detect-secrets' list
+        rel = f"certs{i}/legacy.pem"
+        write(rel, key)
+        plants.append(Plant(rel, 1, "PEM Private Key", "".join(key.splitlines()[1:-1])))
+        key = pem_key()
+        encoded = base64.b64encode(key.encode()).decode()
+        rel, text = f"k8s{i}/tls.yaml", ("apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata:\n"
+                                        f"  name: web{i}\ndata:\n  tls.key: {encoded}\n")
+        write(rel, text)
+        plants.append(Plant(rel, 7, "Base64 PEM Private Key", encoded))
         key = pem_key()
         text = json.dumps({"type": "service_account", "project_id": f"p{i}", "private_key_id": r(40, HEX),
                            "private_key": key, "client_email": f"agent{i}@p{i}.iam.gserviceaccount.com"}, indent=2)

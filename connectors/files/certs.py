@@ -86,3 +86,17 @@ def private_key_public_bytes(block: PemBlock) -> bytes | None:
                                              serialization.PublicFormat.SubjectPublicKeyInfo)
     except Exception:  # noqa: BLE001
         return None
+
+
+def base64_pem_blocks(value: str) -> list[PemBlock]:
+    """The PEM blocks inside one more layer of base64 (a Kubernetes TLS Secret's ``tls.key``),
+    so such a key is fingerprinted by the same body as its plain PEM form; [] when the value
+    does not decode to PEM text."""
+    import base64
+    import binascii
+
+    try:
+        text = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return []
+    return pem_blocks(text)

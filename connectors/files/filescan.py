@@ -28,7 +28,7 @@ from . import archives, certs, fixtures, link, mcp
 from .bounded import Refused, load_json
 from .context import FrameworkIndex
 from .decode import HEAD, Encoding, decode, sniff, split_lines, windows
-from .detectors import PEM_KEY_TYPES, Hit, Scanner, iter_values_matching
+from .detectors import BASE64_PEM_TYPE, PEM_KEY_TYPES, Hit, Scanner, iter_values_matching
 from .engine import TooManyMatches
 from .guard import FileTimeout, Guard, one_line
 from .read import Skip, blocks, open_regular, read_all
@@ -325,6 +325,8 @@ class FileScan:
                     if pub in cert_keys:
                         public["certificate_sha1"] = cert_keys[pub].sha1
                         public["certificate_sha256"] = cert_keys[pub].sha256
+            elif hit.secret_type == BASE64_PEM_TYPE:
+                value = next((b.body for b in certs.base64_pem_blocks(value) if "PRIVATE KEY" in b.label), value)
             elif hit.secret_type == "AWS Access Key":
                 public["aws_access_key_id"] = value
             elif hit.secret_type == "AWS Secret Access Key":
