@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-graph bench-profiles bench-files bench-secrets bench-values bench-azure bench-gcp bench-org eval eval-lifecycle lint clean
+.PHONY: demo test bench bench-graph bench-profiles bench-files bench-secret-lines bench-secrets bench-values bench-azure bench-gcp bench-org eval eval-lifecycle lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ bench-profiles: $(STAMP)  ## the approved-profile findings (drift and its right-
 
 bench-files: $(STAMP)  ## the files connector against detect-secrets on a generated tree
 	$(BIN)/python bench/files_scan.py
+
+bench-secret-lines: $(STAMP)  ## one log of 2,000 and 20,000 secret lines: the files connector's cost grows linearly
+	$(BIN)/python bench/secret_lines.py
 
 bench-secrets: $(STAMP)  ## recall/precision per kind on others' labelled examples and ours, FPs and MB/s on site-packages, detect-secrets beside us
 	$(BIN)/python bench/secrets_eval.py

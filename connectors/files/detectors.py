@@ -508,8 +508,11 @@ class Scanner:
                             old = found.get(key)
                             if old is None or self._rank(hit) < self._rank(old):
                                 found[key] = hit
+        dropped_at: dict[int, list[str]] = {}
+        for n, v in floored:
+            dropped_at.setdefault(n, []).append(v)
         hits = [h for h in found.values() if (h.ours and h.secret_type not in self.generic) or not any(
-            n == h.line and (v in h.value or h.value in v) for n, v in floored)]
+            v in h.value or h.value in v for v in dropped_at.get(h.line, ()))]
         return self._collapse(hits)
 
     @contextlib.contextmanager
@@ -549,21 +552,25 @@ class Scanner:
 
     def _collapse(self, hits: list[Hit]) -> list[Hit]:
         """A keyword or generic hit whose value contains a typed hit on the same line is the same
-        secret; so are two generic hits of which one holds the other."""
-        typed = [h for h in hits if h.secret_type not in self.generic]
-        ours = [h for h in hits if h.ours and h.secret_type not in self.generic]
-        out = []
+        secret; so are two generic hits of which one holds the other. Compared line by line: a
+        log of 20,000 secret lines is linear, not 20,000 squared."""
+        by_line: dict[int, list[Hit]] = {}
         for h in hits:
-            if h.secret_type in self.generic and any(
-                    t.line == h.line and (t.value in h.value or h.value in t.value) for t in typed):
-                continue
-            if h.secret_type in self.generic and any(
-                    g is not h and g.line == h.line and g.secret_type in self.generic
-                    and (h.value in g.value or g.value in h.value) and self._generic_beats(g, h) for g in hits):
-                continue
-            if not h.ours and any(t.line == h.line and h.value in t.value for t in ours):
-                continue  # a built-in plugin matched part of one of our keys
-            out.append(h)
+            by_line.setdefault(h.line, []).append(h)
+        out = []
+        for same in by_line.values():
+            typed = [h for h in same if h.secret_type not in self.generic]
+            ours = [h for h in typed if h.ours]
+            for h in same:
+                if h.secret_type in self.generic and any(t.value in h.value or h.value in t.value for t in typed):
+                    continue
+                if h.secret_type in self.generic and any(
+                        g is not h and g.secret_type in self.generic
+                        and (h.value in g.value or g.value in h.value) and self._generic_beats(g, h) for g in same):
+                    continue
+                if not h.ours and any(h.value in t.value for t in ours):
+                    continue  # a built-in plugin matched part of one of our keys
+                out.append(h)
         return sorted(out, key=lambda h: (h.line, self._rank(h)))
 
     def _generic_beats(self, g: Hit, h: Hit) -> bool:
