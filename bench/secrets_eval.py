@@ -1,8 +1,10 @@
 """Benchmark: recall and precision per kind of the files connector, with detect-secrets beside it
 in the same run, on (1) the corpus built from other scanners' labelled examples
-(bench/secrets_corpus/), (2) our own generated corpus (tests/test_files_corpus.py), and (3) a
-tree of ordinary source (the installed site-packages of the project's dependencies), where
-every finding is a false positive to review and where MB/s is measured for both scanners.
+(bench/secrets_corpus/), then the held-out set from TruffleHog's detector tests
+(bench/secrets_corpus/heldout.py: never tuned on), (2) our own generated corpus
+(tests/test_files_corpus.py), and (3) a tree of ordinary source (the installed site-packages of
+the project's dependencies), where every finding is a false positive to review and where MB/s is
+measured for both scanners.
 
 A positive counts as found when a scanner reports a finding on one of the lines where the
 example's secret sits (a finding marked ``likely_test_fixture`` still counts: it is reported).
@@ -10,7 +12,7 @@ On negatives, an unmarked finding is a false positive; a marked one is counted a
 here prints a value: findings are named by kind and file:line.
 
     .venv/bin/python bench/secrets_eval.py [--mb 50] [--skip-detect-secrets] [--skip-site-packages]
-        [--only-others | --only-site-packages] [--verbose]
+        [--only-others | --only-heldout | --only-site-packages] [--verbose]
         [--findings FILE]   write every site-packages finding (kind, file:line) to FILE for review
 """
 
@@ -109,18 +111,22 @@ class Score:
         return self.tp / (self.tp + self.fp + self.fp_apart) if self.tp + self.fp + self.fp_apart else 1.0
 
 
-APART = ("format lookalike",)  # Betterleaks fps: "not this vendor's format", often still a credential
+# Betterleaks fps and TruffleHog's negatives: "not this vendor's format", often still a credential
+APART = ("format lookalike", "format lookalike (unmapped vendor)")
 
 
-def why_missed(plants: list[corpus.Plant], missed: list[str]) -> dict[str, int]:
+def why_missed(plants: list[corpus.Plant], missed: list[str],
+               secrets: dict[str, str] | None = None) -> dict[str, int]:
     """For each missed positive whose secret is known, what the files connector's noise rules say
     of that value (placeholder, documented example, below a floor, a made-up value) or "detector":
-    no rule dropped it, no detector matched it. Values stay in memory."""
+    no rule dropped it, no detector matched it. ``secrets``: case id -> secret (default: the
+    others' corpus). Values stay in memory."""
     from agentreach_connectors.files.detectors import Noise
     from agentreach_connectors.files.fixtures import FixtureRules, value_reason
 
     noise, rules = Noise.load(), FixtureRules.load()
-    secrets = {c.id: c.secret for c in corpus.sources.cases() if c.secret}
+    if secrets is None:
+        secrets = {c.id: c.secret for c in corpus.sources.cases() if c.secret}
     out: dict[str, int] = defaultdict(int)
     for p in plants:
         if p.label != "positive" or f"{p.klass}: {p.path}:{','.join(map(str, p.lines[:3]))}" not in missed:
@@ -233,6 +239,47 @@ def others_corpus(skip_ds: bool, verbose: bool) -> None:
                 print(f"{n} false positives:\n  " + "\n  ".join(s.fp_where))
 
 
+def heldout_corpus(skip_ds: bool, verbose: bool) -> None:
+    """The held-out set (bench/secrets_corpus/heldout.py): TruffleHog's detector tests, scored
+    the same way in a tree of its own. Not to be tuned on: it is read only to measure."""
+    from bench.secrets_corpus import heldout
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "heldout"
+        plants = corpus.build_heldout(root)
+        cases = heldout.cases()
+        info = heldout.summary(cases)
+        pos = [p for p in plants if p.label == "positive"]
+        print(f"\nheld-out: TruffleHog detector tests ({heldout.SOURCE.repo} @ {heldout.SOURCE.commit[:12]}; "
+              "not to be tuned on)")
+        print(f"{info['entries']} test entries read, {info['skipped']} not read literally; "
+              f"{len({p.case_id for p in pos})} positive cases in {len(pos)} files, "
+              f"{sum(1 for p in plants if p.label == 'negative')} negative files; "
+              "excluded: " + ", ".join(f"{k} {v}" for k, v in sorted(info["excluded"].items())))
+        print("secrets placed: " + ", ".join(f"{k} {v}" for k, v in sorted(heldout.placement(cases).items())))
+        fx = corpus.FIXTURES
+        runs = {"agentreach": agentreach(root, exclude=(f"{fx}/**",))[0]}
+        if (root / fx).is_dir():
+            runs["agentreach"] += [shift(f, fx) for f in agentreach(root / fx)[0]]
+        if not skip_ds:
+            runs["detect-secrets"] = detect_secrets(root, exclude=f"^{fx}/")[0]
+            if (root / fx).is_dir():
+                runs["detect-secrets"] += [shift(f, fx) for f in detect_secrets(root / fx)[0]]
+        scores = {n: score(plants, f) for n, f in runs.items()}
+        scores["agentreach"].why_missed = why_missed(plants, scores["agentreach"].missed,
+                                                     {c.id: c.secret for c in cases if c.secret})
+        agent = {p.klass for p in pos if p.agent}
+        kinds = sorted({p.klass for p in pos}, key=lambda k: (k not in agent, k))
+        print_kinds("held-out per kind (files found / files planted)", kinds, agent, scores)
+        print_summary(scores, agent)
+        print("\nagentreach held-out misses by what its noise rules say of the value (a floor of 3.0 for unknown "
+              "detectors): " + ", ".join(f"{k} {v}" for k, v in sorted(scores["agentreach"].why_missed.items())))
+        if verbose:
+            for n, s in scores.items():
+                print(f"\n{n} held-out missed:\n  " + "\n  ".join(s.missed))
+                print(f"{n} held-out false positives:\n  " + "\n  ".join(s.fp_where))
+
+
 def own_corpus(skip_ds: bool) -> None:
     from tests import test_files_corpus as own
 
@@ -295,15 +342,24 @@ def main() -> None:
     parser.add_argument("--skip-site-packages", action="store_true")
     parser.add_argument("--only-others", action="store_true", help="the corpus from others' examples only")
     parser.add_argument("--only-site-packages", action="store_true", help="the tree of ordinary source only")
+    parser.add_argument("--only-heldout", action="store_true",
+                        help="the held-out set (TruffleHog's detector tests) only")
     parser.add_argument("--verbose", action="store_true", help="list misses and false positives (file:line)")
     parser.add_argument("--findings", type=Path, help="write the site-packages findings here")
     args = parser.parse_args()
     if args.only_site_packages:
         site_packages(args.mb, args.skip_detect_secrets, args.findings)
         return
+    if args.only_heldout:
+        heldout_corpus(args.skip_detect_secrets, args.verbose)
+        return
     others_corpus(args.skip_detect_secrets, args.verbose)
     if args.only_others:
         return
+    try:
+        heldout_corpus(args.skip_detect_secrets, args.verbose)
+    except corpus.sources.MissingMirror as exc:  # the held-out set alone needs the TruffleHog mirror
+        print(f"\nheld-out: TruffleHog detector tests: skipped ({exc})")
     own_corpus(args.skip_detect_secrets)
     if not args.skip_site_packages:
         site_packages(args.mb, args.skip_detect_secrets, args.findings)

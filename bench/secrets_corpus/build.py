@@ -200,21 +200,28 @@ def read_document(doc: Document) -> tuple[str, dict[str, str]]:
 
 # ---------------------------------------------------------------------------- the tree
 
-def build(root: Path) -> list[Plant]:
-    """Write the benchmark under ``root``; return what is planted where (no values)."""
-    kinds = sources.load_kinds()["kinds"]
-    plants: list[Plant] = []
-    written: dict[str, str] = {}
+class Tree:
+    """The files written under one root (each path once), text kept for the asserts."""
 
-    def write(rel: str, lines: list[str]) -> None:
-        assert rel not in written, rel
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.written: dict[str, str] = {}
+
+    def write(self, rel: str, lines: list[str]) -> None:
+        assert rel not in self.written, rel
         text = "\n".join(lines) + "\n"
-        written[rel] = text
-        path = root / rel
+        self.written[rel] = text
+        path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
 
-    scored = [c for c in sources.cases() if not c.excluded]
+
+def plant_cases(tree: Tree, scored: list[Case]) -> list[Plant]:
+    """Write each scored case in its shapes (and the derived negatives); return the plants.
+    Shared by the others' corpus and the held-out set so both are written the same way."""
+    kinds = sources.load_kinds()["kinds"]
+    plants: list[Plant] = []
+    write = tree.write
     for n, c in enumerate(scored):
         top = ("pos" if c.label == "positive" else "neg") + f"/{n:04d}-{slug(c.id)}"
         klass = c.kind if c.label == "positive" else (c.kind or "rule negative examples")
@@ -250,13 +257,28 @@ def build(root: Path) -> list[Plant]:
             write(f"{FIXTURES}/tests/fixtures/{n:04d}/{fname}", lines)
             plants.append(Plant(c.id, "negative", "test fixtures", f"{FIXTURES}/tests/fixtures/{n:04d}/{fname}",
                                 tuple(range(1, len(lines) + 1)), (), False, source_of(c)))
+    return plants
+
+
+def build(root: Path) -> list[Plant]:
+    """Write the benchmark under ``root``; return what is planted where (no values)."""
+    tree = Tree(root)
+    plants = plant_cases(tree, [c for c in sources.cases() if not c.excluded])
     for i, doc in enumerate(DOCUMENTS):
         text, src = read_document(doc)
         rel = f"neg/{doc.klass.split()[0]}/{i:02d}/{Path(doc.path).name}"
-        write(rel, text.rstrip("\n").split("\n"))
+        tree.write(rel, text.rstrip("\n").split("\n"))
         plants.append(Plant(f"document:{i}", "negative", doc.klass, rel,
                             tuple(range(1, text.count("\n") + 2)), (), False, src))
     return plants
+
+
+def build_heldout(root: Path) -> list[Plant]:
+    """Write the held-out set (heldout.py: TruffleHog's detector tests) under its own ``root``,
+    in the same shapes; nothing of the others' corpus is in it."""
+    from . import heldout
+
+    return plant_cases(Tree(root), [c for c in heldout.cases() if not c.excluded])
 
 
 def provenance(plants: list[Plant]) -> list[dict[str, object]]:
@@ -268,6 +290,15 @@ def provenance(plants: list[Plant]) -> list[dict[str, object]]:
 def lock(path: Path) -> int:
     """Write cases.lock.tsv (ids, sources, digests; no values); return the number of rows."""
     rows = sources.lock_lines(sources.cases())
+    path.write_text("\n".join(rows) + "\n")
+    return len(rows) - 1
+
+
+def lock_heldout(path: Path) -> int:
+    """Write heldout.lock.tsv (ids, sources, digests, skips; no values); return the number of rows."""
+    from . import heldout
+
+    rows = heldout.lock_lines(heldout.cases())
     path.write_text("\n".join(rows) + "\n")
     return len(rows) - 1
 
