@@ -137,6 +137,7 @@ MAKERS: dict[str, tuple[str, Callable[[], str]]] = {
     "JSON Web Token": ("SESSION_JWT", jwt),
     "Secret Keyword": ("db_password", lambda: r(7) + "!" + r(6) + "*" + r(3)),
     "Secret Assignment": ("export DB_PASSWORD", lambda: r(9) + "!" + r(8)),
+    "Azure Storage Key": ("AZURE_STORAGE_KEY", lambda: r(86, B64) + "=="),
 }
 # detectors whose shape belongs to certain file types: quoted keyword values, unquoted .env lines
 FIXED_FORMATS = {"Secret Keyword": ["py", "yaml"], "Secret Assignment": ["env", "env"],

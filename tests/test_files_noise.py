@@ -71,6 +71,7 @@ FLOORED = {
     "google-oauth": ("client_secret = '{}'", 24, AN, ""),
     "ai-provider-named-key": ("DEEPGRAM_API_KEY={}", 40, HEX, ""),
     "openai-plugin-verification-token": ("OPENAI_VERIFICATION_TOKEN={}", 32, HEX, ""),
+    "azure-storage-account-key": ("AZURE_STORAGE_KEY={}==", 86, AN + "+/", ""),
 }
 # floored detectors whose value has no single body to vary (segments): their floor is run by
 # their negative examples in tests/test_detectors_examples.py

@@ -129,3 +129,33 @@ def test_reads_as_name_tells_identifiers_from_random_text() -> None:
     """Not a score: the boundary cases of the rule as its docstring states it."""
     assert all(reads_as_name(s) for s in ("apiKey", "AWS_SECRET_ACCESS_KEY", "myS3BucketKey", "password1", "ab", "12"))
     assert not any(reads_as_name(s) for s in ("ZqL5kVrX1n8tA2", "a1b2c3d4", "x9Y8z7W6v5", "1-2-3-4"))
+
+
+def test_a_storage_account_key_outside_a_connection_string_is_found_by_its_shape_and_context(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    key = lambda: "".join(rng.choice(string.ascii_letters + string.digits + "+/") for _ in range(86)) + "=="  # noqa: E731
+    (tmp_path / "AzuriteContainer.java").write_text(
+        'public static final String DEFAULT_ACCOUNT_NAME = "store1";\n'
+        "public static final String DEFAULT_ACCOUNT_KEY\n"
+        f'        = "{key()}";\n')
+    (tmp_path / "conf.xml").write_text(f"<azure>\n  <account_name>store1</account_name>\n  <account_key>{key()}</account_key>\n</azure>\n")
+    (tmp_path / "cleanup.sh").write_text(f"AzureStorageCleanup.exe -storagename acct \\\n    -storagekey {key()} -container b\n")
+    # near misses: the same shape with no storage word near it, and Azurite's published key
+    (tmp_path / "lock.json").write_text(f'{{\n  "name": "pkg",\n  "integrity": "{key()}"\n}}\n')
+    (tmp_path / "azurite.env").write_text(
+        "AZURE_STORAGE_ACCOUNT=devstoreaccount1\nAZURE_STORAGE_KEY=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2"
+        "UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==\n")
+    got = {(n, ln, d) for where in found(scan(tmp_path)).values() for n, ln, d in where}
+    assert got == {("AzuriteContainer.java", 3, "Azure Storage Key"), ("conf.xml", 3, "Azure Storage Key"),
+                   ("cleanup.sh", 2, "Azure Storage Key")}
+
+
+def test_an_entra_secret_may_start_with_a_dash_and_an_atlassian_admin_key_is_found(tmp_path: Path) -> None:
+    rng = random.Random(12)
+    alpha = string.ascii_letters + string.digits + "_~.-"
+    body = "".join(rng.choice(alpha) for _ in range(34))
+    admin = "ATCTT3xFfGN0" + "".join(rng.choice(string.ascii_letters + string.digits + "_-") for _ in range(170)) + "=366BFE3A"
+    (tmp_path / "application.yaml").write_text(f"azure:\n  credential:\n    client-secret: -b{rng.randint(0, 9)}8Q~{body}\n")
+    (tmp_path / "admin.log").write_text(f"[DEBUG] Using Key={admin}\n")
+    got = {(n, ln, d) for where in found(scan(tmp_path)).values() for n, ln, d in where}
+    assert got == {("application.yaml", 3, "Entra ID Client Secret"), ("admin.log", 1, "Atlassian API Token")}

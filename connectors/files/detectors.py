@@ -231,9 +231,11 @@ class Noise:
 
     def body(self, value: str) -> str:
         """The part of a value entropy is measured on: without a leading ``sk-``-style prefix,
-        which is the same in every key and would only pad the count."""
+        which is the same in every key and would only pad the count, nor base64's trailing ``=``
+        padding, which is the same in every key of a length."""
         m = self.entropy_prefix.match(value)
-        return value[m.end():] if m and m.end() < len(value) else value
+        body = value[m.end():] if m and m.end() < len(value) else value
+        return body.rstrip("=") or body
 
     def is_weak(self, value: str) -> bool:
         """A placeholder word or a default password (``noise.weak_values``)."""
