@@ -1,8 +1,9 @@
 """Benchmark: recall and precision per kind of the files connector, with detect-secrets beside it
 in the same run, on (1) the corpus built from other scanners' labelled examples
 (bench/secrets_corpus/), then the set from TruffleHog's detector tests
-(bench/secrets_corpus/heldout.py: held out for its first run, a development set since), (2) our own generated corpus
-(tests/test_files_corpus.py), and (3) a tree of ordinary source (the installed site-packages of
+(bench/secrets_corpus/heldout.py: held out for its first run, a development set since) and the
+blind set from Semgrep's rule tests (bench/secrets_corpus/semgrep.py: never tuned on), (2) our own
+generated corpus (tests/test_files_corpus.py), and (3) a tree of ordinary source (the installed site-packages of
 the project's dependencies), where every finding is a false positive to review and where MB/s is
 measured for both scanners.
 
@@ -12,7 +13,7 @@ On negatives, an unmarked finding is a false positive; a marked one is counted a
 here prints a value: findings are named by kind and file:line.
 
     .venv/bin/python bench/secrets_eval.py [--mb 50] [--skip-detect-secrets] [--skip-site-packages]
-        [--only-others | --only-heldout | --only-site-packages] [--verbose]
+        [--only-others | --only-heldout | --only-semgrep | --only-site-packages] [--verbose]
         [--findings FILE]   write every site-packages finding (kind, file:line) to FILE for review
 """
 
@@ -280,6 +281,61 @@ def heldout_corpus(skip_ds: bool, verbose: bool) -> None:
                 print(f"{n} held-out false positives:\n  " + "\n  ".join(s.fp_where))
 
 
+# The Semgrep set's families, scored apart: the gitleaks ports are gitleaks' rules, which
+# Betterleaks continues, and the detectors were tuned on Betterleaks' examples
+SEMGREP_GROUPS = ((("secrets", "code"), "", "Semgrep's secrets rules and its language rules about hard-coded secrets"),
+                  (("gitleaks",), " gitleaks ports", "gitleaks ports (generic/secrets/gitleaks: rules of gitleaks, "
+                                                     "which Betterleaks continues; scored apart)"))
+
+
+def on_plants(plants: list[corpus.Plant], findings: list[Finding]) -> list[Finding]:
+    """The findings on a plant's lines only: the other lines of a verbatim test file (its
+    unannotated code, annotations not scored) are neither hits nor noise."""
+    lines = {(p.path, n) for p in plants for n in (*p.lines, *p.region)}
+    return [f for f in findings if (f.path, f.line) in lines]
+
+
+def semgrep_corpus(skip_ds: bool, verbose: bool) -> None:
+    """The blind set from Semgrep's rule tests (bench/secrets_corpus/semgrep.py): each annotated
+    test file verbatim in a tree of its own, only the annotated statements scored, the gitleaks
+    ports apart. Not to be tuned on: it is read only to measure."""
+    from bench.secrets_corpus import semgrep
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "semgrep"
+        plants = corpus.build_semgrep(root)
+        cases = semgrep.cases()
+        info = semgrep.summary(cases)
+        print(f"\nblind: Semgrep rule tests ({semgrep.SOURCE.repo} @ {semgrep.SOURCE.commit[:12]}; not to be tuned on)")
+        print("rules read: " + "; ".join(
+            f"{fam} {v['rules']} ({v['rules tested']} with annotated tests in {v['test files']} files, "
+            f"{v['annotations']} annotations)" for fam, v in info["families"].items()))
+        print(f"{info['annotations']} annotations read, {info['skipped']} not read; "
+              f"{len({p.path for p in plants})} test files written; "
+              "excluded: " + ", ".join(f"{k} {v}" for k, v in sorted(info["excluded"].items())))
+        runs = {"agentreach": agentreach(root)[0]}
+        if not skip_ds:
+            runs["detect-secrets"] = detect_secrets(root)[0]
+        for families, tag, title in SEMGREP_GROUPS:
+            part = [p for p in plants if semgrep.family_of(p.path) in families]
+            pos = [p for p in part if p.label == "positive"]
+            print(f"\n{title}: {len(pos)} positive and {len(part) - len(pos)} negative annotated statements "
+                  f"in {len({p.path for p in part})} files")
+            scores = {n: score(part, on_plants(part, f)) for n, f in runs.items()}
+            agent = {p.klass for p in pos if p.agent}
+            kinds = sorted({p.klass for p in pos}, key=lambda k: (k not in agent, k))
+            print_kinds(f"Semgrep{tag} per kind (annotated lines found / planted)", kinds, agent, scores)
+            print_summary(scores, agent)
+            vendor = {n: [sum(v[i] for k, v in s.found.items() if k != semgrep.GENERIC_KIND) for i in (0, 1)]
+                      for n, s in scores.items()}
+            print(f"\nrecall on the vendor formats (without {semgrep.GENERIC_KIND!r}): " + ", ".join(
+                f"{n} {f / p if p else 0:.3f} ({f}/{p})" for n, (p, f) in vendor.items()))
+            if verbose:
+                for n, s in scores.items():
+                    print(f"\n{n} Semgrep{tag} missed:\n  " + "\n  ".join(s.missed))
+                    print(f"{n} Semgrep{tag} false positives:\n  " + "\n  ".join(s.fp_where))
+
+
 def own_corpus(skip_ds: bool) -> None:
     from tests import test_files_corpus as own
 
@@ -344,6 +400,8 @@ def main() -> None:
     parser.add_argument("--only-site-packages", action="store_true", help="the tree of ordinary source only")
     parser.add_argument("--only-heldout", action="store_true",
                         help="the held-out set (TruffleHog's detector tests) only")
+    parser.add_argument("--only-semgrep", action="store_true",
+                        help="the blind set from Semgrep's rule tests only")
     parser.add_argument("--verbose", action="store_true", help="list misses and false positives (file:line)")
     parser.add_argument("--findings", type=Path, help="write the site-packages findings here")
     args = parser.parse_args()
@@ -353,6 +411,9 @@ def main() -> None:
     if args.only_heldout:
         heldout_corpus(args.skip_detect_secrets, args.verbose)
         return
+    if args.only_semgrep:
+        semgrep_corpus(args.skip_detect_secrets, args.verbose)
+        return
     others_corpus(args.skip_detect_secrets, args.verbose)
     if args.only_others:
         return
@@ -360,6 +421,10 @@ def main() -> None:
         heldout_corpus(args.skip_detect_secrets, args.verbose)
     except corpus.sources.MissingMirror as exc:  # the held-out set alone needs the TruffleHog mirror
         print(f"\nheld-out: TruffleHog detector tests: skipped ({exc})")
+    try:
+        semgrep_corpus(args.skip_detect_secrets, args.verbose)
+    except corpus.sources.MissingMirror as exc:  # the Semgrep set alone needs the semgrep-rules mirror
+        print(f"\nblind: Semgrep rule tests: skipped ({exc})")
     own_corpus(args.skip_detect_secrets)
     if not args.skip_site_packages:
         site_packages(args.mb, args.skip_detect_secrets, args.findings)

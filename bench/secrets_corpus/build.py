@@ -281,6 +281,27 @@ def build_heldout(root: Path) -> list[Plant]:
     return plant_cases(Tree(root), [c for c in heldout.cases() if not c.excluded])
 
 
+def build_semgrep(root: Path) -> list[Plant]:
+    """Write the Semgrep set (semgrep.py: the annotated tests of Semgrep's rules) under its own
+    ``root``: each test file with a scored annotation once, verbatim (its name, its lines), in a
+    folder per rule file; one plant per scored annotated statement. An annotated example only
+    makes sense inside its file, so no other shape is made; the file's other lines are neither
+    hit nor noise (secrets_eval.py scores the plants' lines only)."""
+    from . import semgrep
+
+    tree = Tree(root)
+    corpus = semgrep.read()
+    scored = [c for c in semgrep.cases() if not c.excluded]
+    for test in sorted({c.path for c in scored}):
+        text = corpus.tests[test][1]
+        tree.write(semgrep.tree_path(test), (text[:-1] if text.endswith("\n") else text).split("\n"))
+    plants = []
+    for c in scored:
+        lines = semgrep.lines_of(c)
+        plants.append(Plant(c.id, c.label, c.kind, semgrep.tree_path(c.path), lines, lines, c.agent, source_of(c)))
+    return plants
+
+
 def provenance(plants: list[Plant]) -> list[dict[str, object]]:
     """One row per planted file: case, class, path, lines and the source (no values)."""
     return [{"case": p.case_id, "label": p.label, "class": p.klass, "path": p.path, "lines": list(p.lines),
@@ -302,3 +323,11 @@ def lock_heldout(path: Path) -> int:
     path.write_text("\n".join(rows) + "\n")
     return len(rows) - 1
 
+
+def lock_semgrep(path: Path) -> int:
+    """Write semgrep.lock.tsv (ids, sources, lines, digests, skips; no values); return the number of rows."""
+    from . import semgrep
+
+    rows = semgrep.lock_lines(semgrep.cases())
+    path.write_text("\n".join(rows) + "\n")
+    return len(rows) - 1
