@@ -211,7 +211,42 @@ def print_summary(scores: dict[str, Score], agent: set[str]) -> None:
         print(f"| {c} | {first[0]} | " + " | ".join(cells) + " |")
 
 
-# ---------------------------------------------------------------------------- the three trees
+# ---------------------------------------------------------------------------- the trees
+
+def run_with_fixtures(root: Path, skip_ds: bool) -> dict[str, list[Finding]]:
+    """Each scanner's findings on a built tree: its fixtures root (build.FIXTURES, when there is
+    one) scanned as a root of its own, so that its paths read as a repository's tests/."""
+    fx = corpus.FIXTURES
+    has_fixtures = (root / fx).is_dir()
+    runs = {"agentreach": agentreach(root, exclude=(f"{fx}/**",))[0]}
+    if has_fixtures:
+        runs["agentreach"] += [shift(f, fx) for f in agentreach(root / fx)[0]]
+    if not skip_ds:
+        runs["detect-secrets"] = detect_secrets(root, exclude=f"^{fx}/")[0]
+        if has_fixtures:
+            runs["detect-secrets"] += [shift(f, fx) for f in detect_secrets(root / fx)[0]]
+    return runs
+
+
+def report(plants: list[corpus.Plant], runs: dict[str, list[Finding]], secrets: dict[str, str] | None,
+           verbose: bool, tag: str = "") -> None:
+    """Per-kind table, summary rows, what the noise rules say of agentreach's misses and, with
+    ``verbose``, every miss and false positive (file:line). ``tag`` names the set in the lines."""
+    pos = [p for p in plants if p.label == "positive"]
+    scores = {n: score(plants, f) for n, f in runs.items()}
+    scores["agentreach"].why_missed = why_missed(plants, scores["agentreach"].missed, secrets)
+    agent = {p.klass for p in pos if p.agent}
+    kinds = sorted({p.klass for p in pos}, key=lambda k: (k not in agent, k))
+    print_kinds(f"{tag + ' ' if tag else ''}per kind (files found / files planted)", kinds, agent, scores)
+    print_summary(scores, agent)
+    why = scores["agentreach"].why_missed
+    print(f"\nagentreach {tag + ' ' if tag else ''}misses by what its noise rules say of the value (a floor of 3.0 "
+          "for unknown detectors): " + ", ".join(f"{k} {v}" for k, v in sorted(why.items())))
+    if verbose:
+        for n, s in scores.items():
+            print(f"\n{n} {tag + ' ' if tag else ''}missed:\n  " + "\n  ".join(s.missed))
+            print(f"{n} {tag + ' ' if tag else ''}false positives:\n  " + "\n  ".join(s.fp_where))
+
 
 def others_corpus(skip_ds: bool, verbose: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,29 +255,12 @@ def others_corpus(skip_ds: bool, verbose: bool) -> None:
         pos = [p for p in plants if p.label == "positive"]
         print(f"corpus from others' examples: {len({p.case_id for p in pos})} positive cases in {len(pos)} files, "
               f"{sum(1 for p in plants if p.label == 'negative')} negative files")
-        fx = corpus.FIXTURES
-        runs = {"agentreach": agentreach(root, exclude=(f"{fx}/**",))[0]
-                + [shift(f, fx) for f in agentreach(root / fx)[0]]}
-        if not skip_ds:
-            runs["detect-secrets"] = detect_secrets(root, exclude=f"^{fx}/")[0] + [
-                shift(f, fx) for f in detect_secrets(root / fx)[0]]
-        scores = {n: score(plants, f) for n, f in runs.items()}
-        scores["agentreach"].why_missed = why_missed(plants, scores["agentreach"].missed)
-        agent = {p.klass for p in pos if p.agent}
-        kinds = sorted({p.klass for p in pos}, key=lambda k: (k not in agent, k))
-        print_kinds("per kind (files found / files planted)", kinds, agent, scores)
-        print_summary(scores, agent)
-        print("\nagentreach misses by what its noise rules say of the value (a floor of 3.0 for unknown "
-              "detectors): " + ", ".join(f"{k} {v}" for k, v in sorted(scores["agentreach"].why_missed.items())))
-        if verbose:
-            for n, s in scores.items():
-                print(f"\n{n} missed:\n  " + "\n  ".join(s.missed))
-                print(f"{n} false positives:\n  " + "\n  ".join(s.fp_where))
+        report(plants, run_with_fixtures(root, skip_ds), None, verbose)
 
 
 def heldout_corpus(skip_ds: bool, verbose: bool) -> None:
-    """The held-out set (bench/secrets_corpus/heldout.py): TruffleHog's detector tests, scored
-    the same way in a tree of its own. Not to be tuned on: it is read only to measure."""
+    """The set from TruffleHog's detector tests (bench/secrets_corpus/heldout.py), scored the
+    same way in a tree of its own: blind for its first run, a development set since."""
     from bench.secrets_corpus import heldout
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -258,27 +276,8 @@ def heldout_corpus(skip_ds: bool, verbose: bool) -> None:
               f"{sum(1 for p in plants if p.label == 'negative')} negative files; "
               "excluded: " + ", ".join(f"{k} {v}" for k, v in sorted(info["excluded"].items())))
         print("secrets placed: " + ", ".join(f"{k} {v}" for k, v in sorted(heldout.placement(cases).items())))
-        fx = corpus.FIXTURES
-        runs = {"agentreach": agentreach(root, exclude=(f"{fx}/**",))[0]}
-        if (root / fx).is_dir():
-            runs["agentreach"] += [shift(f, fx) for f in agentreach(root / fx)[0]]
-        if not skip_ds:
-            runs["detect-secrets"] = detect_secrets(root, exclude=f"^{fx}/")[0]
-            if (root / fx).is_dir():
-                runs["detect-secrets"] += [shift(f, fx) for f in detect_secrets(root / fx)[0]]
-        scores = {n: score(plants, f) for n, f in runs.items()}
-        scores["agentreach"].why_missed = why_missed(plants, scores["agentreach"].missed,
-                                                     {c.id: c.secret for c in cases if c.secret})
-        agent = {p.klass for p in pos if p.agent}
-        kinds = sorted({p.klass for p in pos}, key=lambda k: (k not in agent, k))
-        print_kinds("held-out per kind (files found / files planted)", kinds, agent, scores)
-        print_summary(scores, agent)
-        print("\nagentreach held-out misses by what its noise rules say of the value (a floor of 3.0 for unknown "
-              "detectors): " + ", ".join(f"{k} {v}" for k, v in sorted(scores["agentreach"].why_missed.items())))
-        if verbose:
-            for n, s in scores.items():
-                print(f"\n{n} held-out missed:\n  " + "\n  ".join(s.missed))
-                print(f"{n} held-out false positives:\n  " + "\n  ".join(s.fp_where))
+        report(plants, run_with_fixtures(root, skip_ds), {c.id: c.secret for c in cases if c.secret}, verbose,
+               "held-out")
 
 
 # The Semgrep set's families, scored apart: the gitleaks ports are gitleaks' rules, which

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from bench.secrets_corpus import build, gosrc, heldout, sources
+from tests import bench_data
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "bench" / "secrets_corpus"
@@ -26,16 +27,11 @@ CLASSES = {heldout.LOOKALIKE, heldout.LOOKALIKE_OTHER}
 EXCLUSIONS = ("kind out of scope", "duplicate of an earlier case", "also listed as a positive",
               "named a valid value by its authors", "matched by mapped detector ", "not read literally: ")
 
-needs_mirror = pytest.mark.skipif(
-    not heldout.SOURCE.git_dir.exists(),
-    reason=f"no mirror of {heldout.SOURCE.repo} at {heldout.SOURCE.git_dir} "
-           f"(bring it with the search tool: fetch github:{heldout.SOURCE.repo})")
+needs_mirror = bench_data.needs_mirror(heldout.SOURCE)
 
 
 def lock_rows() -> list[dict[str, str]]:
-    lines = LOCK.read_text().rstrip("\n").split("\n")
-    head = lines[0].split("\t")
-    return [dict(zip(head, line.split("\t"), strict=True)) for line in lines[1:]]
+    return bench_data.lock_rows(LOCK)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from bench.secrets_corpus import build, semgrep, sources
+from tests import bench_data
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "bench" / "secrets_corpus"
@@ -29,16 +30,11 @@ EXCLUSIONS = ("kind out of scope", "duplicate of an earlier case", "also listed 
               "no value on the annotated statement", "matched by mapped rule ", "not read: ")
 KINDS = ("ruleid", "ok", "todoruleid", "todook")
 
-needs_mirror = pytest.mark.skipif(
-    not semgrep.SOURCE.git_dir.exists(),
-    reason=f"no mirror of {semgrep.SOURCE.repo} at {semgrep.SOURCE.git_dir} "
-           f"(bring it with the search tool: fetch github:{semgrep.SOURCE.repo})")
+needs_mirror = bench_data.needs_mirror(semgrep.SOURCE)
 
 
 def lock_rows() -> list[dict[str, str]]:
-    lines = LOCK.read_text().rstrip("\n").split("\n")
-    head = lines[0].split("\t")
-    return [dict(zip(head, line.split("\t"), strict=True)) for line in lines[1:]]
+    return bench_data.lock_rows(LOCK)
 
 
 @pytest.fixture(scope="module")

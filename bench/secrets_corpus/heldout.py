@@ -35,7 +35,7 @@ import yaml
 
 from . import gosrc
 from .gosrc import Decl, Tok, Unreadable
-from .sources import Case, MissingMirror, Source, compile_rust, git, load_kinds
+from .sources import Case, MissingMirror, Source, compile_rust, count_reasons, git, load_kinds
 
 HERE = Path(__file__).parent
 SOURCE = Source("trufflehog", "trufflesecurity/trufflehog", "3ab759fef4bb5935d4fe9ac68b503d05346b8364",
@@ -531,13 +531,6 @@ def lock_lines(all_cases: list[Case]) -> list[str]:
 def summary(all_cases: list[Case]) -> dict[str, Any]:
     """Counts for the report: what was read, excluded (by reason) and skipped (by reason)."""
     corpus = read()
-    excluded: dict[str, int] = {}
-    for c in all_cases:
-        if c.excluded:
-            why = "matched by a mapped detector" if c.excluded.startswith("matched by") else c.excluded.split(" (")[0]
-            excluded[f"{c.label}s {why}"] = excluded.get(f"{c.label}s {why}", 0) + 1
-    skip_reasons: dict[str, int] = {}
-    for s in corpus.skips:
-        skip_reasons[s.reason] = skip_reasons.get(s.reason, 0) + 1
+    excluded, skip_reasons = count_reasons(all_cases, corpus.skips, "matched by a mapped detector")
     return {"entries": len(corpus.entries), "skipped": len(corpus.skips), "excluded": excluded,
             "skip_reasons": skip_reasons, "unread_patterns": corpus.unread_patterns}

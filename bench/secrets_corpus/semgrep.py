@@ -38,7 +38,7 @@ import regex
 import yaml
 
 from .gosrc import Unreadable
-from .sources import Case, MissingMirror, Source, compile_rust, git, load_kinds
+from .sources import Case, MissingMirror, Source, compile_rust, count_reasons, git, load_kinds
 
 HERE = Path(__file__).parent
 SOURCE = Source("semgrep", "semgrep/semgrep-rules", "157ae4706d7f54aa33647332f234dd68f30da195", "", "semgrep-tests")
@@ -527,14 +527,7 @@ def lock_lines(all_cases: list[Case]) -> list[str]:
 def summary(all_cases: list[Case]) -> dict[str, Any]:
     """Counts for the report: rules and tests read per family, excluded and skipped (by reason)."""
     corpus = read()
-    excluded: dict[str, int] = {}
-    for c in all_cases:
-        if c.excluded:
-            why = "matched by a mapped rule" if c.excluded.startswith("matched by") else c.excluded.split(" (")[0]
-            excluded[f"{c.label}s {why}"] = excluded.get(f"{c.label}s {why}", 0) + 1
-    skip_reasons: dict[str, int] = {}
-    for s in corpus.skips:
-        skip_reasons[s.reason] = skip_reasons.get(s.reason, 0) + 1
+    excluded, skip_reasons = count_reasons(all_cases, corpus.skips, "matched by a mapped rule")
     tested = {(rf, a.rule) for a in corpus.annotations for rf in [corpus.tests[a.test][0]]}
     families: dict[str, dict[str, int]] = {}
     for fam in FAMILIES:

@@ -294,3 +294,17 @@ def lock_lines(all_cases: list[Case]) -> list[str]:
     head = "id\tlabel\tkind\trepo\tpath\tcommit\tdigest\texcluded"
     return [head] + [f"{c.id}\t{c.label}\t{c.kind}\t{c.repo}\t{c.path}\t{c.commit}\t{c.digest()}\t{c.excluded}"
                      for c in all_cases]
+
+
+def count_reasons(all_cases: list[Case], skips: list[Any], matched: str) -> tuple[dict[str, int], dict[str, int]]:
+    """(excluded cases by "<label>s <reason>", skipped entries by reason) for a set's report;
+    every "matched by …" exclusion counts under ``matched``, whatever pattern claimed it."""
+    excluded: dict[str, int] = {}
+    for c in all_cases:
+        if c.excluded:
+            why = matched if c.excluded.startswith("matched by") else c.excluded.split(" (")[0]
+            excluded[f"{c.label}s {why}"] = excluded.get(f"{c.label}s {why}", 0) + 1
+    skip_reasons: dict[str, int] = {}
+    for skip in skips:
+        skip_reasons[skip.reason] = skip_reasons.get(skip.reason, 0) + 1
+    return excluded, skip_reasons
