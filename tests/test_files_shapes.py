@@ -159,3 +159,13 @@ def test_an_entra_secret_may_start_with_a_dash_and_an_atlassian_admin_key_is_fou
     (tmp_path / "admin.log").write_text(f"[DEBUG] Using Key={admin}\n")
     got = {(n, ln, d) for where in found(scan(tmp_path)).values() for n, ln, d in where}
     assert got == {("application.yaml", 3, "Entra ID Client Secret"), ("admin.log", 1, "Atlassian API Token")}
+
+
+def test_a_legacy_npm_token_is_a_uuid_and_is_found_only_as_the_registry_auth_token(tmp_path: Path) -> None:
+    rng = random.Random(13)
+    uuid = "-".join("".join(rng.choice("0123456789abcdef") for _ in range(n)) for n in (8, 4, 4, 4, 12))
+    (tmp_path / ".npmrc").write_text(f"registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken={uuid}\n"
+                                     "//npm.pkg.github.com/:_authToken=${NPM_TOKEN}\n")
+    (tmp_path / "ids.py").write_text(f'REQUEST_ID = "{uuid}"\napi_key_id = "{uuid}"\n')
+    got = {(n, ln, d) for where in found(scan(tmp_path)).values() for n, ln, d in where}
+    assert got == {(".npmrc", 2, "NPM tokens")}

@@ -595,7 +595,8 @@ class Scanner:
                 if not near.search("".join(lines[lo:hi])):
                     return None
             return Hit(line_no, secret_type, value, spec.label, spec.provider, spec.agent_related, True)
-        if len(value) < 8 and secret_type not in PEM_KEY_TYPES or self._uuid_like(value):
+        if len(value) < 8 and secret_type not in PEM_KEY_TYPES or (
+                secret_type not in UUID_FORMATS and self._uuid_like(value)):
             return None
         meta = BUILTIN_PLUGINS.get(type(plugin).__name__, {"label": secret_type, "provider": "",
                                                            "agent_related": False})
@@ -623,6 +624,10 @@ _PEM_BODY = re.compile(r"[A-Za-z0-9+/]{16,}")
 #: finds the plain kinds; our detector "pem-encrypted-private-key" the PKCS#8 encrypted one and
 #: "pem-private-key-other-label" every other label (ED25519, "... PRIVATE KEY BLOCK").
 PEM_KEY_TYPES = ("Private Key", "Encrypted Private Key", "PEM Private Key")
+#: Built-in plugins whose format is a UUID where they match, so the UUID filter must not drop
+#: them: NpmDetector's ``//registry/:_authToken=<uuid>`` is npm's legacy token (its own pattern
+#: lists the 36-character form).
+UUID_FORMATS = ("NPM tokens",)
 #: A PEM private key base64-encoded once more (detector "base64-pem-private-key"): fingerprinted
 #: by the decoded block's body (filescan), so it is the same secret as its plain PEM form.
 BASE64_PEM_TYPE = "Base64 PEM Private Key"
