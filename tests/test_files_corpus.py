@@ -138,6 +138,8 @@ MAKERS: dict[str, tuple[str, Callable[[], str]]] = {
     "Secret Keyword": ("db_password", lambda: r(7) + "!" + r(6) + "*" + r(3)),
     "Secret Assignment": ("export DB_PASSWORD", lambda: r(9) + "!" + r(8)),
     "Azure Storage Key": ("AZURE_STORAGE_KEY", lambda: r(86, B64) + "=="),
+    "Azure Cache for Redis Access Key": ("REDIS_CONNECTION", lambda: "c1.redis.cache.windows.net:6380,password="
+                                         + r(43, B64) + "=,ssl=True,abortConnect=False"),
 }
 # detectors whose shape belongs to certain file types: quoted keyword values, unquoted .env lines
 FIXED_FORMATS = {"Secret Keyword": ["py", "yaml"], "Secret Assignment": ["env", "env"],

@@ -72,6 +72,7 @@ FLOORED = {
     "ai-provider-named-key": ("DEEPGRAM_API_KEY={}", 40, HEX, ""),
     "openai-plugin-verification-token": ("OPENAI_VERIFICATION_TOKEN={}", 32, HEX, ""),
     "azure-storage-account-key": ("AZURE_STORAGE_KEY={}==", 86, AN + "+/", ""),
+    "azure-redis-access-key": ("REDIS=c1.redis.cache.windows.net:6380,password={},ssl=True", 44, AN + "+/", ""),
 }
 # floored detectors whose value has no single body to vary (segments): their floor is run by
 # their negative examples in tests/test_detectors_examples.py
