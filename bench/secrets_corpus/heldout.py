@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import subprocess
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +34,7 @@ import yaml
 
 from . import gosrc
 from .gosrc import Decl, Tok, Unreadable
-from .sources import Case, MissingMirror, Source, compile_rust, count_reasons, git, load_kinds
+from .sources import Case, Source, cat_files, compile_rust, count_reasons, git, load_kinds
 
 HERE = Path(__file__).parent
 SOURCE = Source("trufflehog", "trufflesecurity/trufflehog", "3ab759fef4bb5935d4fe9ac68b503d05346b8364",
@@ -96,17 +95,7 @@ def blobs(source: Source = SOURCE) -> dict[str, str]:
     listing = git(source, "ls-tree", "-r", source.commit, "--", source.rules_dir)
     rows = [line.split("\t", 1) for line in listing.splitlines() if line.endswith(".go")]
     oids = [(meta.split()[2], path) for meta, path in rows if meta.split()[1] == "blob"]
-    out = subprocess.run(["git", f"--git-dir={source.git_dir}", "cat-file", "--batch"],
-                         input="".join(f"{oid}\n" for oid, _ in oids).encode(), capture_output=True)
-    if out.returncode:
-        raise MissingMirror(f"heldout: git cat-file failed in {source.repo}: {out.stderr.decode()[:200]}")
-    data, pos, files = out.stdout, 0, {}
-    for _, path in oids:
-        nl = data.index(b"\n", pos)
-        size = int(data[pos:nl].split()[2])
-        files[path] = data[nl + 1:nl + 1 + size].decode("utf-8", "replace")
-        pos = nl + 1 + size + 1
-    return files
+    return cat_files(source, oids)
 
 
 def detector_of(path: str) -> str:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import subprocess
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,7 +37,7 @@ import regex
 import yaml
 
 from .gosrc import Unreadable
-from .sources import Case, MissingMirror, Source, compile_rust, count_reasons, git, load_kinds
+from .sources import Case, Source, cat_files, compile_rust, count_reasons, git, load_kinds
 
 HERE = Path(__file__).parent
 SOURCE = Source("semgrep", "semgrep/semgrep-rules", "157ae4706d7f54aa33647332f234dd68f30da195", "", "semgrep-tests")
@@ -124,21 +123,6 @@ def listing(source: Source = SOURCE) -> list[tuple[str, str]]:
         if meta.split()[1] == "blob":
             out.append((meta.split()[2], path))
     return out
-
-
-def blobs(wanted: list[tuple[str, str]], source: Source = SOURCE) -> dict[str, str]:
-    """The text of the given (blob id, path) files, read in one ``git cat-file`` call."""
-    out = subprocess.run(["git", f"--git-dir={source.git_dir}", "cat-file", "--batch"],
-                         input="".join(f"{oid}\n" for oid, _ in wanted).encode(), capture_output=True)
-    if out.returncode:
-        raise MissingMirror(f"semgrep: git cat-file failed in {source.repo}: {out.stderr.decode()[:200]}")
-    data, pos, files = out.stdout, 0, {}
-    for _, path in wanted:
-        nl = data.index(b"\n", pos)
-        size = int(data[pos:nl].split()[2])
-        files[path] = data[nl + 1:nl + 1 + size].decode("utf-8", "replace")
-        pos = nl + 1 + size + 1
-    return files
 
 
 def is_rule_file(path: str) -> bool:
@@ -381,7 +365,7 @@ def _read() -> Corpus:
     wanted_ids = set(mapping["kinds"]) | set(mapping["not_taken"])
     hint = re.compile("|".join([CANDIDATE_CWE.pattern, CANDIDATE_WORDS.pattern,
                                 *(re.escape(r) for r in sorted(wanted_ids))]), re.I)
-    texts = blobs([(oid, p) for oid, p in files if is_rule_file(p)])
+    texts = cat_files(SOURCE, [(oid, p) for oid, p in files if is_rule_file(p)])
     rules: dict[str, list[Rule]] = {}
     candidates: dict[str, str] = {}
     for path, text in sorted(texts.items()):
@@ -408,7 +392,7 @@ def _read() -> Corpus:
             if t not in test_paths or len(rf) > len(test_paths[t]):
                 test_paths[t] = rf
     oids = dict((p, oid) for oid, p in files)
-    test_texts = blobs([(oids[t], t) for t in sorted(test_paths)])
+    test_texts = cat_files(SOURCE, [(oids[t], t) for t in sorted(test_paths)])
     corpus = Corpus({rf: rs for rf, rs in rules.items() if rs}, {}, [], [], candidates)
     for t in sorted(test_paths):
         rf = test_paths[t]
